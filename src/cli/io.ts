@@ -1,0 +1,57 @@
+/** The streams a CLI run talks to (process streams, or captured ones in tests). */
+import type { Readable, Writable } from 'node:stream';
+
+export interface CliIO {
+  stdin: Readable;
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+}
+
+export function processIO(): CliIO {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
+
+/**
+ * Progress on stderr: a self-overwriting line on a terminal, a plain line at most
+ * every `intervalMs` otherwise, nothing when quiet.
+ */
+export class Progress {
+  private last = Date.now();
+  private readonly started = Date.now();
+  private active = false;
+  constructor(
+    private readonly err: CliIO['stderr'],
+    private readonly quiet: boolean,
+    private readonly intervalMs = 5000,
+  ) {}
+
+  update(text: string, force = false): void {
+    if (this.quiet) return;
+    const now = Date.now();
+    const tty = this.err.isTTY === true;
+    if (!force && now - this.last < (tty ? 100 : this.intervalMs)) return;
+    this.last = now;
+    if (tty) {
+      this.err.write(`\r\x1b[K${text}`);
+      this.active = true;
+    } else {
+      this.err.write(`${text}\n`);
+    }
+  }
+
+  /** Rate and ETA text for `done` of `total` units. */
+  rate(done: number, total: number | undefined, unit: string): string {
+    const secs = Math.max(1e-3, (Date.now() - this.started) / 1000);
+    const perSec = done / secs;
+    let s = `${done.toLocaleString('en-US')}${total !== undefined ? `/${total.toLocaleString('en-US')}` : ''} ${unit}, ${Math.round(perSec).toLocaleString('en-US')} ${unit}/s`;
+    if (total !== undefined && perSec > 0 && done < total) s += `, ETA ${Math.ceil((total - done) / perSec)} s`;
+    return s;
+  }
+
+  done(text?: string): void {
+    if (this.quiet) return;
+    if (this.active) this.err.write('\r\x1b[K');
+    this.active = false;
+    if (text) this.err.write(`${text}\n`);
+  }
+}

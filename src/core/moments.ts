@@ -1,0 +1,105 @@
+/**
+ * Streaming first and second moments of row blocks, accumulated in float64.
+ * Rows arrive as row-major blocks (Float32Array or Float64Array); nothing but
+ * the d-vector of sums (and, when asked, the d x d matrix X^T X) is kept.
+ */
+import type { Dense } from './linalg.js';
+
+export type FloatArray = Float32Array | Float64Array;
+
+export class MomentAccumulator {
+  readonly dim: number;
+  readonly sum: Float64Array;
+  /** Upper triangle of X^T X (row-major d x d), when second moments are requested. */
+  readonly gram: Float64Array | undefined;
+  count = 0;
+  private scratch: Float64Array | undefined;
+
+  constructor(dim: number, options: { secondMoment?: boolean } = {}) {
+    this.dim = dim;
+    this.sum = new Float64Array(dim);
+    this.gram = options.secondMoment ? new Float64Array(dim * dim) : undefined;
+  }
+
+  /**
+   * Add `rows` rows. Returns -1, or the index (within the block) of the first
+   * row holding NaN or Inf, in which case nothing of the block is kept.
+   */
+  add(block: FloatArray, rows = block.length / this.dim): number {
+    const d = this.dim;
+    const partial = new Float64Array(d);
+    for (let r = 0; r < rows; r++) {
+      const off = r * d;
+      for (let j = 0; j < d; j++) partial[j] = (partial[j] as number) + (block[off + j] as number);
+    }
+    let finite = true;
+    for (let j = 0; j < d; j++) if (!Number.isFinite(partial[j] as number)) finite = false;
+    if (!finite) {
+      const bad = firstNonFiniteRow(block, rows, d);
+      if (bad >= 0) return bad;
+      // Finite rows whose float64 sum overflowed: not representable either.
+      return 0;
+    }
+    for (let j = 0; j < d; j++) this.sum[j] = (this.sum[j] as number) + (partial[j] as number);
+    if (this.gram) this.addGram(block, rows);
+    this.count += rows;
+    return -1;
+  }
+
+  private addGram(block: FloatArray, rows: number): void {
+    const d = this.dim;
+    const g = this.gram as Float64Array;
+    // Transpose the block to d x rows so that each column is contiguous.
+    const need = d * rows;
+    if (!this.scratch || this.scratch.length < need) this.scratch = new Float64Array(need);
+    const t = this.scratch;
+    for (let r = 0; r < rows; r++) {
+      const off = r * d;
+      for (let j = 0; j < d; j++) t[j * rows + r] = block[off + j] as number;
+    }
+    for (let i = 0; i < d; i++) {
+      const oi = i * rows;
+      for (let j = i; j < d; j++) {
+        const oj = j * rows;
+        let acc = 0;
+        let r = 0;
+        for (; r + 3 < rows; r += 4) {
+          acc += (t[oi + r] as number) * (t[oj + r] as number)
+            + (t[oi + r + 1] as number) * (t[oj + r + 1] as number)
+            + (t[oi + r + 2] as number) * (t[oj + r + 2] as number)
+            + (t[oi + r + 3] as number) * (t[oj + r + 3] as number);
+        }
+        for (; r < rows; r++) acc += (t[oi + r] as number) * (t[oj + r] as number);
+        g[i * d + j] = (g[i * d + j] as number) + acc;
+      }
+    }
+  }
+
+  mean(): Float64Array {
+    const m = new Float64Array(this.dim);
+    for (let j = 0; j < this.dim; j++) m[j] = (this.sum[j] as number) / this.count;
+    return m;
+  }
+
+  /** The full symmetric X^T X. */
+  secondMoment(): Dense {
+    if (!this.gram) throw new Error('second moments were not requested');
+    const d = this.dim;
+    const full = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) {
+      for (let j = i; j < d; j++) {
+        const v = this.gram[i * d + j] as number;
+        full[i * d + j] = v;
+        full[j * d + i] = v;
+      }
+    }
+    return { rows: d, cols: d, data: full };
+  }
+}
+
+export function firstNonFiniteRow(block: FloatArray, rows: number, d: number): number {
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < d; j++) if (!Number.isFinite(block[r * d + j] as number)) return r;
+  }
+  return -1;
+}

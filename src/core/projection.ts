@@ -1,0 +1,274 @@
+/**
+ * The four methods and the projection they produce.
+ *
+ * - `lsar`: the paper's algorithm on the d x L matrix of language means
+ *   (Xie et al., EMNLP 2022, as in their reference code). Language-agnostic.
+ * - `lir`: remove each language's own top-r singular directions of its raw
+ *   (uncentred) embeddings. Needs the language.
+ * - `demean`: subtract each language's mean. Needs the language.
+ * - `none`: identity.
+ */
+import { createError } from './errors.js';
+import { canonicalSigns, rankTolerance, thinSvd, topSymmetricEigen, type Dense } from './linalg.js';
+import type { FloatArray } from './moments.js';
+
+export const METHODS = ['lsar', 'lir', 'demean', 'none'] as const;
+export type Method = (typeof METHODS)[number];
+
+export function parseMethod(name: string): Method {
+  if ((METHODS as readonly string[]).includes(name)) return name as Method;
+  throw createError('UNKNOWN_METHOD', `unknown method "${name}": expected one of ${METHODS.join(', ')}`);
+}
+
+/** What fitting needs to know about one language. */
+export interface LanguageMoments {
+  lang: string;
+  rows: number;
+  /** Mean embedding (float64, length d). */
+  mean: Float64Array;
+  /** X^T X (d x d), only for `lir`. */
+  secondMoment?: Dense;
+}
+
+export interface FitOptions {
+  method: Method;
+  /** lsar: rank K of the language subspace (default L-1). */
+  rank?: number;
+  /** lsar: directions removed, 1..K (default K). lir: directions removed per language (default 1). */
+  remove?: number;
+}
+
+/** A fitted projection. All arrays are float64; bases are stored as rows (k x d). */
+export interface Projection {
+  method: Method;
+  dim: number;
+  /** Languages in the order they were given, with their row counts. */
+  languages: { lang: string; rows: number }[];
+  /** lsar: the rank K; lir: the directions per language. */
+  rank?: number;
+  /** Directions removed (lsar: first `remove` rows of `basis`). 0 for demean/none. */
+  remove: number;
+  /** lsar: K x d orthonormal basis, most important direction first. */
+  basis?: Dense;
+  /** lsar: singular values of the re-centred fitted means. */
+  singularValues?: number[];
+  /** lir: per language, r x d orthonormal basis. */
+  languageBases?: Record<string, Dense>;
+  /** lir: per language, the top eigenvalues of X^T X. */
+  languageEigenvalues?: Record<string, number[]>;
+  /** Every method: each language's mean. */
+  means: Record<string, Float64Array>;
+}
+
+/** True when applying the projection needs the input's language. */
+export function needsLanguage(method: Method): boolean {
+  return method === 'lir' || method === 'demean';
+}
+
+/**
+ * The LSAR language subspace from L language means of dimension d.
+ * Centre the d x L matrix on its column mean, keep its best rank-K fit, re-centre
+ * on the point of the fitted affine hull nearest the origin (pinv(fit)^T 1 divided
+ * by its squared norm), and return the top K left singular vectors.
+ */
+export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dense; singularValues: number[] } {
+  const L = means.length;
+  const d = (means[0] as Float64Array).length;
+  if (L < 2) throw createError('TOO_FEW_LANGUAGES', `LSAR needs at least 2 languages, got ${L}`);
+  checkRank(rank, L, d);
+  // M: d x L, columns are language means.
+  const mu = new Float64Array(d);
+  for (const m of means) for (let i = 0; i < d; i++) mu[i] = (mu[i] as number) + (m[i] as number) / L;
+  const centred = new Float64Array(d * L);
+  means.forEach((m, l) => {
+    for (let i = 0; i < d; i++) centred[i * L + l] = (m[i] as number) - (mu[i] as number);
+  });
+  const first = thinSvd({ rows: d, cols: L, data: centred });
+  const tol = rankTolerance(first.s, d, L);
+  const numericalRank = first.s.filter((x) => x > tol).length;
+  if (numericalRank < rank) {
+    throw createError('RANK_RANGE', `--rank ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`);
+  }
+  // Best rank-K fit, plus the column mean: fit = U_K S_K V_K^T + mu.
+  const k = first.s.length;
+  const fit = new Float64Array(d * L);
+  for (let i = 0; i < d; i++) {
+    for (let l = 0; l < L; l++) {
+      let acc = mu[i] as number;
+      for (let j = 0; j < rank; j++) acc += (first.u.data[i * k + j] as number) * (first.s[j] as number) * (first.v.data[l * k + j] as number);
+      fit[i * L + l] = acc;
+    }
+  }
+  // p = pinv(fit)^T 1 = U S^+ V^T 1, then p / |p|^2.
+  const second = thinSvd({ rows: d, cols: L, data: fit });
+  const tol2 = rankTolerance(second.s, d, L);
+  const k2 = second.s.length;
+  const p = new Float64Array(d);
+  for (let j = 0; j < k2; j++) {
+    const sj = second.s[j] as number;
+    if (!(sj > tol2)) continue;
+    let vt1 = 0;
+    for (let l = 0; l < L; l++) vt1 += second.v.data[l * k2 + j] as number;
+    const c = vt1 / sj;
+    for (let i = 0; i < d; i++) p[i] = (p[i] as number) + (second.u.data[i * k2 + j] as number) * c;
+  }
+  let norm2 = 0;
+  for (let i = 0; i < d; i++) norm2 += (p[i] as number) * (p[i] as number);
+  if (!(norm2 > 0)) throw createError('RANK_RANGE', 'the fitted language means span the origin: LSAR cannot re-centre them');
+  for (let i = 0; i < d; i++) {
+    const pi = (p[i] as number) / norm2;
+    for (let l = 0; l < L; l++) fit[i * L + l] = (fit[i * L + l] as number) - pi;
+  }
+  const third = thinSvd({ rows: d, cols: L, data: fit });
+  const k3 = third.s.length;
+  const basis = new Float64Array(rank * d);
+  for (let j = 0; j < rank; j++) for (let i = 0; i < d; i++) basis[j * d + i] = third.u.data[i * k3 + j] as number;
+  const out = { rows: rank, cols: d, data: basis };
+  canonicalSigns(out);
+  return { basis: out, singularValues: Array.from(third.s.subarray(0, rank)) };
+}
+
+function checkRank(rank: number, L: number, d: number): void {
+  const max = Math.min(L - 1, d);
+  if (!Number.isInteger(rank) || rank < 1 || rank > max) {
+    throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${max}, got ${rank}: with ${L} languages the centred means have rank at most L-1 = ${L - 1}`);
+  }
+}
+
+/** Top-r eigenvectors of a language's X^T X: its top right singular directions. */
+export function lirBasis(secondMoment: Dense, r: number): { basis: Dense; eigenvalues: number[] } {
+  const { values, vectors } = topSymmetricEigen(secondMoment, r);
+  canonicalSigns(vectors);
+  return { basis: vectors, eigenvalues: Array.from(values) };
+}
+
+/** Fit a projection from per-language moments. Input checks throw LsarErrors. */
+export function fitProjection(langs: LanguageMoments[], options: FitOptions): Projection {
+  const method = parseMethod(options.method);
+  const L = langs.length;
+  if (L < 2) {
+    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got ${L}${L === 1 ? ` (${langs[0]?.lang})` : ''}`);
+  }
+  const d = (langs[0] as LanguageMoments).mean.length;
+  const seen = new Set<string>();
+  for (const l of langs) {
+    if (seen.has(l.lang)) throw createError('DUPLICATE_LANGUAGE', `language "${l.lang}" was given twice`);
+    seen.add(l.lang);
+    if (l.mean.length !== d) {
+      throw createError('DIM_MISMATCH', `language "${l.lang}" has dimension ${l.mean.length}, expected ${d} (as "${langs[0]?.lang}")`);
+    }
+    if (l.rows < 1) throw createError('EMPTY', `language "${l.lang}" has no rows`);
+  }
+  const means: Record<string, Float64Array> = {};
+  for (const l of langs) means[l.lang] = l.mean;
+  const base = { method, dim: d, languages: langs.map((l) => ({ lang: l.lang, rows: l.rows })), means };
+  if (method === 'none' || method === 'demean') {
+    if (options.rank !== undefined) throw createError('RANK_RANGE', `--rank does not apply to method "${method}"`);
+    if (options.remove !== undefined) throw createError('REMOVE_RANGE', `--remove does not apply to method "${method}"`);
+    return { ...base, remove: 0 };
+  }
+  if (method === 'lsar') {
+    const rank = options.rank ?? L - 1;
+    checkRank(rank, L, d);
+    const remove = options.remove ?? rank;
+    if (!Number.isInteger(remove) || remove < 1 || remove > rank) {
+      throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the rank ${rank}, got ${remove}`);
+    }
+    const { basis, singularValues } = lsarSubspace(langs.map((l) => l.mean), rank);
+    return { ...base, rank, remove, basis, singularValues };
+  }
+  // lir
+  if (options.rank !== undefined) throw createError('RANK_RANGE', '--rank does not apply to method "lir" (use --remove)');
+  const r = options.remove ?? 1;
+  if (!Number.isInteger(r) || r < 1 || r > d) {
+    throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the dimension ${d}, got ${r}`);
+  }
+  const languageBases: Record<string, Dense> = {};
+  const languageEigenvalues: Record<string, number[]> = {};
+  for (const l of langs) {
+    if (!l.secondMoment) throw new Error(`internal: no second moment for ${l.lang}`);
+    const { basis, eigenvalues } = lirBasis(l.secondMoment, r);
+    languageBases[l.lang] = basis;
+    languageEigenvalues[l.lang] = eigenvalues;
+  }
+  return { ...base, rank: r, remove: r, languageBases, languageEigenvalues };
+}
+
+export interface ApplyOptions {
+  /** The input's language; required for lir and demean. */
+  lang?: string;
+  /** L2-normalise each output row. */
+  normalize?: boolean;
+}
+
+/** The operation applied to each row: x - offset, then x - B^T B x, then optional L2 norm. */
+export interface RowOperator {
+  dim: number;
+  /** Applies in place to `rows` rows of a row-major block. */
+  applyInPlace(block: FloatArray, rows?: number): void;
+}
+
+/** Resolve a projection and options into the per-row operator. */
+export function createOperator(projection: Projection, options: ApplyOptions = {}): RowOperator {
+  const d = projection.dim;
+  let offset: Float64Array | undefined;
+  let basis: Dense | undefined;
+  if (needsLanguage(projection.method)) {
+    const lang = options.lang;
+    if (lang === undefined || lang === '') {
+      throw createError('LANG_REQUIRED', `method "${projection.method}" needs the input's language (--lang); the projection knows ${projection.languages.map((l) => l.lang).join(', ')}`);
+    }
+    if (!projection.means[lang]) {
+      throw createError('UNKNOWN_LANGUAGE', `the projection has no language "${lang}"; it knows ${projection.languages.map((l) => l.lang).join(', ')}`);
+    }
+    if (projection.method === 'demean') offset = projection.means[lang];
+    else basis = projection.languageBases?.[lang];
+  } else if (projection.method === 'lsar') {
+    const b = projection.basis as Dense;
+    basis = { rows: projection.remove, cols: d, data: b.data.subarray(0, projection.remove * d) };
+  }
+  const normalize = options.normalize === true;
+  const k = basis ? basis.rows : 0;
+  const B = basis ? basis.data : new Float64Array(0);
+  const coef = new Float64Array(k);
+  const x = new Float64Array(d);
+  return {
+    dim: d,
+    applyInPlace(block: FloatArray, rows = block.length / d): void {
+      for (let r = 0; r < rows; r++) {
+        const off = r * d;
+        for (let i = 0; i < d; i++) x[i] = block[off + i] as number;
+        if (offset) for (let i = 0; i < d; i++) x[i] = (x[i] as number) - (offset[i] as number);
+        for (let j = 0; j < k; j++) {
+          const bo = j * d;
+          let acc = 0;
+          for (let i = 0; i < d; i++) acc += (x[i] as number) * (B[bo + i] as number);
+          coef[j] = acc;
+        }
+        for (let j = 0; j < k; j++) {
+          const bo = j * d;
+          const c = coef[j] as number;
+          for (let i = 0; i < d; i++) x[i] = (x[i] as number) - c * (B[bo + i] as number);
+        }
+        if (normalize) {
+          let n2 = 0;
+          for (let i = 0; i < d; i++) n2 += (x[i] as number) * (x[i] as number);
+          const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 1;
+          for (let i = 0; i < d; i++) x[i] = (x[i] as number) * inv;
+        }
+        for (let i = 0; i < d; i++) block[off + i] = x[i] as number;
+      }
+    },
+  };
+}
+
+/** Apply a projection to a row-major block or a single vector; returns a new array. */
+export function apply<T extends FloatArray>(projection: Projection, data: T, options: ApplyOptions = {}): T {
+  const op = createOperator(projection, options);
+  if (data.length % op.dim !== 0) {
+    throw createError('DIM_MISMATCH', `input length ${data.length} is not a multiple of the projection's dimension ${op.dim}`);
+  }
+  const out = data.slice() as T;
+  op.applyInPlace(out);
+  return out;
+}

@@ -1,0 +1,33 @@
+/**
+ * lsar as a library: the same capabilities as the CLI.
+ *
+ *   import { fitFromFiles, fitFromArrays, saveProjection, loadProjection, apply } from 'lsar';
+ */
+export { ERROR_CODES, LsarError, createError, isLsarError, type ErrorCode } from './core/errors.js';
+export { MomentAccumulator, type FloatArray } from './core/moments.js';
+export {
+  METHODS,
+  apply,
+  createOperator,
+  fitProjection,
+  lirBasis,
+  lsarSubspace,
+  needsLanguage,
+  parseMethod,
+  type ApplyOptions,
+  type FitOptions,
+  type LanguageMoments,
+  type Method,
+  type Projection,
+  type RowOperator,
+} from './core/projection.js';
+export type { Dense } from './core/linalg.js';
+export { NpyReader, NpyWriter, readNpy, writeNpy, encodeNpy, decodeNpy, parseNpyHeader, type NpyDtype, type NpyHeader } from './io/npy.js';
+export { readJsonlBlocks, formatJsonl } from './io/jsonl.js';
+export { listLanguageFiles, parseLanguageAssignment, type LanguageInput } from './io/inputs.js';
+export { saveProjection, loadProjection, type ArtifactJson } from './io/artifact.js';
+export { fitFromFiles, fitFromArrays, type FitResult, type Provenance } from './pipeline/fit.js';
+export { fitToArtifact, type FitSummary } from './pipeline/fit-artifact.js';
+export { projectStream, type ProjectOptions, type ProjectSummary } from './pipeline/project.js';
+export { main } from './cli/main.js';
+export { VERSION } from './version.js';

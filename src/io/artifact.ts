@@ -1,0 +1,189 @@
+/**
+ * The projection artifact: `<name>.json` (metadata, provenance) with `.npy` sidecars
+ * holding the numbers, so numpy loads them directly:
+ *
+ *   meta = json.load(open("projection.json"))
+ *   B = np.load("projection.basis.npy")          # lsar: (K, d), rows are directions
+ *   B = B[:meta["remove"]]
+ *   y = x - (x @ B.T) @ B
+ *
+ * `--out` may name the JSON file or a directory (then `<dir>/projection.json`).
+ * Sidecars are written first, the JSON last, each atomically; the JSON records
+ * each sidecar's SHA-256 and loading checks it.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { createError } from '../core/errors.js';
+import type { Dense } from '../core/linalg.js';
+import { METHODS, type Method, type Projection } from '../core/projection.js';
+import { VERSION } from '../version.js';
+import { writeFileAtomic } from './atomic.js';
+import { decodeNpy, encodeNpy } from './npy.js';
+
+export const ARTIFACT_FORMAT = 'lsar-projection';
+export const ARTIFACT_FORMAT_VERSION = 1;
+
+interface ArrayRef {
+  file: string;
+  shape: number[];
+  dtype: '<f8';
+  sha256: string;
+  description: string;
+}
+
+export interface ArtifactJson {
+  format: typeof ARTIFACT_FORMAT;
+  formatVersion: number;
+  lsarVersion: string;
+  created: string;
+  method: Method;
+  dim: number;
+  rank?: number;
+  remove: number;
+  /** True when applying needs the input's language (lir, demean). */
+  needsLanguage: boolean;
+  languages: { lang: string; rows: number }[];
+  singularValues?: number[];
+  languageEigenvalues?: Record<string, number[]>;
+  arrays: { means: ArrayRef; basis?: ArrayRef };
+  source?: unknown;
+}
+
+/** Resolve `--out`: a `.json` path, or a directory that will hold `projection.json`. */
+export async function resolveArtifactPath(out: string): Promise<string> {
+  if (extname(out) === '.json') return out;
+  try {
+    if ((await stat(out)).isDirectory()) return join(out, 'projection.json');
+  } catch {
+    // does not exist: a directory to create
+  }
+  return join(out, 'projection.json');
+}
+
+function sidecarName(jsonPath: string, what: string): string {
+  return `${basename(jsonPath, '.json')}.${what}.npy`;
+}
+
+/** Save a projection atomically; returns the JSON path. */
+export async function saveProjection(out: string, projection: Projection, source?: unknown): Promise<string> {
+  const jsonPath = await resolveArtifactPath(out);
+  const dir = dirname(jsonPath);
+  const d = projection.dim;
+  const langs = projection.languages.map((l) => l.lang);
+  const written: string[] = [];
+  const arrays: { means: ArrayRef; basis?: ArrayRef } = {} as { means: ArrayRef };
+  try {
+    const means = new Float64Array(langs.length * d);
+    langs.forEach((l, i) => means.set(projection.means[l] as Float64Array, i * d));
+    arrays.means = await writeSidecar(jsonPath, 'means', means, [langs.length, d], 'mean embedding of each language, rows in the order of "languages"', written);
+    if (projection.method === 'lsar' && projection.basis) {
+      const b = projection.basis;
+      arrays.basis = await writeSidecar(jsonPath, 'basis', b.data, [b.rows, d], `orthonormal language subspace, rows are directions (most important first); the projection removes the first ${projection.remove}: y = x - (x @ B[:remove].T) @ B[:remove]`, written);
+    } else if (projection.method === 'lir' && projection.languageBases) {
+      const r = projection.remove;
+      const all = new Float64Array(langs.length * r * d);
+      langs.forEach((l, i) => all.set((projection.languageBases as Record<string, Dense>)[l]?.data as Float64Array, i * r * d));
+      arrays.basis = await writeSidecar(jsonPath, 'basis', all, [langs.length, r, d], 'per language (order of "languages"), r x d orthonormal top singular directions of its raw embeddings: y = x - (x @ B[i].T) @ B[i]', written);
+    }
+    const json: ArtifactJson = {
+      format: ARTIFACT_FORMAT,
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      lsarVersion: VERSION,
+      created: new Date().toISOString(),
+      method: projection.method,
+      dim: d,
+      ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
+      remove: projection.remove,
+      needsLanguage: projection.method === 'lir' || projection.method === 'demean',
+      languages: projection.languages,
+      ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
+      ...(projection.languageEigenvalues ? { languageEigenvalues: projection.languageEigenvalues } : {}),
+      arrays,
+      ...(source !== undefined ? { source } : {}),
+    };
+    await writeFileAtomic(jsonPath, JSON.stringify(json, null, 1) + '\n');
+    return jsonPath;
+  } catch (e) {
+    await Promise.all(written.map((f) => rm(join(dir, f), { force: true })));
+    throw e;
+  }
+}
+
+async function writeSidecar(jsonPath: string, what: string, data: Float64Array, shape: number[], description: string, written: string[]): Promise<ArrayRef> {
+  const file = sidecarName(jsonPath, what);
+  const bytes = encodeNpy(data, shape, '<f8');
+  await writeFileAtomic(join(dirname(jsonPath), file), bytes);
+  written.push(file);
+  return { file, shape, dtype: '<f8', sha256: createHash('sha256').update(bytes).digest('hex'), description };
+}
+
+function bad(path: string, what: string): never {
+  throw createError('ARTIFACT', `${path}: ${what}`);
+}
+
+/** Load a projection saved by `saveProjection` (path to the JSON or its directory). */
+export async function loadProjection(path: string): Promise<Projection & { artifact: ArtifactJson }> {
+  const jsonPath = await resolveArtifactPath(path);
+  let text: string;
+  try {
+    text = await readFile(jsonPath, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw createError('NOT_FOUND', `${jsonPath}: no such projection file (make one with lsar fit --out)`);
+    throw e;
+  }
+  let json: ArtifactJson;
+  try {
+    json = JSON.parse(text) as ArtifactJson;
+  } catch (e) {
+    bad(jsonPath, `not valid JSON (${(e as Error).message})`);
+  }
+  if (json?.format !== ARTIFACT_FORMAT) bad(jsonPath, `not an lsar projection (format is ${JSON.stringify(json?.format)}, expected "${ARTIFACT_FORMAT}")`);
+  if (json.formatVersion !== ARTIFACT_FORMAT_VERSION) bad(jsonPath, `format version ${json.formatVersion} is not supported (this lsar reads ${ARTIFACT_FORMAT_VERSION})`);
+  if (!METHODS.includes(json.method)) bad(jsonPath, `unknown method ${JSON.stringify(json.method)}`);
+  const d = json.dim;
+  const L = json.languages?.length ?? 0;
+  if (!Number.isInteger(d) || d < 1 || L < 1) bad(jsonPath, 'missing dim or languages');
+  const means = await loadSidecar(jsonPath, json.arrays?.means, [L, d]);
+  const projection: Projection = {
+    method: json.method,
+    dim: d,
+    languages: json.languages,
+    remove: json.remove,
+    means: Object.fromEntries(json.languages.map((l, i) => [l.lang, means.slice(i * d, (i + 1) * d)])),
+    ...(json.rank !== undefined ? { rank: json.rank } : {}),
+  };
+  if (json.method === 'lsar') {
+    const K = json.rank as number;
+    if (!Number.isInteger(K) || !(json.remove >= 1 && json.remove <= K)) bad(jsonPath, `bad rank ${K} / remove ${json.remove}`);
+    projection.basis = { rows: K, cols: d, data: await loadSidecar(jsonPath, json.arrays.basis, [K, d]) };
+    if (json.singularValues) projection.singularValues = json.singularValues;
+  } else if (json.method === 'lir') {
+    const r = json.remove;
+    const all = await loadSidecar(jsonPath, json.arrays.basis, [L, r, d]);
+    projection.languageBases = Object.fromEntries(json.languages.map((l, i) => [l.lang, { rows: r, cols: d, data: all.slice(i * r * d, (i + 1) * r * d) }]));
+  }
+  return Object.assign(projection, { artifact: json });
+}
+
+async function loadSidecar(jsonPath: string, ref: ArrayRef | undefined, shape: number[]): Promise<Float64Array> {
+  if (!ref?.file) bad(jsonPath, 'an array sidecar is missing from "arrays"');
+  const file = join(dirname(jsonPath), ref.file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    bad(jsonPath, `its array file ${file} is missing`);
+  }
+  if (ref.sha256 && createHash('sha256').update(bytes).digest('hex') !== ref.sha256) {
+    bad(jsonPath, `${file} does not match the SHA-256 recorded in the projection (was it overwritten by another fit?)`);
+  }
+  const { header, data } = decodeNpy(bytes, file);
+  const total = shape.reduce((a, b) => a * b, 1);
+  if (header.shape.length !== shape.length || header.shape.some((n, i) => n !== shape[i])) {
+    bad(jsonPath, `${file}: shape (${header.shape.join(', ')}), expected (${shape.join(', ')})`);
+  }
+  const out = new Float64Array(total);
+  out.set(data);
+  return out;
+}

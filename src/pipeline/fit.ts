@@ -1,0 +1,124 @@
+/** `lsar fit`: stream per-language embedding files into moments, then fit a projection. */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createError } from '../core/errors.js';
+import { MomentAccumulator, type FloatArray } from '../core/moments.js';
+import { fitProjection, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import { checkLanguageCode, checkUniqueLanguages, type LanguageInput } from '../io/inputs.js';
+import { NpyReader } from '../io/npy.js';
+
+export interface SourceFile {
+  lang: string;
+  file: string;
+  sha256: string;
+  rows: number;
+  dim: number;
+  dtype: string;
+}
+
+export interface Provenance {
+  inputs: SourceFile[];
+  /** The embedding manifest (from `lsar embed`) found beside the inputs, if any. */
+  manifest?: unknown;
+}
+
+export interface FitResult {
+  projection: Projection;
+  provenance: Provenance;
+}
+
+export interface FitProgress {
+  lang: string;
+  file: string;
+  rowsDone: number;
+  rowsTotal: number;
+}
+
+export interface FitFileOptions extends FitOptions {
+  /** Called after each block read. */
+  onProgress?: (p: FitProgress) => void;
+  /** Rows per read block (default: about 8 MiB). */
+  blockRows?: number;
+}
+
+/** Checks that need only the number of languages: fail before reading any data. */
+function precheck(options: FitOptions, languages: number): void {
+  const method = parseMethod(options.method);
+  if (languages < 2) {
+    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got ${languages}`);
+  }
+  if (method === 'lsar' && options.rank !== undefined && (!Number.isInteger(options.rank) || options.rank < 1 || options.rank > languages - 1)) {
+    throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${languages - 1}, got ${options.rank}: with ${languages} languages the centred means have rank at most L-1 = ${languages - 1}`);
+  }
+}
+
+/** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
+export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
+  for (const i of inputs) checkLanguageCode(i.lang, i.path);
+  checkUniqueLanguages(inputs);
+  precheck(options, inputs.length);
+  const readers: NpyReader[] = [];
+  try {
+    // Open every header first: dimension mismatches and bad files fail before any data is read.
+    for (const i of inputs) readers.push(await NpyReader.open(i.path, { hash: true }));
+    const first = readers[0] as NpyReader;
+    for (const r of readers) {
+      if (r.dim !== first.dim) {
+        throw createError('DIM_MISMATCH', `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`);
+      }
+    }
+    const method = parseMethod(options.method);
+    const langs: LanguageMoments[] = [];
+    const sources: SourceFile[] = [];
+    for (let k = 0; k < readers.length; k++) {
+      const r = readers[k] as NpyReader;
+      const lang = (inputs[k] as LanguageInput).lang;
+      const acc = new MomentAccumulator(r.dim, { secondMoment: method === 'lir' });
+      for await (const b of r.blocks(options.blockRows)) {
+        addChecked(acc, b.data, b.rows, r.path, b.start);
+        options.onProgress?.({ lang, file: r.path, rowsDone: b.start + b.rows, rowsTotal: r.rows });
+      }
+      langs.push({ lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) });
+      sources.push({ lang, file: r.path, sha256: r.digest(), rows: r.rows, dim: r.dim, dtype: r.header.dtype });
+    }
+    const projection = fitProjection(langs, options);
+    const manifest = await findManifest(inputs);
+    return { projection, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+  }
+}
+
+function addChecked(acc: MomentAccumulator, data: FloatArray, rows: number, file: string, start: number): void {
+  const bad = acc.add(data, rows);
+  if (bad >= 0) {
+    throw createError('NON_FINITE', `${file}: row ${start + bad} holds NaN or Inf`);
+  }
+}
+
+/** Fit from in-memory arrays: `{ de: Float32Array (rows x dim), ... }`. */
+export function fitFromArrays(data: Record<string, FloatArray>, dim: number, options: FitOptions): Projection {
+  const entries = Object.entries(data);
+  precheck(options, entries.length);
+  const method = parseMethod(options.method);
+  const langs: LanguageMoments[] = entries.map(([lang, x]) => {
+    checkLanguageCode(lang, 'fitFromArrays');
+    if (x.length === 0) throw createError('EMPTY', `language "${lang}": no rows`);
+    if (x.length % dim !== 0) throw createError('DIM_MISMATCH', `language "${lang}": length ${x.length} is not a multiple of dim ${dim}`);
+    const acc = new MomentAccumulator(dim, { secondMoment: method === 'lir' });
+    addChecked(acc, x, x.length / dim, `language "${lang}"`, 0);
+    return { lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) };
+  });
+  return fitProjection(langs, options);
+}
+
+/** A `manifest.json` written by `lsar embed` beside the inputs, parsed, if there is exactly one such directory. */
+async function findManifest(inputs: LanguageInput[]): Promise<unknown> {
+  const dirs = [...new Set(inputs.map((i) => dirname(i.path)))];
+  if (dirs.length !== 1) return undefined;
+  try {
+    return JSON.parse(await readFile(join(dirs[0] as string, 'manifest.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

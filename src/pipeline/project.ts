@@ -1,0 +1,113 @@
+/** `lsar project`: apply a fitted projection to a stream of embeddings, in constant memory. */
+import { createReadStream } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { createError } from '../core/errors.js';
+import { firstNonFiniteRow, type FloatArray } from '../core/moments.js';
+import { createOperator, type ApplyOptions, type Projection } from '../core/projection.js';
+import { AtomicTextWriter } from '../io/atomic.js';
+import { stat } from 'node:fs/promises';
+import { formatJsonl, readJsonlBlocks, writeText } from '../io/jsonl.js';
+import { NpyReader, NpyWriter } from '../io/npy.js';
+
+export interface ProjectOptions extends ApplyOptions {
+  /** Input: a `.npy` path, a `.jsonl` path, or `-` for JSON Lines on `stdin`. */
+  input: string;
+  /** Output: a `.npy` path, a `.jsonl` path, or `-` for JSON Lines on `stdout`. */
+  output: string;
+  stdin?: Readable;
+  stdout?: Writable;
+  /** Output dtype for `.npy` (default: float64 if the input is float64, else float32). */
+  dtype?: 'float32' | 'float64';
+  blockRows?: number;
+  onProgress?: (rowsDone: number, rowsTotal: number | undefined) => void;
+}
+
+export interface ProjectSummary {
+  rows: number;
+  dim: number;
+  output: string;
+}
+
+type Format = 'npy' | 'jsonl';
+
+function formatOf(path: string, role: string): Format {
+  if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
+  if (/\.npy$/i.test(path)) return 'npy';
+  throw createError('USAGE', `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard ${role === '--in' ? 'input' : 'output'}`);
+}
+
+interface Block {
+  start: number;
+  rows: number;
+  data: FloatArray;
+  dim: number;
+}
+
+/** Apply `projection` to every row of the input, writing the output atomically. */
+export async function projectStream(projection: Projection, options: ProjectOptions): Promise<ProjectSummary> {
+  const inFormat = formatOf(options.input, '--in');
+  const outFormat = formatOf(options.output, '--out');
+  const op = createOperator(projection, options);
+  const d = projection.dim;
+  let reader: NpyReader | undefined;
+  let source: AsyncGenerator<Block>;
+  let total: number | undefined;
+  let inLabel = options.input;
+  if (inFormat === 'npy') {
+    reader = await NpyReader.open(options.input);
+    if (reader.dim !== d) {
+      await reader.close();
+      throw createError('DIM_MISMATCH', `${options.input}: dimension ${reader.dim}, but the projection was fitted on dimension ${d}`);
+    }
+    total = reader.rows;
+    source = npyBlocks(reader, options.blockRows);
+  } else {
+    if (options.input === '-') inLabel = '<stdin>';
+    else await mustExist(options.input);
+    const stream = options.input === '-' ? options.stdin ?? process.stdin : createReadStream(options.input);
+    source = readJsonlBlocks(stream, inLabel, options.blockRows ?? 1024, d);
+  }
+  const outDtype = options.dtype === 'float64' || (options.dtype === undefined && reader?.header.itemSize === 8) ? '<f8' : '<f4';
+  let writer: NpyWriter | undefined;
+  let textWriter: AtomicTextWriter | undefined;
+  let rows = 0;
+  try {
+    if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
+    else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
+    for await (const b of source) {
+      const bad = firstNonFiniteRow(b.data, b.rows, d);
+      if (bad >= 0) throw createError('NON_FINITE', `${inLabel}: row ${b.start + bad} holds NaN or Inf`);
+      op.applyInPlace(b.data, b.rows);
+      if (writer) await writer.write(b.data, b.rows);
+      else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(b.data, b.rows, d));
+      else await textWriter?.write(formatJsonl(b.data, b.rows, d));
+      rows += b.rows;
+      options.onProgress?.(rows, total);
+    }
+    if (rows === 0) throw createError('EMPTY', `${inLabel}: no rows`);
+    await writer?.close();
+    await textWriter?.close();
+  } catch (e) {
+    await writer?.abort();
+    await textWriter?.abort();
+    throw e;
+  } finally {
+    await reader?.close();
+  }
+  return { rows, dim: d, output: options.output };
+}
+
+async function* npyBlocks(reader: NpyReader, blockRows?: number): AsyncGenerator<Block> {
+  for await (const b of reader.blocks(blockRows)) {
+    // Float16 input decodes into a reused buffer; float32/float64 are views on the read buffer.
+    yield { start: b.start, rows: b.rows, data: b.data, dim: reader.dim };
+  }
+}
+
+async function mustExist(path: string): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    throw createError('NOT_FOUND', `${path}: no such file`);
+  }
+}
