@@ -142,6 +142,34 @@ export function lirBasis(secondMoment: Dense, r: number): { basis: Dense; eigenv
   return { basis: vectors, eigenvalues: Array.from(values) };
 }
 
+/**
+ * Check --rank/--remove for a method, L languages and dimension d, and fill in
+ * the defaults (lsar: rank L-1, remove = rank; lir: remove 1).
+ */
+export function resolveParams(options: FitOptions, L: number, d: number): { rank?: number; remove: number } {
+  const method = parseMethod(options.method);
+  if (method === 'none' || method === 'demean') {
+    if (options.rank !== undefined) throw createError('RANK_RANGE', `--rank does not apply to method "${method}"`);
+    if (options.remove !== undefined) throw createError('REMOVE_RANGE', `--remove does not apply to method "${method}"`);
+    return { remove: 0 };
+  }
+  if (method === 'lsar') {
+    const rank = options.rank ?? L - 1;
+    checkRank(rank, L, d);
+    const remove = options.remove ?? rank;
+    if (!Number.isInteger(remove) || remove < 1 || remove > rank) {
+      throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the rank ${rank}, got ${remove}`);
+    }
+    return { rank, remove };
+  }
+  if (options.rank !== undefined) throw createError('RANK_RANGE', '--rank does not apply to method "lir" (use --remove)');
+  const r = options.remove ?? 1;
+  if (!Number.isInteger(r) || r < 1 || r > d) {
+    throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the dimension ${d}, got ${r}`);
+  }
+  return { remove: r };
+}
+
 /** Fit a projection from per-language moments. Input checks throw LsarErrors. */
 export function fitProjection(langs: LanguageMoments[], options: FitOptions): Projection {
   const method = parseMethod(options.method);
@@ -162,27 +190,13 @@ export function fitProjection(langs: LanguageMoments[], options: FitOptions): Pr
   const means: Record<string, Float64Array> = {};
   for (const l of langs) means[l.lang] = l.mean;
   const base = { method, dim: d, languages: langs.map((l) => ({ lang: l.lang, rows: l.rows })), means };
-  if (method === 'none' || method === 'demean') {
-    if (options.rank !== undefined) throw createError('RANK_RANGE', `--rank does not apply to method "${method}"`);
-    if (options.remove !== undefined) throw createError('REMOVE_RANGE', `--remove does not apply to method "${method}"`);
-    return { ...base, remove: 0 };
-  }
+  const { rank, remove } = resolveParams(options, L, d);
+  if (method === 'none' || method === 'demean') return { ...base, remove };
   if (method === 'lsar') {
-    const rank = options.rank ?? L - 1;
-    checkRank(rank, L, d);
-    const remove = options.remove ?? rank;
-    if (!Number.isInteger(remove) || remove < 1 || remove > rank) {
-      throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the rank ${rank}, got ${remove}`);
-    }
-    const { basis, singularValues } = lsarSubspace(langs.map((l) => l.mean), rank);
-    return { ...base, rank, remove, basis, singularValues };
+    const { basis, singularValues } = lsarSubspace(langs.map((l) => l.mean), rank as number);
+    return { ...base, rank: rank as number, remove, basis, singularValues };
   }
-  // lir
-  if (options.rank !== undefined) throw createError('RANK_RANGE', '--rank does not apply to method "lir" (use --remove)');
-  const r = options.remove ?? 1;
-  if (!Number.isInteger(r) || r < 1 || r > d) {
-    throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the dimension ${d}, got ${r}`);
-  }
+  const r = remove;
   const languageBases: Record<string, Dense> = {};
   const languageEigenvalues: Record<string, number[]> = {};
   for (const l of langs) {

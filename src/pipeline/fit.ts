@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { MomentAccumulator, type FloatArray } from '../core/moments.js';
-import { fitProjection, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { checkLanguageCode, checkUniqueLanguages, type LanguageInput } from '../io/inputs.js';
 import { NpyReader } from '../io/npy.js';
 
@@ -41,14 +41,11 @@ export interface FitFileOptions extends FitOptions {
   blockRows?: number;
 }
 
-/** Checks that need only the number of languages: fail before reading any data. */
+/** Checks that need only the number of languages: fail before opening any file. */
 function precheck(options: FitOptions, languages: number): void {
-  const method = parseMethod(options.method);
+  parseMethod(options.method);
   if (languages < 2) {
     throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got ${languages}`);
-  }
-  if (method === 'lsar' && options.rank !== undefined && (!Number.isInteger(options.rank) || options.rank < 1 || options.rank > languages - 1)) {
-    throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${languages - 1}, got ${options.rank}: with ${languages} languages the centred means have rank at most L-1 = ${languages - 1}`);
   }
 }
 
@@ -67,6 +64,7 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
         throw createError('DIM_MISMATCH', `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`);
       }
     }
+    resolveParams(options, readers.length, first.dim);
     const method = parseMethod(options.method);
     const langs: LanguageMoments[] = [];
     const sources: SourceFile[] = [];

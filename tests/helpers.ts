@@ -1,0 +1,81 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterEach } from 'vitest';
+import { main } from '../src/cli/main.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const SHARED = resolve(ROOT, '..', 'shared');
+export const GOLDEN = join(SHARED, 'golden', 'planted-small');
+
+const dirs: string[] = [];
+/** A fresh temporary directory, removed after the test. */
+export async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'lsar-test-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  while (dirs.length) await rm(dirs.pop() as string, { recursive: true, force: true });
+});
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI in-process with captured streams. */
+export async function runCli(args: string[], stdin = ''): Promise<CliRun> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+  out.on('data', (c: Buffer) => chunks.out.push(c));
+  err.on('data', (c: Buffer) => chunks.err.push(c));
+  const code = await main(args, { stdin: Readable.from([stdin]), stdout: out, stderr: err });
+  return { code, stdout: Buffer.concat(chunks.out).toString('utf8'), stderr: Buffer.concat(chunks.err).toString('utf8') };
+}
+
+/** Files in a directory (including hidden temporaries). */
+export async function listFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box-Muller). */
+export function gaussian(seed: number): () => number {
+  const u = rng(seed);
+  return () => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+}
+
+/**
+ * Planted multilingual data: each language = shared content + its own offset in a
+ * low-rank language subspace + noise. Returns row-major float32 per language.
+ */
+export function planted(langs: string[], rows: number, dim: number, seed = 1): Record<string, Float32Array> {
+  const g = gaussian(seed);
+  const out: Record<string, Float32Array> = {};
+  for (const l of langs) {
+    const offset = Float64Array.from({ length: dim }, () => 3 * g());
+    const x = new Float32Array(rows * dim);
+    for (let i = 0; i < x.length; i++) x[i] = (offset[i % dim] as number) + g();
+    out[l] = x;
+  }
+  return out;
+}
