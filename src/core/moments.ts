@@ -4,6 +4,7 @@
  * the d-vector of sums (and, when asked, the d x d matrix X^T X) is kept.
  */
 import type { Dense } from './linalg.js';
+import { SimdColumnSums, simdAvailable } from './wasm/simd.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -14,11 +15,13 @@ export class MomentAccumulator {
   readonly gram: Float64Array | undefined;
   count = 0;
   private scratch: Float64Array | undefined;
+  private simd: SimdColumnSums | undefined;
 
   constructor(dim: number, options: { secondMoment?: boolean } = {}) {
     this.dim = dim;
     this.sum = new Float64Array(dim);
     this.gram = options.secondMoment ? new Float64Array(dim * dim) : undefined;
+    if (dim % 4 === 0 && simdAvailable()) this.simd = new SimdColumnSums(dim, Math.max(1, Math.floor((4 << 20) / (4 * dim))));
   }
 
   /**
@@ -27,10 +30,15 @@ export class MomentAccumulator {
    */
   add(block: FloatArray, rows = block.length / this.dim): number {
     const d = this.dim;
-    const partial = new Float64Array(d);
-    for (let r = 0; r < rows; r++) {
-      const off = r * d;
-      for (let j = 0; j < d; j++) partial[j] = (partial[j] as number) + (block[off + j] as number);
+    let partial: Float64Array;
+    if (this.simd && block instanceof Float32Array) {
+      partial = this.simd.sum(block, rows);
+    } else {
+      partial = new Float64Array(d);
+      for (let r = 0; r < rows; r++) {
+        const off = r * d;
+        for (let j = 0; j < d; j++) partial[j] = (partial[j] as number) + (block[off + j] as number);
+      }
     }
     let finite = true;
     for (let j = 0; j < d; j++) if (!Number.isFinite(partial[j] as number)) finite = false;
@@ -73,6 +81,15 @@ export class MomentAccumulator {
         g[i * d + j] = (g[i * d + j] as number) + acc;
       }
     }
+  }
+
+  /**
+   * A float32 buffer (with its row capacity) that `add` sums without copying, when the
+   * SIMD kernel is in use and no second moment is needed: read rows straight into it.
+   */
+  directBuffer(): { buffer: Float32Array; capacity: number } | undefined {
+    if (!this.simd || this.gram) return undefined;
+    return { buffer: this.simd.buffer, capacity: this.simd.capacity };
   }
 
   mean(): Float64Array {

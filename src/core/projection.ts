@@ -10,7 +10,8 @@
  */
 import { createError } from './errors.js';
 import { canonicalSigns, rankTolerance, thinSvd, topSymmetricEigen, type Dense } from './linalg.js';
-import type { FloatArray } from './moments.js';
+import { firstNonFiniteRow, type FloatArray } from './moments.js';
+import { SimdProjector, simdAvailable } from './wasm/simd.js';
 
 export const METHODS = ['lsar', 'lir', 'demean', 'none'] as const;
 export type Method = (typeof METHODS)[number];
@@ -220,6 +221,14 @@ export interface RowOperator {
   dim: number;
   /** Applies in place to `rows` rows of a row-major block. */
   applyInPlace(block: FloatArray, rows?: number): void;
+  /**
+   * A float32 buffer of `capacity` rows owned by the SIMD kernel, when there is one:
+   * rows placed there are projected without copies.
+   */
+  buffer?: Float32Array;
+  capacity?: number;
+  /** Index of the first of `rows` rows holding NaN or Inf, or -1. */
+  firstNonFiniteRow(block: FloatArray, rows: number): number;
 }
 
 /** Resolve a projection and options into the per-row operator. */
@@ -244,36 +253,63 @@ export function createOperator(projection: Projection, options: ApplyOptions = {
   const normalize = options.normalize === true;
   const k = basis ? basis.rows : 0;
   const B = basis ? basis.data : new Float64Array(0);
+  const simd = k > 0 && d % 4 === 0 && simdAvailable() ? new SimdProjector(B, k, d) : undefined;
   const coef = new Float64Array(k);
   const x = new Float64Array(d);
-  return {
-    dim: d,
-    applyInPlace(block: FloatArray, rows = block.length / d): void {
+
+  /** Float64 path: exact to double precision, for Float64Array input or without SIMD. */
+  function applyF64(block: FloatArray, rows: number): void {
+    for (let r = 0; r < rows; r++) {
+      const off = r * d;
+      for (let i = 0; i < d; i++) x[i] = block[off + i] as number;
+      if (offset) for (let i = 0; i < d; i++) x[i] = (x[i] as number) - (offset[i] as number);
+      for (let j = 0; j < k; j++) {
+        const bo = j * d;
+        let acc = 0;
+        for (let i = 0; i < d; i++) acc += (x[i] as number) * (B[bo + i] as number);
+        coef[j] = acc;
+      }
+      for (let j = 0; j < k; j++) {
+        const bo = j * d;
+        const c = coef[j] as number;
+        for (let i = 0; i < d; i++) x[i] = (x[i] as number) - c * (B[bo + i] as number);
+      }
+      if (normalize) normalizeRow(x, 0, d);
+      for (let i = 0; i < d; i++) block[off + i] = x[i] as number;
+    }
+  }
+
+  /** Float32 path: offset and norm in JS, the basis removal in WebAssembly SIMD. */
+  function applyF32(block: Float32Array, rows: number, kernel: SimdProjector): void {
+    if (offset) {
       for (let r = 0; r < rows; r++) {
         const off = r * d;
-        for (let i = 0; i < d; i++) x[i] = block[off + i] as number;
-        if (offset) for (let i = 0; i < d; i++) x[i] = (x[i] as number) - (offset[i] as number);
-        for (let j = 0; j < k; j++) {
-          const bo = j * d;
-          let acc = 0;
-          for (let i = 0; i < d; i++) acc += (x[i] as number) * (B[bo + i] as number);
-          coef[j] = acc;
-        }
-        for (let j = 0; j < k; j++) {
-          const bo = j * d;
-          const c = coef[j] as number;
-          for (let i = 0; i < d; i++) x[i] = (x[i] as number) - c * (B[bo + i] as number);
-        }
-        if (normalize) {
-          let n2 = 0;
-          for (let i = 0; i < d; i++) n2 += (x[i] as number) * (x[i] as number);
-          const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 1;
-          for (let i = 0; i < d; i++) x[i] = (x[i] as number) * inv;
-        }
-        for (let i = 0; i < d; i++) block[off + i] = x[i] as number;
+        for (let i = 0; i < d; i++) block[off + i] = (block[off + i] as number) - (offset[i] as number);
       }
+    }
+    kernel.applyInPlace(block, rows);
+    if (normalize) for (let r = 0; r < rows; r++) normalizeRow(block, r * d, d);
+  }
+
+  return {
+    dim: d,
+    ...(simd ? { buffer: simd.buffer, capacity: simd.capacity } : {}),
+    applyInPlace(block: FloatArray, rows = block.length / d): void {
+      if (simd && block instanceof Float32Array) applyF32(block, rows, simd);
+      else applyF64(block, rows);
+    },
+    firstNonFiniteRow(block: FloatArray, rows: number): number {
+      if (simd && block instanceof Float32Array && simd.owns(block)) return simd.firstNonFiniteRow(rows);
+      return firstNonFiniteRow(block, rows, d);
     },
   };
+}
+
+function normalizeRow(x: FloatArray, off: number, d: number): void {
+  let n2 = 0;
+  for (let i = 0; i < d; i++) n2 += (x[off + i] as number) * (x[off + i] as number);
+  const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 1;
+  for (let i = 0; i < d; i++) x[off + i] = (x[off + i] as number) * inv;
 }
 
 /** Apply a projection to a row-major block or a single vector; returns a new array. */

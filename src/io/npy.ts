@@ -220,10 +220,15 @@ export class NpyReader {
     }
   }
 
-  /** Stream the rows in blocks of `blockRows`. */
-  async *blocks(blockRows = defaultBlockRows(this.dim, this.header.itemSize)): AsyncGenerator<NpyBlock> {
+  /**
+   * Stream the rows in blocks of `blockRows`. With `target` (at least blockRows rows of
+   * raw bytes), rows are read straight into it: little-endian float32 rows are then
+   * decoded in place, with no copy.
+   */
+  async *blocks(blockRows = defaultBlockRows(this.dim, this.header.itemSize), target?: Uint8Array): AsyncGenerator<NpyBlock> {
     const rowBytes = this.dim * this.header.itemSize;
-    const raw = new Uint8Array(new ArrayBuffer(blockRows * rowBytes));
+    if (target && target.byteLength < blockRows * rowBytes) throw new Error('NpyReader.blocks: target buffer too small');
+    const raw = target ?? new Uint8Array(new ArrayBuffer(blockRows * rowBytes));
     let reuse: FloatArray | undefined;
     if (this.hasher) this.hasher.update(this.headerBytes);
     let pos = this.header.dataOffset;

@@ -5,6 +5,7 @@ import { createError } from '../core/errors.js';
 import { MomentAccumulator, type FloatArray } from '../core/moments.js';
 import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { checkLanguageCode, checkUniqueLanguages, type LanguageInput } from '../io/inputs.js';
+import { sha256Files } from '../io/hash.js';
 import { NpyReader } from '../io/npy.js';
 
 export interface SourceFile {
@@ -41,6 +42,8 @@ export interface FitFileOptions extends FitOptions {
   blockRows?: number;
 }
 
+const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Checks that need only the number of languages: fail before opening any file. */
 function precheck(options: FitOptions, languages: number): void {
   parseMethod(options.method);
@@ -57,7 +60,7 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
   const readers: NpyReader[] = [];
   try {
     // Open every header first: dimension mismatches and bad files fail before any data is read.
-    for (const i of inputs) readers.push(await NpyReader.open(i.path, { hash: true }));
+    for (const i of inputs) readers.push(await NpyReader.open(i.path));
     const first = readers[0] as NpyReader;
     for (const r of readers) {
       if (r.dim !== first.dim) {
@@ -65,6 +68,9 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
       }
     }
     resolveParams(options, readers.length, first.dim);
+    // Provenance hashes on another core while this thread accumulates.
+    const hashes = sha256Files(readers.map((r) => r.path));
+    hashes.catch(() => undefined);
     const method = parseMethod(options.method);
     const langs: LanguageMoments[] = [];
     const sources: SourceFile[] = [];
@@ -72,13 +78,19 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
       const r = readers[k] as NpyReader;
       const lang = (inputs[k] as LanguageInput).lang;
       const acc = new MomentAccumulator(r.dim, { secondMoment: method === 'lir' });
-      for await (const b of r.blocks(options.blockRows)) {
+      // Little-endian float32 rows are read straight into the summing kernel's memory.
+      const direct = r.header.dtype === '<f4' && HOST_LITTLE ? acc.directBuffer() : undefined;
+      const blocks = direct
+        ? r.blocks(Math.min(options.blockRows ?? Infinity, direct.capacity), new Uint8Array(direct.buffer.buffer, direct.buffer.byteOffset, direct.buffer.byteLength))
+        : r.blocks(options.blockRows);
+      for await (const b of blocks) {
         addChecked(acc, b.data, b.rows, r.path, b.start);
         options.onProgress?.({ lang, file: r.path, rowsDone: b.start + b.rows, rowsTotal: r.rows });
       }
       langs.push({ lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) });
-      sources.push({ lang, file: r.path, sha256: r.digest(), rows: r.rows, dim: r.dim, dtype: r.header.dtype });
+      sources.push({ lang, file: r.path, sha256: '', rows: r.rows, dim: r.dim, dtype: r.header.dtype });
     }
+    (await hashes).forEach((h, k) => ((sources[k] as SourceFile).sha256 = h));
     const projection = fitProjection(langs, options);
     const manifest = await findManifest(inputs);
     return { projection, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };

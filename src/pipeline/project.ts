@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { createError } from '../core/errors.js';
-import { firstNonFiniteRow, type FloatArray } from '../core/moments.js';
+import type { FloatArray } from '../core/moments.js';
 import { createOperator, type ApplyOptions, type Projection } from '../core/projection.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { stat } from 'node:fs/promises';
@@ -29,6 +29,8 @@ export interface ProjectSummary {
 }
 
 type Format = 'npy' | 'jsonl';
+
+const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function formatOf(path: string, role: string): Format {
   if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
@@ -60,7 +62,11 @@ export async function projectStream(projection: Projection, options: ProjectOpti
       throw createError('DIM_MISMATCH', `${options.input}: dimension ${reader.dim}, but the projection was fitted on dimension ${d}`);
     }
     total = reader.rows;
-    source = npyBlocks(reader, options.blockRows);
+    // Little-endian float32 rows go straight into the SIMD kernel's buffer: no copies.
+    const direct = op.buffer && reader.header.dtype === '<f4' && HOST_LITTLE;
+    source = direct
+      ? npyBlocks(reader, Math.min(options.blockRows ?? Infinity, op.capacity as number), new Uint8Array((op.buffer as Float32Array).buffer, (op.buffer as Float32Array).byteOffset, (op.buffer as Float32Array).byteLength))
+      : npyBlocks(reader, options.blockRows);
   } else {
     if (options.input === '-') inLabel = '<stdin>';
     else await mustExist(options.input);
@@ -75,7 +81,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
     else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
     for await (const b of source) {
-      const bad = firstNonFiniteRow(b.data, b.rows, d);
+      const bad = op.firstNonFiniteRow(b.data, b.rows);
       if (bad >= 0) throw createError('NON_FINITE', `${inLabel}: row ${b.start + bad} holds NaN or Inf`);
       op.applyInPlace(b.data, b.rows);
       if (writer) await writer.write(b.data, b.rows);
@@ -97,8 +103,8 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   return { rows, dim: d, output: options.output };
 }
 
-async function* npyBlocks(reader: NpyReader, blockRows?: number): AsyncGenerator<Block> {
-  for await (const b of reader.blocks(blockRows)) {
+async function* npyBlocks(reader: NpyReader, blockRows?: number, target?: Uint8Array): AsyncGenerator<Block> {
+  for await (const b of reader.blocks(blockRows, target)) {
     // Float16 input decodes into a reused buffer; float32/float64 are views on the read buffer.
     yield { start: b.start, rows: b.rows, data: b.data, dim: reader.dim };
   }

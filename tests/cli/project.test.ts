@@ -28,7 +28,7 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('lsar project', () => {
-  it('projects .npy to .npy equal to the library apply (1e-6) and ignores --lang for lsar', async () => {
+  it('projects .npy to .npy equal to the float64 library apply (1e-5: the float32 SIMD path accumulates in float32) and ignores --lang for lsar', async () => {
     const out = join(await tempDir(), 'de.npy');
     const r = await runCli(['project', '-p', join(artifacts, 'lsar.json'), '--in', bitext('de'), '--out', out, '--lang', 'zz', '--json']);
     expect(r.code).toBe(0);
@@ -36,7 +36,7 @@ describe('lsar project', () => {
     const got = await readNpy(out);
     const x = await readNpy(bitext('de'));
     const want = apply(await loadProjection(join(artifacts, 'lsar.json')), Float64Array.from(x.data));
-    expect(maxAbs(got.data, want)).toBeLessThan(1e-6);
+    expect(maxAbs(got.data, want)).toBeLessThan(1e-5);
   });
 
   it('reads JSON Lines on stdin and writes them on stdout, with --normalize', async () => {

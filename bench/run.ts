@@ -1,0 +1,151 @@
+/**
+ * Benchmarks (npm run bench). Each figure is printed next to a baseline measured in the
+ * same run on the same files, so the ratios hold on any machine.
+ *
+ *   fit:     37 languages x 10,000 x 768 float32 .npy -> lsar fit (mean accumulation, hashing)
+ *            vs merely reading the same files.
+ *   project: 1,000,000 x 768 float32 .npy -> lsar project (rank 36, all removed)
+ *            vs a plain read-and-write copy of the same file.
+ *
+ * BENCH_SCALE=0.1 shrinks the row counts (for a quick look). Files go to .bench/ (reused).
+ */
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fitFromFiles } from '../src/pipeline/fit.js';
+import { projectStream } from '../src/pipeline/project.js';
+import { encodeNpyHeader } from '../src/io/npy.js';
+import { fitFromArrays } from '../src/pipeline/fit.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DIR = join(ROOT, '.bench');
+const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const D = 768;
+const BLOCK = 8 << 20;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Write an n x d float32 .npy of clustered random data (language offset + noise). */
+async function makeNpy(path: string, n: number, seed: number): Promise<void> {
+  if (await exists(path)) return;
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+  const offset = Float32Array.from({ length: D }, () => rand() * 2);
+  const fh = await open(path + '.tmp', 'w');
+  const header = encodeNpyHeader('<f4', [n, D]);
+  await fh.write(header, 0, header.length, 0);
+  let pos = header.length;
+  const rowsPer = Math.floor(BLOCK / (D * 4));
+  const buf = new Float32Array(rowsPer * D);
+  for (let r = 0; r < n; r += rowsPer) {
+    const rows = Math.min(rowsPer, n - r);
+    for (let i = 0; i < rows * D; i++) buf[i] = (offset[i % D] as number) + rand();
+    const bytes = new Uint8Array(buf.buffer, 0, rows * D * 4);
+    await fh.write(bytes, 0, bytes.length, pos);
+    pos += bytes.length;
+  }
+  await fh.close();
+  const { rename } = await import('node:fs/promises');
+  await rename(path + '.tmp', path);
+}
+
+/** Read a file in 8 MiB blocks, doing nothing with the bytes. */
+async function plainRead(path: string): Promise<number> {
+  const fh = await open(path, 'r');
+  const buf = new Uint8Array(BLOCK);
+  let pos = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, BLOCK, pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+  }
+  await fh.close();
+  return pos;
+}
+
+/** Copy a file in 8 MiB blocks through user space. */
+async function plainCopy(src: string, dst: string): Promise<void> {
+  const a = await open(src, 'r');
+  const b = await open(dst, 'w');
+  const buf = new Uint8Array(BLOCK);
+  let pos = 0;
+  for (;;) {
+    const { bytesRead } = await a.read(buf, 0, BLOCK, pos);
+    if (bytesRead === 0) break;
+    await b.write(buf, 0, bytesRead, pos);
+    pos += bytesRead;
+  }
+  await a.close();
+  await b.close();
+}
+
+async function time<T>(f: () => Promise<T>): Promise<[number, T]> {
+  const t = process.hrtime.bigint();
+  const v = await f();
+  return [Number(process.hrtime.bigint() - t) / 1e9, v];
+}
+
+function fmt(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+async function benchFit(): Promise<void> {
+  const L = 37;
+  const n = Math.max(100, Math.round(10_000 * SCALE));
+  const langs = Array.from({ length: L }, (_, i) => `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3));
+  const files = langs.map((l) => join(DIR, `fit-${n}`, `${l}.npy`));
+  await mkdir(join(DIR, `fit-${n}`), { recursive: true });
+  for (let i = 0; i < L; i++) await makeNpy(files[i] as string, n, i + 1);
+  const rows = L * n;
+  for (const f of files) await plainRead(f); // warm the page cache for both
+  const [tRead] = await time(async () => {
+    for (const f of files) await plainRead(f);
+  });
+  const [tFit] = await time(() => fitFromFiles(langs.map((lang, i) => ({ lang, path: files[i] as string })), { method: 'lsar' }));
+  console.log(`fit      ${L} x ${fmt(n)} x ${D} float32 (${fmt(rows)} rows)`);
+  console.log(`  plain read : ${tRead.toFixed(2)} s  ${fmt(rows / tRead)} rows/s`);
+  console.log(`  lsar fit   : ${tFit.toFixed(2)} s  ${fmt(rows / tFit)} rows/s   ratio ${(tFit / tRead).toFixed(2)}x (target <= 1.5x)`);
+}
+
+async function benchProject(): Promise<void> {
+  const n = Math.max(1000, Math.round(1_000_000 * SCALE));
+  const src = join(DIR, `project-${n}.npy`);
+  await makeNpy(src, n, 99);
+  // A rank-36 LSAR projection from 37 synthetic language means.
+  const L = 37;
+  const means: Record<string, Float32Array> = {};
+  let s = 7;
+  for (let i = 0; i < L; i++) {
+    const code = `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3);
+    means[code] = Float32Array.from({ length: D }, () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296 - 0.5;
+    });
+  }
+  const projection = fitFromArrays(means, D, { method: 'lsar' });
+  const copy = join(DIR, 'copy.npy');
+  const out = join(DIR, 'projected.npy');
+  await plainCopy(src, copy); // warm up
+  const [tCopy] = await time(() => plainCopy(src, copy));
+  await rm(copy, { force: true });
+  const [tProj] = await time(() => projectStream(projection, { input: src, output: out }));
+  await rm(out, { force: true });
+  console.log(`project  ${fmt(n)} x ${D} float32, lsar rank ${projection.rank}, removing ${projection.remove}`);
+  console.log(`  plain copy : ${tCopy.toFixed(2)} s  ${fmt(n / tCopy)} rows/s`);
+  console.log(`  lsar project: ${tProj.toFixed(2)} s  ${fmt(n / tProj)} rows/s   ratio ${(tProj / tCopy).toFixed(2)}x (target <= 1.5x)`);
+}
+
+const which = process.argv[2] ?? 'all';
+await mkdir(DIR, { recursive: true });
+console.log(`lsar bench (scale ${SCALE}), node ${process.version}`);
+if (which === 'all' || which === 'fit') await benchFit();
+if (which === 'all' || which === 'project') await benchProject();

@@ -1,0 +1,148 @@
+/**
+ * WebAssembly SIMD kernels (kernels.wat): x - B^T B x on float32 rows, and float64
+ * column sums of float32 rows. Loaded synchronously on first use; `simdAvailable()`
+ * is false where WebAssembly SIMD is not supported, and callers fall back to plain JS.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels.js';
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  proj1(b: number, k: number, d: number, x: number, coef: number): void;
+  proj4(b: number, k: number, d: number, x: number, coef: number): void;
+  colsum(x: number, rows: number, d: number, sum: number): void;
+  nonfinite(x: number, bytes: number): number;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+function module(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      const bin = atob(KERNELS_WASM_BASE64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      compiled = new WebAssembly.Module(bytes);
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+export function simdAvailable(): boolean {
+  return module() !== null;
+}
+
+function instantiate(bytes: number): KernelExports {
+  const m = module();
+  if (!m) throw new Error('WebAssembly SIMD is not available');
+  const inst = new WebAssembly.Instance(m, {});
+  const ex = inst.exports as unknown as KernelExports;
+  const pages = Math.ceil(bytes / 65536);
+  const have = ex.memory.buffer.byteLength / 65536;
+  if (pages > have) ex.memory.grow(pages - have);
+  return ex;
+}
+
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
+/** Removes a k x d float32 basis from float32 rows: x <- x - B^T (B x). Requires d % 4 == 0. */
+export class SimdProjector {
+  readonly dim: number;
+  readonly k: number;
+  /** Rows that fit in the kernel's buffer at once. */
+  readonly capacity: number;
+  /** The kernel's row buffer (capacity x dim): fill it and call `run(rows)` to avoid copies. */
+  readonly buffer: Float32Array;
+  private ex: KernelExports;
+  private bPtr: number;
+  private xPtr: number;
+  private coefPtr: number;
+
+  constructor(basis: ArrayLike<number>, k: number, dim: number, capacity = 1024) {
+    if (dim % 4 !== 0) throw new Error('SimdProjector needs dim % 4 == 0');
+    this.dim = dim;
+    this.k = k;
+    this.capacity = capacity;
+    this.coefPtr = 0;
+    this.bPtr = align(16 * Math.max(1, k));
+    this.xPtr = align(this.bPtr + 4 * k * dim);
+    this.ex = instantiate(this.xPtr + 4 * capacity * dim);
+    new Float32Array(this.ex.memory.buffer, this.bPtr, k * dim).set(Array.from({ length: k * dim }, (_, i) => basis[i] as number));
+    this.buffer = new Float32Array(this.ex.memory.buffer, this.xPtr, capacity * dim);
+  }
+
+  /** Project the first `rows` rows (<= capacity) of `buffer` in place. */
+  run(rows: number): void {
+    const { k, dim } = this;
+    const rowBytes = 4 * dim;
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) this.ex.proj4(this.bPtr, k, dim, this.xPtr + r * rowBytes, this.coefPtr);
+    for (; r < rows; r++) this.ex.proj1(this.bPtr, k, dim, this.xPtr + r * rowBytes, this.coefPtr);
+  }
+
+  /** True when `block` starts at this kernel's buffer (no copy needed). */
+  owns(block: Float32Array): boolean {
+    return block.buffer === this.buffer.buffer && block.byteOffset === this.buffer.byteOffset;
+  }
+
+  /** Index of the first of `rows` rows in `buffer` holding NaN or Inf, or -1. */
+  firstNonFiniteRow(rows: number): number {
+    const at = this.ex.nonfinite(this.xPtr, rows * this.dim * 4);
+    return at < 0 ? -1 : Math.floor(at / (this.dim * 4));
+  }
+
+  /** Project `rows` rows of any float32 block in place, through the buffer. */
+  applyInPlace(block: Float32Array, rows = block.length / this.dim): void {
+    const d = this.dim;
+    if (this.owns(block) && rows <= this.capacity) {
+      this.run(rows);
+      return;
+    }
+    for (let start = 0; start < rows; start += this.capacity) {
+      const n = Math.min(this.capacity, rows - start);
+      const src = block.subarray(start * d, (start + n) * d);
+      this.buffer.set(src);
+      this.run(n);
+      src.set(this.buffer.subarray(0, n * d));
+    }
+  }
+}
+
+/** float64 column sums of float32 rows, d % 4 == 0. */
+export class SimdColumnSums {
+  readonly dim: number;
+  readonly capacity: number;
+  private ex: KernelExports;
+  private sumPtr = 0;
+  private xPtr: number;
+  private sums: Float64Array;
+  /** The kernel's row buffer (capacity x dim): rows read straight into it are summed without a copy. */
+  readonly buffer: Float32Array;
+
+  constructor(dim: number, capacity = 2048) {
+    if (dim % 4 !== 0) throw new Error('SimdColumnSums needs dim % 4 == 0');
+    this.dim = dim;
+    this.capacity = capacity;
+    this.xPtr = align(8 * dim);
+    this.ex = instantiate(this.xPtr + 4 * capacity * dim);
+    this.sums = new Float64Array(this.ex.memory.buffer, 0, dim);
+    this.buffer = new Float32Array(this.ex.memory.buffer, this.xPtr, capacity * dim);
+  }
+
+  /** Column sums of `rows` rows of `block` (float64, length dim). */
+  sum(block: Float32Array, rows: number): Float64Array {
+    const d = this.dim;
+    this.sums.fill(0);
+    if (block.buffer === this.buffer.buffer && block.byteOffset === this.buffer.byteOffset && rows <= this.capacity) {
+      this.ex.colsum(this.xPtr, rows, d, this.sumPtr);
+      return this.sums;
+    }
+    for (let start = 0; start < rows; start += this.capacity) {
+      const n = Math.min(this.capacity, rows - start);
+      this.buffer.set(block.subarray(start * d, (start + n) * d));
+      this.ex.colsum(this.xPtr, n, d, this.sumPtr);
+    }
+    return this.sums;
+  }
+}
