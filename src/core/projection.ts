@@ -229,6 +229,8 @@ export interface RowOperator {
   capacity?: number;
   /** Index of the first of `rows` rows holding NaN or Inf, or -1. */
   firstNonFiniteRow(block: FloatArray, rows: number): number;
+  /** What the operator does, resolved: subtract `offset`, remove `basis` (k x d rows), normalise. */
+  plan: { offset?: Float64Array; basis?: Dense; normalize: boolean };
 }
 
 /** Resolve a projection and options into the per-row operator. */
@@ -293,6 +295,7 @@ export function createOperator(projection: Projection, options: ApplyOptions = {
 
   return {
     dim: d,
+    plan: { ...(offset ? { offset } : {}), ...(k > 0 ? { basis: { rows: k, cols: d, data: B } } : {}), normalize },
     ...(simd ? { buffer: simd.buffer, capacity: simd.capacity } : {}),
     applyInPlace(block: FloatArray, rows = block.length / d): void {
       if (simd && block instanceof Float32Array) applyF32(block, rows, simd);

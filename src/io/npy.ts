@@ -252,6 +252,19 @@ export class NpyReader {
     }
   }
 
+  /** Read `rows` raw rows starting at row `start` into `target` (random access). */
+  async readRawInto(start: number, rows: number, target: Uint8Array): Promise<void> {
+    const rowBytes = this.dim * this.header.itemSize;
+    const want = rows * rowBytes;
+    const pos = this.header.dataOffset + start * rowBytes;
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await this.fh.read(target, got, want - got, pos + got);
+      if (bytesRead === 0) throw createError('NPY_TRUNCATED', `${this.path}: truncated at row ${start + Math.floor(got / rowBytes)} of ${this.rows}`);
+      got += bytesRead;
+    }
+  }
+
   /** Read every row into one array (for small files). */
   async readAll(): Promise<FloatArray> {
     const out = this.header.itemSize === 8 ? new Float64Array(this.rows * this.dim) : new Float32Array(this.rows * this.dim);

@@ -3,7 +3,10 @@ import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/moments.js';
-import { createOperator, type ApplyOptions, type Projection } from '../core/projection.js';
+import type { Dense } from '../core/linalg.js';
+import { createOperator, type ApplyOptions, type Projection, type RowOperator } from '../core/projection.js';
+import { kernelModule } from '../core/wasm/simd.js';
+import { ProjectionPool } from './parallel.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { stat } from 'node:fs/promises';
 import { formatJsonl, readJsonlBlocks, writeText } from '../io/jsonl.js';
@@ -19,6 +22,8 @@ export interface ProjectOptions extends ApplyOptions {
   /** Output dtype for `.npy` (default: float64 if the input is float64, else float32). */
   dtype?: 'float32' | 'float64';
   blockRows?: number;
+  /** Worker threads for large float32 .npy inputs (default: one per core; 0 = none). */
+  workers?: number;
   onProgress?: (rowsDone: number, rowsTotal: number | undefined) => void;
 }
 
@@ -77,18 +82,26 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   let writer: NpyWriter | undefined;
   let textWriter: AtomicTextWriter | undefined;
   let rows = 0;
+  const sink = async (data: FloatArray, n: number) => {
+    if (writer) await writer.write(data, n);
+    else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, d));
+    else await textWriter?.write(formatJsonl(data, n, d));
+    rows += n;
+    options.onProgress?.(rows, total);
+  };
   try {
     if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
     else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
-    for await (const b of source) {
-      const bad = op.firstNonFiniteRow(b.data, b.rows);
-      if (bad >= 0) throw createError('NON_FINITE', `${inLabel}: row ${b.start + bad} holds NaN or Inf`);
-      op.applyInPlace(b.data, b.rows);
-      if (writer) await writer.write(b.data, b.rows);
-      else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(b.data, b.rows, d));
-      else await textWriter?.write(formatJsonl(b.data, b.rows, d));
-      rows += b.rows;
-      options.onProgress?.(rows, total);
+    const parallel = reader && op.plan.basis && reader.header.dtype === '<f4' && HOST_LITTLE && reader.rows >= PARALLEL_MIN_ROWS && kernelModule() && (options.workers ?? 2) > 0;
+    if (parallel && reader) {
+      await projectParallel(reader, op.plan, sink, options.workers);
+    } else {
+      for await (const b of source) {
+        const bad = op.firstNonFiniteRow(b.data, b.rows);
+        if (bad >= 0) throw createError('NON_FINITE', `${inLabel}: row ${b.start + bad} holds NaN or Inf`);
+        op.applyInPlace(b.data, b.rows);
+        await sink(b.data, b.rows);
+      }
     }
     if (rows === 0) throw createError('EMPTY', `${inLabel}: no rows`);
     await writer?.close();
@@ -115,5 +128,46 @@ async function mustExist(path: string): Promise<void> {
     await stat(path);
   } catch {
     throw createError('NOT_FOUND', `${path}: no such file`);
+  }
+}
+
+/** Below this many rows, starting worker threads costs more than it saves. */
+const PARALLEL_MIN_ROWS = 16_384;
+const PARALLEL_BLOCK_ROWS = 2048;
+
+/** Read blocks, project them on worker threads, write them in order. */
+async function projectParallel(
+  reader: NpyReader,
+  plan: RowOperator['plan'],
+  sink: (data: Float32Array, rows: number) => Promise<void>,
+  workers?: number,
+): Promise<void> {
+  const d = reader.dim;
+  const basis = plan.basis as Dense;
+  const pool = new ProjectionPool({ basis: basis.data, k: basis.rows, dim: d, offset: plan.offset, normalize: plan.normalize, ...(workers ? { workers } : {}) });
+  const rowBytes = d * 4;
+  const inflight = 2 * pool.size;
+  const free: ArrayBuffer[] = [];
+  const queue: { start: number; rows: number; done: Promise<{ buf: ArrayBuffer; bad: number }> }[] = [];
+  const drain = async () => {
+    const job = queue.shift() as (typeof queue)[number];
+    const { buf, bad } = await job.done;
+    if (bad >= 0) throw createError('NON_FINITE', `${reader.path}: row ${job.start + bad} holds NaN or Inf`);
+    await sink(new Float32Array(buf, 0, job.rows * d), job.rows);
+    free.push(buf);
+  };
+  try {
+    for (let start = 0; start < reader.rows; start += PARALLEL_BLOCK_ROWS) {
+      const rows = Math.min(PARALLEL_BLOCK_ROWS, reader.rows - start);
+      const buf = free.pop() ?? new ArrayBuffer(PARALLEL_BLOCK_ROWS * rowBytes);
+      await reader.readRawInto(start, rows, new Uint8Array(buf, 0, rows * rowBytes));
+      const done = pool.run(buf, rows);
+      done.catch(() => undefined);
+      queue.push({ start, rows, done });
+      if (queue.length >= inflight) await drain();
+    }
+    while (queue.length > 0) await drain();
+  } finally {
+    await pool.close();
   }
 }
