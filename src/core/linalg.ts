@@ -3,7 +3,7 @@
  * Only ever called on small matrices (d x L language means, d x d second moments):
  * never on n x d data.
  */
-import { EigenvalueDecomposition, Matrix, SVD } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** A row-major dense matrix. */
 export interface Dense {
@@ -35,23 +35,152 @@ export interface ThinSvd {
   v: Dense;
 }
 
-/** Thin SVD of an m x n matrix, k = min(m, n), singular values descending. */
+/**
+ * Thin SVD of an m x n matrix, k = min(m, n), singular values descending.
+ * One-sided Jacobi (Hestenes) on the columns: accurate to working precision even for
+ * small singular values, and fast for the tall d x L matrices LSAR needs (no n x d data
+ * ever comes here). Wide matrices are handled through the transpose.
+ */
 export function thinSvd(a: Dense): ThinSvd {
-  const svd = new SVD(toMatrix(a), { computeLeftSingularVectors: true, computeRightSingularVectors: true, autoTranspose: true });
-  const s = Float64Array.from(svd.diagonal);
-  const k = Math.min(a.rows, a.cols);
-  const order = Array.from({ length: s.length }, (_, i) => i).sort((x, y) => (s[y] as number) - (s[x] as number)).slice(0, k);
-  const U = svd.leftSingularVectors;
-  const V = svd.rightSingularVectors;
-  const u = new Float64Array(a.rows * k);
-  const v = new Float64Array(a.cols * k);
-  const sv = new Float64Array(k);
-  order.forEach((src, j) => {
-    sv[j] = s[src] as number;
-    for (let i = 0; i < a.rows; i++) u[i * k + j] = U.get(i, src);
-    for (let i = 0; i < a.cols; i++) v[i * k + j] = V.get(i, src);
+  if (a.cols > a.rows) {
+    const t = thinSvd(transpose(a));
+    return { u: t.v, s: t.s, v: t.u };
+  }
+  if (a.rows > 2 * a.cols) return tallSvd(a);
+  return jacobiSvd(a);
+}
+
+/**
+ * Tall matrices: Householder QR first (A = QR), then Jacobi on the small n x n R:
+ * R = U' S V^T, so A = (Q U') S V^T. Costs O(m n^2) once instead of per sweep.
+ */
+function tallSvd(a: Dense): ThinSvd {
+  const m = a.rows;
+  const n = a.cols;
+  // Column-major copy; Householder vectors overwrite the lower part.
+  const w = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[j * m + i] = a.data[i * n + j] as number;
+  const vs: Float64Array[] = [];
+  const r = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const ko = k * m;
+    let norm2 = 0;
+    for (let i = k; i < m; i++) norm2 += (w[ko + i] as number) ** 2;
+    const norm = Math.sqrt(norm2);
+    const x0 = w[ko + k] as number;
+    const alpha = x0 >= 0 ? -norm : norm;
+    const v = new Float64Array(m - k);
+    for (let i = k; i < m; i++) v[i - k] = w[ko + i] as number;
+    v[0] = x0 - alpha;
+    let vnorm2 = 0;
+    for (let i = 0; i < v.length; i++) vnorm2 += (v[i] as number) ** 2;
+    if (vnorm2 > 0) {
+      // Apply H = I - 2 v v^T / (v^T v) to the remaining columns.
+      for (let j = k + 1; j < n; j++) {
+        const jo = j * m;
+        let dot = 0;
+        for (let i = k; i < m; i++) dot += (v[i - k] as number) * (w[jo + i] as number);
+        const f = (2 * dot) / vnorm2;
+        for (let i = k; i < m; i++) w[jo + i] = (w[jo + i] as number) - f * (v[i - k] as number);
+      }
+    }
+    vs.push(vnorm2 > 0 ? v : new Float64Array(0));
+    r[k * n + k] = vnorm2 > 0 ? alpha : x0;
+    for (let j = k + 1; j < n; j++) r[k * n + j] = w[j * m + k] as number;
+  }
+  const small = jacobiSvd({ rows: n, cols: n, data: r });
+  // U = Q [U'; 0]: apply the reflectors in reverse order to each column.
+  const u = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) {
+    const col = new Float64Array(m);
+    for (let i = 0; i < n; i++) col[i] = small.u.data[i * n + j] as number;
+    for (let k = n - 1; k >= 0; k--) {
+      const v = vs[k] as Float64Array;
+      if (v.length === 0) continue;
+      let dot = 0;
+      let vnorm2 = 0;
+      for (let i = k; i < m; i++) {
+        dot += (v[i - k] as number) * (col[i] as number);
+        vnorm2 += (v[i - k] as number) ** 2;
+      }
+      const f = (2 * dot) / vnorm2;
+      for (let i = k; i < m; i++) col[i] = (col[i] as number) - f * (v[i - k] as number);
+    }
+    for (let i = 0; i < m; i++) u[i * n + j] = col[i] as number;
+  }
+  return { u: { rows: m, cols: n, data: u }, s: small.s, v: small.v };
+}
+
+/** One-sided Jacobi SVD of an m x n matrix with m >= n. */
+function jacobiSvd(a: Dense): ThinSvd {
+  const m = a.rows;
+  const n = a.cols;
+  // Column-major working copy W (n columns of length m) and V (n x n, column-major).
+  const w = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[j * m + i] = a.data[i * n + j] as number;
+  const v = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) v[j * n + j] = 1;
+  const eps = Number.EPSILON;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < n - 1; p++) {
+      const po = p * m;
+      for (let q = p + 1; q < n; q++) {
+        const qo = q * m;
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let i = 0; i < m; i++) {
+          const x = w[po + i] as number;
+          const y = w[qo + i] as number;
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let i = 0; i < m; i++) {
+          const x = w[po + i] as number;
+          const y = w[qo + i] as number;
+          w[po + i] = c * x - s * y;
+          w[qo + i] = s * x + c * y;
+        }
+        for (let i = 0; i < n; i++) {
+          const x = v[p * n + i] as number;
+          const y = v[q * n + i] as number;
+          v[p * n + i] = c * x - s * y;
+          v[q * n + i] = s * x + c * y;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const norms = Array.from({ length: n }, (_, j) => {
+    let s2 = 0;
+    for (let i = 0; i < m; i++) s2 += (w[j * m + i] as number) ** 2;
+    return Math.sqrt(s2);
   });
-  return { u: { rows: a.rows, cols: k, data: u }, s: sv, v: { rows: a.cols, cols: k, data: v } };
+  const order = norms.map((_, j) => j).sort((x, y) => (norms[y] as number) - (norms[x] as number));
+  const u = new Float64Array(m * n);
+  const vv = new Float64Array(n * n);
+  const sv = new Float64Array(n);
+  order.forEach((src, j) => {
+    const sj = norms[src] as number;
+    sv[j] = sj;
+    for (let i = 0; i < m; i++) u[i * n + j] = sj > 0 ? (w[src * m + i] as number) / sj : 0;
+    for (let i = 0; i < n; i++) vv[i * n + j] = v[src * n + i] as number;
+  });
+  return { u: { rows: m, cols: n, data: u }, s: sv, v: { rows: n, cols: n, data: vv } };
+}
+
+export function transpose(a: Dense): Dense {
+  const out = new Float64Array(a.rows * a.cols);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) out[j * a.rows + i] = a.data[i * a.cols + j] as number;
+  return { rows: a.cols, cols: a.rows, data: out };
 }
 
 /**

@@ -84,12 +84,12 @@ export class MomentAccumulator {
   }
 
   /**
-   * A float32 buffer (with its row capacity) that `add` sums without copying, when the
+   * Float32 buffers (with their row capacity) that `add` sums without copying, when the
    * SIMD kernel is in use and no second moment is needed: read rows straight into it.
    */
-  directBuffer(): { buffer: Float32Array; capacity: number } | undefined {
+  directBuffers(): { buffers: Float32Array[]; capacity: number } | undefined {
     if (!this.simd || this.gram) return undefined;
-    return { buffer: this.simd.buffer, capacity: this.simd.capacity };
+    return { buffers: this.simd.buffers, capacity: this.simd.capacity };
   }
 
   mean(): Float64Array {

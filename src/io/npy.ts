@@ -221,34 +221,32 @@ export class NpyReader {
   }
 
   /**
-   * Stream the rows in blocks of `blockRows`. With `target` (at least blockRows rows of
-   * raw bytes), rows are read straight into it: little-endian float32 rows are then
-   * decoded in place, with no copy.
+   * Stream the rows in blocks of `blockRows`. With `targets` (buffers of at least
+   * blockRows rows of raw bytes), rows are read straight into them (little-endian
+   * float32 rows are then decoded in place, with no copy); with two targets the next
+   * block is read into one while the caller works on the other.
    */
-  async *blocks(blockRows = defaultBlockRows(this.dim, this.header.itemSize), target?: Uint8Array): AsyncGenerator<NpyBlock> {
+  async *blocks(blockRows = defaultBlockRows(this.dim, this.header.itemSize), targets?: Uint8Array | Uint8Array[]): AsyncGenerator<NpyBlock> {
     const rowBytes = this.dim * this.header.itemSize;
-    if (target && target.byteLength < blockRows * rowBytes) throw new Error('NpyReader.blocks: target buffer too small');
-    const raw = target ?? new Uint8Array(new ArrayBuffer(blockRows * rowBytes));
+    const bufs = targets === undefined ? [new Uint8Array(new ArrayBuffer(blockRows * rowBytes))] : Array.isArray(targets) ? targets : [targets];
+    if (bufs.some((b) => b.byteLength < blockRows * rowBytes)) throw new Error('NpyReader.blocks: target buffer too small');
     let reuse: FloatArray | undefined;
     if (this.hasher) this.hasher.update(this.headerBytes);
-    let pos = this.header.dataOffset;
-    for (let start = 0; start < this.rows; start += blockRows) {
+    const read = (start: number, k: number) => {
       const rows = Math.min(blockRows, this.rows - start);
-      const want = rows * rowBytes;
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await this.fh.read(raw, got, want - got, pos + got);
-        if (bytesRead === 0) {
-          throw createError('NPY_TRUNCATED', `${this.path}: truncated at row ${start + Math.floor(got / rowBytes)} of ${this.rows}`);
-        }
-        got += bytesRead;
-      }
-      pos += want;
-      const chunk = raw.subarray(0, want);
-      if (this.hasher) this.hasher.update(chunk);
-      const data = decodeItems(chunk, this.header, rows * this.dim, reuse);
+      const raw = (bufs[k % bufs.length] as Uint8Array).subarray(0, rows * rowBytes);
+      return this.readRawInto(start, rows, raw).then(() => ({ rows, raw }));
+    };
+    let pending = read(0, 0);
+    for (let start = 0, k = 0; start < this.rows; start += blockRows, k++) {
+      const { rows, raw } = await pending;
+      const nextStart = start + blockRows;
+      if (nextStart < this.rows && bufs.length > 1) pending = read(nextStart, k + 1);
+      if (this.hasher) this.hasher.update(raw);
+      const data = decodeItems(raw, this.header, rows * this.dim, reuse);
       if (this.header.itemSize === 2) reuse = data;
       yield { start, rows, data };
+      if (nextStart < this.rows && bufs.length === 1) pending = read(nextStart, k + 1);
     }
   }
 

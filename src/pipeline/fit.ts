@@ -40,6 +40,8 @@ export interface FitFileOptions extends FitOptions {
   onProgress?: (p: FitProgress) => void;
   /** Rows per read block (default: about 8 MiB). */
   blockRows?: number;
+  /** Record each input's SHA-256 in the provenance (default true; computed on a worker thread). */
+  hash?: boolean;
 }
 
 const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -69,7 +71,7 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
     }
     resolveParams(options, readers.length, first.dim);
     // Provenance hashes on another core while this thread accumulates.
-    const hashes = sha256Files(readers.map((r) => r.path));
+    const hashes = options.hash === false ? Promise.resolve(readers.map(() => '')) : sha256Files(readers.map((r) => r.path));
     hashes.catch(() => undefined);
     const method = parseMethod(options.method);
     const langs: LanguageMoments[] = [];
@@ -79,9 +81,12 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
       const lang = (inputs[k] as LanguageInput).lang;
       const acc = new MomentAccumulator(r.dim, { secondMoment: method === 'lir' });
       // Little-endian float32 rows are read straight into the summing kernel's memory.
-      const direct = r.header.dtype === '<f4' && HOST_LITTLE ? acc.directBuffer() : undefined;
+      const direct = r.header.dtype === '<f4' && HOST_LITTLE ? acc.directBuffers() : undefined;
       const blocks = direct
-        ? r.blocks(Math.min(options.blockRows ?? Infinity, direct.capacity), new Uint8Array(direct.buffer.buffer, direct.buffer.byteOffset, direct.buffer.byteLength))
+        ? r.blocks(
+            Math.min(options.blockRows ?? Infinity, direct.capacity),
+            direct.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
+          )
         : r.blocks(options.blockRows);
       for await (const b of blocks) {
         addChecked(acc, b.data, b.rows, r.path, b.start);

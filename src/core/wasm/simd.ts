@@ -120,33 +120,38 @@ export class SimdColumnSums {
   readonly capacity: number;
   private ex: KernelExports;
   private sumPtr = 0;
-  private xPtr: number;
   private sums: Float64Array;
-  /** The kernel's row buffer (capacity x dim): rows read straight into it are summed without a copy. */
-  readonly buffer: Float32Array;
+  /**
+   * Two row buffers (capacity x dim each) in the kernel's memory: rows read straight into
+   * either are summed without a copy, and one can fill while the other is summed.
+   */
+  readonly buffers: [Float32Array, Float32Array];
 
   constructor(dim: number, capacity = 2048) {
     if (dim % 4 !== 0) throw new Error('SimdColumnSums needs dim % 4 == 0');
     this.dim = dim;
     this.capacity = capacity;
-    this.xPtr = align(8 * dim);
-    this.ex = instantiate(this.xPtr + 4 * capacity * dim);
+    const x0 = align(8 * dim);
+    const x1 = align(x0 + 4 * capacity * dim);
+    this.ex = instantiate(x1 + 4 * capacity * dim);
     this.sums = new Float64Array(this.ex.memory.buffer, 0, dim);
-    this.buffer = new Float32Array(this.ex.memory.buffer, this.xPtr, capacity * dim);
+    this.buffers = [new Float32Array(this.ex.memory.buffer, x0, capacity * dim), new Float32Array(this.ex.memory.buffer, x1, capacity * dim)];
   }
 
   /** Column sums of `rows` rows of `block` (float64, length dim). */
   sum(block: Float32Array, rows: number): Float64Array {
     const d = this.dim;
     this.sums.fill(0);
-    if (block.buffer === this.buffer.buffer && block.byteOffset === this.buffer.byteOffset && rows <= this.capacity) {
-      this.ex.colsum(this.xPtr, rows, d, this.sumPtr);
+    const own = this.buffers.find((b) => block.buffer === b.buffer && block.byteOffset === b.byteOffset);
+    if (own && rows <= this.capacity) {
+      this.ex.colsum(own.byteOffset, rows, d, this.sumPtr);
       return this.sums;
     }
+    const buf = this.buffers[0];
     for (let start = 0; start < rows; start += this.capacity) {
       const n = Math.min(this.capacity, rows - start);
-      this.buffer.set(block.subarray(start * d, (start + n) * d));
-      this.ex.colsum(this.xPtr, n, d, this.sumPtr);
+      buf.set(block.subarray(start * d, (start + n) * d));
+      this.ex.colsum(buf.byteOffset, n, d, this.sumPtr);
     }
     return this.sums;
   }
