@@ -4,7 +4,7 @@
  * the d-vector of sums (and, when asked, the d x d matrix X^T X) is kept.
  */
 import type { Dense } from './linalg.js';
-import { SimdColumnSums, simdAvailable } from './wasm/simd.js';
+import { acquireColumnSums, releaseColumnSums, simdAvailable, type SimdColumnSums } from './wasm/simd.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -21,7 +21,7 @@ export class MomentAccumulator {
     this.dim = dim;
     this.sum = new Float64Array(dim);
     this.gram = options.secondMoment ? new Float64Array(dim * dim) : undefined;
-    if (dim % 4 === 0 && simdAvailable()) this.simd = new SimdColumnSums(dim, Math.max(1, Math.floor((4 << 20) / (4 * dim))));
+    if (dim % 4 === 0 && simdAvailable()) this.simd = acquireColumnSums(dim, Math.max(1, Math.floor((4 << 20) / (4 * dim))));
   }
 
   /**
@@ -90,6 +90,12 @@ export class MomentAccumulator {
   directBuffers(): { buffers: Float32Array[]; capacity: number } | undefined {
     if (!this.simd || this.gram) return undefined;
     return { buffers: this.simd.buffers, capacity: this.simd.capacity };
+  }
+
+  /** Give the SIMD kernel back for reuse; `add` falls back to plain JS afterwards. */
+  dispose(): void {
+    if (this.simd) releaseColumnSums(this.simd);
+    this.simd = undefined;
   }
 
   mean(): Float64Array {

@@ -88,9 +88,13 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
             direct.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
           )
         : r.blocks(options.blockRows);
-      for await (const b of blocks) {
-        addChecked(acc, b.data, b.rows, r.path, b.start);
-        options.onProgress?.({ lang, file: r.path, rowsDone: b.start + b.rows, rowsTotal: r.rows });
+      try {
+        for await (const b of blocks) {
+          addChecked(acc, b.data, b.rows, r.path, b.start);
+          options.onProgress?.({ lang, file: r.path, rowsDone: b.start + b.rows, rowsTotal: r.rows });
+        }
+      } finally {
+        acc.dispose();
       }
       langs.push({ lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) });
       sources.push({ lang, file: r.path, sha256: '', rows: r.rows, dim: r.dim, dtype: r.header.dtype });
@@ -121,7 +125,11 @@ export function fitFromArrays(data: Record<string, FloatArray>, dim: number, opt
     if (x.length === 0) throw createError('EMPTY', `language "${lang}": no rows`);
     if (x.length % dim !== 0) throw createError('DIM_MISMATCH', `language "${lang}": length ${x.length} is not a multiple of dim ${dim}`);
     const acc = new MomentAccumulator(dim, { secondMoment: method === 'lir' });
-    addChecked(acc, x, x.length / dim, `language "${lang}"`, 0);
+    try {
+      addChecked(acc, x, x.length / dim, `language "${lang}"`, 0);
+    } finally {
+      acc.dispose();
+    }
     return { lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) };
   });
   return fitProjection(langs, options);

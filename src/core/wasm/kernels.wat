@@ -60,7 +60,10 @@
   ;; The same for 4 consecutive rows at $x (4 x d floats), register-blocked over 2 basis
   ;; vectors x 4 rows: each pair of basis loads serves 4 rows. $coef holds 4 k floats
   ;; (coef[4 j + r]).
-  (func (export "proj4") (param $b i32) (param $k i32) (param $d i32) (param $x i32) (param $coef i32)
+  ;; out[4 j + r] = <B_j, x_r> for the k rows B_j at $b and 4 consecutive rows x_r at $x
+  ;; (register-blocked over 2 rows of B x 4 rows of x). Used for projection coefficients
+  ;; and for exact-search scores.
+  (func $dots4 (export "dots4") (param $b i32) (param $k i32) (param $d i32) (param $x i32) (param $coef i32)
     (local $j i32) (local $i i32) (local $bp i32) (local $bq i32) (local $db i32) (local $cp i32)
     (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -136,7 +139,19 @@
       (f32.store offset=4 (local.get $cp) (call $hsum (local.get $a1)))
       (f32.store offset=8 (local.get $cp) (call $hsum (local.get $a2)))
       (f32.store offset=12 (local.get $cp) (call $hsum (local.get $a3)))
-    ))
+    )))
+
+  (func (export "proj4") (param $b i32) (param $k i32) (param $d i32) (param $x i32) (param $coef i32)
+    (local $j i32) (local $i i32) (local $bp i32) (local $bq i32) (local $db i32) (local $cp i32)
+    (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
+    (local $bv v128) (local $bw v128) (local $v v128)
+    (local.set $db (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $x1 (i32.add (local.get $x) (local.get $db)))
+    (local.set $x2 (i32.add (local.get $x1) (local.get $db)))
+    (local.set $x3 (i32.add (local.get $x2) (local.get $db)))
+    (call $dots4 (local.get $b) (local.get $k) (local.get $d) (local.get $x) (local.get $coef))
     ;; subtract, two basis vectors at a time: x_r -= c_r b + c'_r b'
     (local.set $j (i32.const 0))
     (block $sp_done (loop $sp

@@ -156,3 +156,20 @@ export class SimdColumnSums {
     return this.sums;
   }
 }
+
+const freeColumnSums = new Map<string, SimdColumnSums[]>();
+
+/**
+ * A column-sum kernel for exclusive use until `releaseColumnSums`: instantiating one
+ * (module instance and its memory) costs more than summing a small file.
+ */
+export function acquireColumnSums(dim: number, capacity: number): SimdColumnSums {
+  return freeColumnSums.get(`${dim}:${capacity}`)?.pop() ?? new SimdColumnSums(dim, capacity);
+}
+
+export function releaseColumnSums(k: SimdColumnSums): void {
+  const key = `${k.dim}:${k.capacity}`;
+  const list = freeColumnSums.get(key) ?? [];
+  if (list.length < 4) list.push(k);
+  freeColumnSums.set(key, list);
+}
