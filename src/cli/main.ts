@@ -7,6 +7,7 @@ import { isLsarError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import * as fit from './commands/fit.js';
 import * as project from './commands/project.js';
+import * as retrieve from './commands/retrieve.js';
 import { processIO, type CliIO } from './io.js';
 
 interface CommandModule {
@@ -16,7 +17,7 @@ interface CommandModule {
   handler: (argv: Record<string, unknown>, io: CliIO) => Promise<void>;
 }
 
-const COMMANDS: CommandModule[] = [fit, project];
+const COMMANDS: CommandModule[] = [fit, project, retrieve];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

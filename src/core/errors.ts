@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   UNKNOWN_LANGUAGE: 'the projection has no such language',
   ARTIFACT: 'a projection artifact is invalid',
   OUTPUT: 'an output cannot be written',
+  INPUT: 'an input file is malformed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -56,9 +56,29 @@ function precheck(options: FitOptions, languages: number): void {
 
 /** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
 export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
+  precheck(options, inputs.length);
+  const { moments, provenance } = await momentsFromFiles(inputs, {
+    ...options,
+    secondMoment: parseMethod(options.method) === 'lir',
+    check: (L, d) => resolveParams(options, L, d),
+  });
+  return { projection: fitProjection(moments, options), provenance };
+}
+
+export interface MomentsOptions {
+  /** Also accumulate X^T X (for lir). */
+  secondMoment?: boolean;
+  onProgress?: (p: FitProgress) => void;
+  blockRows?: number;
+  hash?: boolean;
+  /** Called with (languages, dim) once the headers are read, before any data. */
+  check?: (languages: number, dim: number) => void;
+}
+
+/** Stream per-language files into their moments (means, row counts, optionally X^T X). */
+export async function momentsFromFiles(inputs: LanguageInput[], options: MomentsOptions = {}): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
   for (const i of inputs) checkLanguageCode(i.lang, i.path);
   checkUniqueLanguages(inputs);
-  precheck(options, inputs.length);
   const readers: NpyReader[] = [];
   try {
     // Open every header first: dimension mismatches and bad files fail before any data is read.
@@ -69,17 +89,16 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
         throw createError('DIM_MISMATCH', `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`);
       }
     }
-    resolveParams(options, readers.length, first.dim);
+    options.check?.(readers.length, first.dim);
     // Provenance hashes on another core while this thread accumulates.
     const hashes = options.hash === false ? Promise.resolve(readers.map(() => '')) : sha256Files(readers.map((r) => r.path));
     hashes.catch(() => undefined);
-    const method = parseMethod(options.method);
     const langs: LanguageMoments[] = [];
     const sources: SourceFile[] = [];
     for (let k = 0; k < readers.length; k++) {
       const r = readers[k] as NpyReader;
       const lang = (inputs[k] as LanguageInput).lang;
-      const acc = new MomentAccumulator(r.dim, { secondMoment: method === 'lir' });
+      const acc = new MomentAccumulator(r.dim, { secondMoment: options.secondMoment === true });
       // Little-endian float32 rows are read straight into the summing kernel's memory.
       const direct = r.header.dtype === '<f4' && HOST_LITTLE ? acc.directBuffers() : undefined;
       const blocks = direct
@@ -100,9 +119,8 @@ export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOpti
       sources.push({ lang, file: r.path, sha256: '', rows: r.rows, dim: r.dim, dtype: r.header.dtype });
     }
     (await hashes).forEach((h, k) => ((sources[k] as SourceFile).sha256 = h));
-    const projection = fitProjection(langs, options);
     const manifest = await findManifest(inputs);
-    return { projection, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
+    return { moments: langs, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }

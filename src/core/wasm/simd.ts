@@ -11,6 +11,7 @@ interface KernelExports {
   proj4(b: number, k: number, d: number, x: number, coef: number): void;
   colsum(x: number, rows: number, d: number, sum: number): void;
   nonfinite(x: number, bytes: number): number;
+  dots4(b: number, k: number, d: number, x: number, out: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -172,4 +173,67 @@ export function releaseColumnSums(k: SimdColumnSums): void {
   const list = freeColumnSums.get(key) ?? [];
   if (list.length < 4) list.push(k);
   freeColumnSums.set(key, list);
+}
+
+/**
+ * Dot products of query rows against a chunk of target rows (float32, WebAssembly SIMD).
+ * Rows of any dimension: they are zero-padded to a multiple of 4, which leaves every dot
+ * product unchanged.
+ */
+export class SimdScorer {
+  readonly dim: number;
+  readonly capacity: number;
+  private readonly padded: number;
+  private ex: KernelExports;
+  private qPtr: number;
+  private tPtr: number;
+  private outPtr: number;
+  private q: Float32Array;
+  private t: Float32Array;
+  private out: Float32Array;
+  private rows = 0;
+
+  constructor(dim: number, capacity = 4096) {
+    this.dim = dim;
+    this.capacity = capacity;
+    this.padded = Math.ceil(dim / 4) * 4;
+    this.qPtr = 0;
+    this.outPtr = align(16 * this.padded);
+    this.tPtr = align(this.outPtr + 16 * capacity);
+    this.ex = instantiate(this.tPtr + 4 * capacity * this.padded);
+    this.q = new Float32Array(this.ex.memory.buffer, this.qPtr, 4 * this.padded);
+    this.out = new Float32Array(this.ex.memory.buffer, this.outPtr, 4 * capacity);
+    this.t = new Float32Array(this.ex.memory.buffer, this.tPtr, capacity * this.padded);
+  }
+
+  /** Load `rows` (<= capacity) target rows from a row-major block, starting at row `start`. */
+  loadTargets(block: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, start: number, rows: number): void {
+    const { dim, padded } = this;
+    if (padded === dim && block instanceof Float32Array) {
+      this.t.set(block.subarray(start * dim, (start + rows) * dim));
+    } else {
+      this.t.fill(0, 0, rows * padded);
+      for (let r = 0; r < rows; r++) {
+        const src = (start + r) * dim;
+        for (let i = 0; i < dim; i++) this.t[r * padded + i] = block[src + i] as number;
+      }
+    }
+    this.rows = rows;
+  }
+
+  /**
+   * Scores of up to 4 query rows (`queries` rows qStart..qStart+n) against the loaded
+   * targets: result[r * rows + j] for query r and target j, written into `result`.
+   */
+  score(queries: ArrayLike<number>, qStart: number, n: number, result: Float32Array): void {
+    const { dim, padded, rows } = this;
+    this.q.fill(0);
+    for (let r = 0; r < n; r++) for (let i = 0; i < dim; i++) this.q[r * padded + i] = queries[(qStart + r) * dim + i] as number;
+    this.ex.dots4(this.tPtr, rows, padded, this.qPtr, this.outPtr);
+    const out = this.out;
+    for (let r = 0; r < n; r++) {
+      const o = r * rows;
+      for (let j = 0; j < rows; j++) result[o + j] = out[4 * j + r] as number;
+    }
+  }
 }
