@@ -29,5 +29,13 @@ export { saveProjection, loadProjection, type ArtifactJson } from './io/artifact
 export { fitFromFiles, fitFromArrays, type FitResult, type Provenance } from './pipeline/fit.js';
 export { fitToArtifact, type FitSummary } from './pipeline/fit-artifact.js';
 export { projectStream, type ProjectOptions, type ProjectSummary } from './pipeline/project.js';
+export { retrieve, prepareMethods, type RetrieveOptions, type RetrieveResult, type MetricTable } from './pipeline/retrieve.js';
+export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
+export { writeReport } from './pipeline/report.js';
+export { exactTopK, scoreBatches } from './core/search.js';
+export { averagePrecision, averagePrecisionAtK, xsimErrors } from './core/metrics.js';
+export { Hnsw, HNSW_DEFAULTS } from './adapters/hnsw.js';
+export { loadTatoeba, listTatoebaLanguages } from './io/tatoeba.js';
+export { loadXquadR } from './io/xquadr.js';
 export { main } from './cli/main.js';
 export { VERSION } from './version.js';

@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import * as fit from './commands/fit.js';
 import * as project from './commands/project.js';
 import * as retrieve from './commands/retrieve.js';
+import * as search from './commands/search.js';
 import { processIO, type CliIO } from './io.js';
 
 interface CommandModule {
@@ -17,7 +18,7 @@ interface CommandModule {
   handler: (argv: Record<string, unknown>, io: CliIO) => Promise<void>;
 }
 
-const COMMANDS: CommandModule[] = [fit, project, retrieve];
+const COMMANDS: CommandModule[] = [fit, project, retrieve, search];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -1,0 +1,58 @@
+import type { Argv } from 'yargs';
+import { loadProjection } from '../../io/artifact.js';
+import { searchNeighbors } from '../../pipeline/search.js';
+import type { CliIO } from '../io.js';
+import { intOption } from '../options.js';
+
+export const command = 'search';
+export const describe = 'Top-k neighbours (with cosine scores) of query vectors among embeddings, projection applied';
+
+export function builder(y: Argv): Argv {
+  return y
+    .option('index', { alias: 'x', type: 'string', demandOption: true, describe: 'Embeddings to search (.npy)' })
+    .option('queries', { type: 'string', default: '-', describe: 'Query vectors: .npy, .jsonl, or - for JSON Lines on stdin' })
+    .option('projection', { alias: 'p', type: 'string', describe: 'Apply this projection (lsar fit --out) to both sides' })
+    .option('lang', { alias: 'l', type: 'string', describe: 'Language of the indexed embeddings (lir, demean)' })
+    .option('query-lang', { type: 'string', describe: 'Language of the queries (lir, demean; default --lang)' })
+    .option('k', { type: 'string', default: '10', describe: 'Neighbours per query' })
+    .option('labels', { type: 'string', describe: 'Text file with one label per indexed row, shown with each neighbour' })
+    .option('exact', { type: 'boolean', default: false, describe: 'Exact brute-force search instead of HNSW' })
+    .option('m', { type: 'string', describe: 'HNSW M (default 32)' })
+    .option('ef-construction', { type: 'string', describe: 'HNSW efConstruction (default 200)' })
+    .option('ef', { type: 'string', describe: 'HNSW ef (default 128)' })
+    .option('index-out', { type: 'string', describe: 'Save the HNSW index (and <file>.json)' })
+    .option('index-in', { type: 'string', describe: 'Reuse an index saved with --index-out' })
+    .option('json', { type: 'boolean', default: false, describe: 'JSON Lines output: {"query", "neighbors": [{"index", "score", "label"?}]}' })
+    .example('$0 search -x docs.npy -p proj.json --labels docs.txt --queries q.npy -k 5', 'top 5 documents per query');
+}
+
+export async function handler(argv: Record<string, unknown>, io: CliIO): Promise<void> {
+  const str = (k: string) => (argv[k] === undefined ? undefined : String(argv[k]));
+  const res = await searchNeighbors({
+    index: String(argv.index),
+    queries: String(argv.queries),
+    stdin: io.stdin,
+    ...(str('projection') ? { projection: await loadProjection(str('projection') as string) } : {}),
+    ...(str('lang') ? { lang: str('lang') as string } : {}),
+    ...(str('query-lang') ? { queryLang: str('query-lang') as string } : {}),
+    k: intOption('k', argv.k) as number,
+    exact: argv.exact === true,
+    hnsw: {
+      ...(argv.m !== undefined ? { m: intOption('m', argv.m) as number } : {}),
+      ...(argv['ef-construction'] !== undefined ? { efConstruction: intOption('ef-construction', argv['ef-construction']) as number } : {}),
+      ...(argv.ef !== undefined ? { ef: intOption('ef', argv.ef) as number } : {}),
+    },
+    ...(str('index-in') ? { indexIn: str('index-in') as string } : {}),
+    ...(str('index-out') ? { indexOut: str('index-out') as string } : {}),
+    ...(str('labels') ? { labels: str('labels') as string } : {}),
+  });
+  let out = '';
+  for (const r of res.results) {
+    if (argv.json === true) out += JSON.stringify(r) + '\n';
+    else {
+      out += `query ${r.query}${res.search === 'hnsw' ? ' (HNSW, approximate)' : ''}\n`;
+      for (const n of r.neighbors) out += `  ${String(n.index).padStart(6)}  ${n.score.toFixed(4)}${n.label !== undefined ? `  ${n.label}` : ''}\n`;
+    }
+  }
+  io.stdout.write(out);
+}
