@@ -5,6 +5,7 @@
 import yargs, { type Argv } from 'yargs';
 import { isLsarError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import * as embed from './commands/embed.js';
 import * as fit from './commands/fit.js';
 import * as project from './commands/project.js';
 import * as retrieve from './commands/retrieve.js';
@@ -18,7 +19,7 @@ interface CommandModule {
   handler: (argv: Record<string, unknown>, io: CliIO) => Promise<void>;
 }
 
-const COMMANDS: CommandModule[] = [fit, project, retrieve, search];
+const COMMANDS: CommandModule[] = [embed, fit, project, retrieve, search];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

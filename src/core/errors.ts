@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   ARTIFACT: 'a projection artifact is invalid',
   OUTPUT: 'an output cannot be written',
   INPUT: 'an input file is malformed',
+  MODEL: 'a model cannot be found or loaded',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

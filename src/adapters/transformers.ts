@@ -1,0 +1,199 @@
+/**
+ * Sentence encoders through @huggingface/transformers (loaded lazily: importing lsar does
+ * not load it). A model is a Hub id (downloaded into a cache directory that lsar sets
+ * explicitly) or a local directory in the Hub export layout:
+ *
+ *   config.json  tokenizer.json  tokenizer_config.json  onnx/model.onnx  (model_fp16.onnx, model_quantized.onnx)
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createError } from '../core/errors.js';
+
+export type Dtype = 'fp32' | 'fp16' | 'q8';
+const MODEL_FILE: Record<Dtype, string> = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx' };
+
+export interface EncoderOptions {
+  /** Hub id (owner/name) or a local model directory. */
+  model: string;
+  /** Where Hub downloads go (default: $HF_HOME/transformers.js, or ~/.cache/huggingface/transformers.js). */
+  cacheDir?: string;
+  /** Never download: only the cache or a local directory. */
+  offline?: boolean;
+  dtype?: Dtype;
+  revision?: string;
+}
+
+export interface ModelInfo {
+  id: string;
+  /** Absolute path of a local model directory. */
+  path?: string;
+  revision?: string;
+  dtype: Dtype;
+  /** SHA-256 of the model's files as loaded. */
+  files: { name: string; sha256: string }[];
+  transformersVersion: string;
+  outputs: string[];
+}
+
+/** The default cache directory: honours HF_HOME; never inside node_modules. */
+export function defaultCacheDir(): string {
+  const hf = process.env.HF_HOME;
+  return join(hf && hf !== '' ? hf : join(homedir(), '.cache', 'huggingface'), 'transformers.js');
+}
+
+type Transformers = typeof import('@huggingface/transformers');
+let tf: Promise<Transformers> | undefined;
+function transformers(): Promise<Transformers> {
+  tf ??= import('@huggingface/transformers');
+  return tf;
+}
+
+interface Tok {
+  encode(text: string): number[];
+  all_special_ids: number[];
+  model_max_length: number;
+  pad_token_id?: number;
+}
+
+interface LoadedModel {
+  (inputs: Record<string, unknown>): Promise<Record<string, { data: Float32Array; dims: number[]; dispose?: () => void }>>;
+  dispose(): Promise<unknown>;
+  sessions?: Record<string, { outputNames?: string[] }>;
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+export class Encoder {
+  readonly info: ModelInfo;
+  readonly specialIds: Set<number>;
+  readonly maxLength: number;
+  readonly padId: number;
+  private tok: Tok;
+  private model: LoadedModel;
+  private TensorCtor: Transformers['Tensor'];
+
+  private constructor(tok: Tok, model: LoadedModel, info: ModelInfo, maxPositions: number, T: Transformers['Tensor']) {
+    this.tok = tok;
+    this.model = model;
+    this.info = info;
+    this.TensorCtor = T;
+    this.specialIds = new Set(tok.all_special_ids);
+    this.maxLength = Math.min(tok.model_max_length > 0 && tok.model_max_length < 1e6 ? tok.model_max_length : 512, maxPositions);
+    this.padId = tok.pad_token_id ?? 0;
+  }
+
+  static async load(options: EncoderOptions): Promise<Encoder> {
+    const dtype = options.dtype ?? 'fp32';
+    const cacheDir = resolve(options.cacheDir ?? defaultCacheDir());
+    const asPath = resolve(options.model);
+    const looksLocal = existsSync(asPath) || options.model.startsWith('.') || options.model.startsWith('/');
+    const T = await transformers();
+    const { env } = T;
+    let id: string;
+    let local: string | undefined;
+    if (looksLocal) {
+      if (!existsSync(asPath) || !statSync(asPath).isDirectory()) {
+        throw createError('MODEL', `${asPath}: no such model directory; pass a directory holding config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]}, or a Hub id such as Xenova/paraphrase-multilingual-MiniLM-L12-v2`);
+      }
+      for (const f of ['config.json', 'tokenizer.json', join('onnx', MODEL_FILE[dtype])]) {
+        if (!existsSync(join(asPath, f))) {
+          const other = (Object.keys(MODEL_FILE) as Dtype[]).filter((d) => existsSync(join(asPath, 'onnx', MODEL_FILE[d])));
+          throw createError('MODEL', `${join(asPath, f)}: missing: a model directory needs config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]} (the Hub export layout)${f.startsWith('onnx') && other.length ? `; this one has --dtype ${other.join(', ')}` : f.startsWith('onnx') ? '; export one with optimum-cli export onnx (see the README)' : ''}`);
+        }
+      }
+      local = asPath;
+      env.allowLocalModels = true;
+      env.localModelPath = dirname(asPath) + '/';
+      id = basename(asPath);
+    } else {
+      env.allowLocalModels = false;
+      env.cacheDir = cacheDir;
+      env.useFSCache = true;
+      id = options.model;
+    }
+    env.allowRemoteModels = !local && !options.offline;
+    const opts = { dtype, ...(options.revision ? { revision: options.revision } : {}), ...(local || options.offline ? { local_files_only: true } : {}), ...(local ? {} : { cache_dir: cacheDir }) };
+    let tok: Tok;
+    let model: LoadedModel;
+    try {
+      tok = (await T.AutoTokenizer.from_pretrained(id, opts)) as unknown as Tok;
+      model = (await T.AutoModel.from_pretrained(id, opts)) as unknown as LoadedModel;
+    } catch (e) {
+      const why = (e as Error).message.split('\n')[0];
+      if (local) throw createError('MODEL', `${local}: cannot load the model (${why})`);
+      throw createError(
+        'MODEL',
+        `model "${options.model}" not found: it is not a local directory (${asPath} does not exist) and ${options.offline ? 'it is not in the cache' : 'it could not be downloaded'} (cache dir ${cacheDir}: ${why}). Fix: pass a local model directory (config.json, tokenizer.json, onnx/${MODEL_FILE[dtype]}), or run once with network access${options.offline ? ' and without --offline' : ''} to fill the cache, or point --cache-dir / HF_HOME at a cache that has it`,
+      );
+    }
+    const root = local ?? join(cacheDir, id);
+    const files: { name: string; sha256: string }[] = [];
+    if (existsSync(root)) {
+      const wanted = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', MODEL_FILE[dtype]]);
+      for (const f of (await listFiles(root)).sort()) if (wanted.has(basename(f))) files.push({ name: f.slice(root.length + 1), sha256: await sha256(f) });
+    }
+    const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as { max_position_embeddings?: number };
+    const outputs = model.sessions?.model?.outputNames ?? [];
+    const info: ModelInfo = { id: options.model, ...(local ? { path: local } : {}), ...(options.revision ? { revision: options.revision } : {}), dtype, files, transformersVersion: String(env.version), outputs };
+    return new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
+  }
+
+  /** Token ids of one text, with the model's special tokens. */
+  encode(text: string): number[] {
+    return this.tok.encode(text);
+  }
+
+  /**
+   * Run a batch of token id sequences (already truncated); returns the chosen layer's
+   * hidden states [batch, seq, hidden] and the attention mask used.
+   */
+  async run(batch: number[][], layer?: number): Promise<{ hidden: Float32Array; dims: [number, number, number]; mask: Uint8Array }> {
+    const b = batch.length;
+    const s = Math.max(...batch.map((x) => x.length));
+    const ids = new BigInt64Array(b * s).fill(BigInt(this.padId));
+    const mask = new BigInt64Array(b * s);
+    const m8 = new Uint8Array(b * s);
+    batch.forEach((seq, i) => {
+      seq.forEach((t, j) => {
+        ids[i * s + j] = BigInt(t);
+        mask[i * s + j] = 1n;
+        m8[i * s + j] = 1;
+      });
+    });
+    const T = this.TensorCtor;
+    const inputs = { input_ids: new T('int64', ids, [b, s]), attention_mask: new T('int64', mask, [b, s]), token_type_ids: new T('int64', new BigInt64Array(b * s), [b, s]) };
+    const out = await this.model(inputs);
+    const name = layer === undefined ? 'last_hidden_state' : `hidden_states.${layer}`;
+    try {
+      const t = out[name];
+      if (!t) {
+        const layers = Object.keys(out).filter((k) => k.startsWith('hidden_states.'));
+        throw createError('MODEL', `${this.info.path ?? this.info.id}: the model has no output "${name}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`);
+      }
+      const [, , h] = t.dims as [number, number, number];
+      return { hidden: Float32Array.from(t.data), dims: [b, s, h], mask: m8 };
+    } finally {
+      for (const t of Object.values(out)) t.dispose?.();
+      for (const t of Object.values(inputs)) (t as { dispose?: () => void }).dispose?.();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
