@@ -53,7 +53,7 @@ export function parseMo(buf: Buffer): [string, string][] {
     const id = buf.toString('utf8', oo, oo + ol).split('\0')[0] as string;
     const str = buf.toString('utf8', to, to + tl).split('\0')[0] as string;
     if (id === '') continue; // header
-    out.push([id.replace(/^.*\u0004/, ''), str]);
+    out.push([id.slice(id.lastIndexOf('\u0004') + 1), str]); // drop a msgctxt prefix
   }
   return out;
 }

@@ -54,7 +54,7 @@ export interface EmbedManifest {
   format: 'lsar-embeddings';
   lsarVersion: string;
   transformersVersion: string;
-  model: Omit<ModelInfo, 'outputs' | 'transformersVersion'>;
+  model: Partial<ModelInfo>;
   options: { dtype: Dtype; pooling: Pooling; excludeSpecial: boolean; layer: number | null; normalize: boolean; maxLength: number };
   languages: Record<string, LanguageEntry>;
 }
@@ -76,7 +76,9 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
     if (maxLength < 2) throw createError('USAGE', `--max-length must be at least 2, got ${options.maxLength}`);
     const pooling = options.pooling ?? 'mean';
     const opts: EmbedManifest['options'] = { dtype: options.dtype ?? 'fp32', pooling, excludeSpecial: options.excludeSpecial === true, layer: options.layer ?? null, normalize: options.normalize === true, maxLength };
-    const { transformersVersion, outputs: _outputs, ...model } = encoder.info;
+    const { transformersVersion, ...info } = encoder.info;
+    const model = { ...info } as Partial<ModelInfo>;
+    delete model.outputs;
     const manifestPath = join(options.out, 'manifest.json');
     const previous = await readManifest(manifestPath);
     const sameSetup = previous && JSON.stringify(previous.model) === JSON.stringify(model) && JSON.stringify(previous.options) === JSON.stringify(opts);
