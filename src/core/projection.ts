@@ -130,9 +130,10 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
 }
 
 function checkRank(rank: number, L: number, d: number): void {
-  const max = Math.min(L - 1, d);
+  const max = Math.min(L - 1, d - 1);
   if (!Number.isInteger(rank) || rank < 1 || rank > max) {
-    throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${max}, got ${rank}: with ${L} languages the centred means have rank at most L-1 = ${L - 1}`);
+    const why = L - 1 <= d - 1 ? `with ${L} languages the centred means have rank at most L-1 = ${L - 1}` : `the embeddings have only ${d} dimensions, and removing all of them leaves nothing`;
+    throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${max}, got ${rank}: ${why}`);
   }
 }
 
@@ -155,7 +156,7 @@ export function resolveParams(options: FitOptions, L: number, d: number): { rank
     return { remove: 0 };
   }
   if (method === 'lsar') {
-    const rank = options.rank ?? L - 1;
+    const rank = options.rank ?? Math.min(L - 1, d - 1);
     checkRank(rank, L, d);
     const remove = options.remove ?? rank;
     if (!Number.isInteger(remove) || remove < 1 || remove > rank) {

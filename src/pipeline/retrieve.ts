@@ -111,12 +111,13 @@ export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 
       provenance = r.provenance;
     }
     for (const method of methods) {
-      for (const run of expand(method, options.ranks, options.removes, moments.length)) {
+      for (const run of expand(method, options.ranks, options.removes)) {
         if (method === 'none' && moments.length === 0) {
           runs.push({ name: 'none', projection: { method: 'none', dim: 0, languages: [], remove: 0, means: {} } });
           continue;
         }
-        runs.push({ name: run.name, projection: fitProjection(moments, { method, ...run.params }) });
+        const projection = fitProjection(moments, { method, ...run.params });
+        runs.push({ name: nameOf(projection), projection });
       }
     }
   }
@@ -133,11 +134,12 @@ export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 
   return { runs, ...(provenance ? { provenance } : {}) };
 }
 
-function expand(method: Method, ranks: number[] | undefined, removes: number[] | undefined, L: number): { name: string; params: { rank?: number; remove?: number } }[] {
+function expand(method: Method, ranks: number[] | undefined, removes: number[] | undefined): { name: string; params: { rank?: number; remove?: number } }[] {
   if (method === 'none' || method === 'demean') return [{ name: method, params: {} }];
   if (method === 'lir') return (removes ?? [1]).map((r) => ({ name: `lir-${r}`, params: { remove: r } }));
+  if (!ranks) return (removes ?? [undefined]).map((r) => ({ name: 'lsar', params: r === undefined ? {} : { remove: r } }));
   const out: { name: string; params: { rank?: number; remove?: number } }[] = [];
-  for (const rank of ranks ?? [L - 1]) {
+  for (const rank of ranks) {
     for (const remove of removes ?? [rank]) {
       if (remove > rank) continue;
       out.push({ name: remove === rank ? `lsar-${rank}` : `lsar-${rank}-${remove}`, params: { rank, remove } });

@@ -112,7 +112,7 @@ describe('lsar fit', () => {
   it('usage errors exit 2', async () => {
     const r = await runCli(['fit', '--out', 'x.json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/needs a directory of <lang>\.npy files or --input/);
+    expect(r.stderr).toMatch(/needs a directory of <lang>\.npy files, --input/);
     const r2 = await runCli(['fit', 'dir']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/Missing required argument: out/);

@@ -4,12 +4,15 @@ import { fitToArtifact } from '../../pipeline/fit-artifact.js';
 import type { CliIO } from '../io.js';
 import { Progress } from '../io.js';
 import { intOption, stringList } from '../options.js';
+import { embedArgs, modelOptions } from './embed.js';
 
 export const command = 'fit [dir]';
 export const describe = 'Estimate the language subspace (or a baseline) from per-language embeddings';
 
 export function builder(y: Argv): Argv {
-  return y
+  return modelOptions(y)
+    .option('corpora', { alias: 'c', type: 'string', describe: 'Embed this directory of <lang>.txt corpora with --model first, then fit (embeddings are kept and reused)' })
+    .option('embed-dir', { type: 'string', describe: 'With --corpora: where the embeddings go (default: <out dir>/embeddings)' })
     .positional('dir', { type: 'string', describe: 'Directory of <lang>.npy files (language = file stem, ISO 639-1 or 639-3)' })
     .option('input', { alias: 'i', type: 'string', array: true, describe: 'A language file as <lang>=<file.npy>; repeat for each language (instead of dir)' })
     .option('method', { alias: 'm', type: 'string', default: 'lsar', describe: 'lsar (language-agnostic), lir or demean (need the language when applied), none (identity)' })
@@ -20,19 +23,33 @@ export function builder(y: Argv): Argv {
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
     .example('$0 fit emb/ --out proj.json', 'LSAR with rank L-1 from emb/<lang>.npy')
     .example('$0 fit -i en=en.npy -i de=de.npy -i fr=fr.npy --rank 1 --out proj.json', 'explicit files')
-    .example('$0 fit emb/ --method lir --remove 2 --out lir/', 'LIR baseline, artifact in lir/');
+    .example('$0 fit emb/ --method lir --remove 2 --out lir/', 'LIR baseline, artifact in lir/')
+    .example('$0 fit --corpora corpora --model Xenova/paraphrase-multilingual-MiniLM-L12-v2 --out out/projection.json', 'embed the bundled corpora, then fit');
 }
 
 export async function handler(argv: Record<string, unknown>, io: CliIO): Promise<void> {
   const dir = argv.dir as string | undefined;
   const inputs = stringList(argv.input);
-  if (dir === undefined && inputs.length === 0) {
-    throw createError('USAGE', 'lsar fit needs a directory of <lang>.npy files or --input <lang>=<file> (see lsar fit --help)');
+  const corpora = argv.corpora as string | undefined;
+  if (dir === undefined && inputs.length === 0 && corpora === undefined) {
+    throw createError('USAGE', 'lsar fit needs a directory of <lang>.npy files, --input <lang>=<file>, or --corpora <dir> with --model (see lsar fit --help)');
   }
-  if (dir !== undefined && inputs.length > 0) throw createError('USAGE', 'give either a directory or --input files, not both');
+  if ([dir !== undefined, inputs.length > 0, corpora !== undefined].filter(Boolean).length > 1) throw createError('USAGE', 'give one of: a directory, --input files, --corpora');
+  if (corpora !== undefined && argv.model === undefined) throw createError('USAGE', 'fit --corpora needs --model (a Hub id or a local model directory)');
   const progress = new Progress(io.stderr, argv.quiet === true);
   const result = await fitToArtifact({
-    ...(dir !== undefined ? { dir } : { inputs }),
+    ...(corpora !== undefined
+      ? {
+          corpora,
+          embed: {
+            ...embedArgs(argv),
+            ...(argv['embed-dir'] !== undefined ? { out: String(argv['embed-dir']) } : {}),
+            onProgress: (p: { lang: string; done: number; total: number }) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences')}`),
+          },
+        }
+      : dir !== undefined
+        ? { dir }
+        : { inputs }),
     method: String(argv.method),
     rank: intOption('rank', argv.rank),
     remove: intOption('remove', argv.remove),
