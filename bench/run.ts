@@ -10,7 +10,10 @@
  *   search:  100,000 x 768 clustered vectors: HNSW (default settings) recall@1/@10 against
  *            exact, build time, queries/s of HNSW and of exact search.
  *
- * `npm run bench -- fit|project|search` runs one part. BENCH_SCALE=0.1 shrinks the row counts (for a quick look). Files go to .bench/ (reused).
+ *   embed:   lsar embed on the bundled corpora with the fixture model vs raw onnxruntime
+ *            session.run on the same tokenised batches.
+ *
+ * `npm run bench -- fit|project|embed|search` runs one part. BENCH_SCALE=0.1 shrinks the row counts (for a quick look). Files go to .bench/ (reused).
  */
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -196,9 +199,67 @@ async function benchSearch(): Promise<void> {
   console.log(`  HNSW       : ${fmt(qpsH)} queries/s   ratio ${(qpsH / qpsE).toFixed(1)}x exact (target >= 20x)`);
 }
 
+async function benchEmbed(): Promise<void> {
+  // The bundled corpora, embedded with the fixture model: lsar embed end to end against raw
+  // onnxruntime session.run on the same tokenised, length-sorted batches.
+  const ortModule = await import('onnxruntime-node');
+  const ort = (ortModule as unknown as { default?: typeof ortModule }).default ?? ortModule;
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const { Encoder } = await import('../src/adapters/transformers.js');
+  const { embedCorpora } = await import('../src/pipeline/embed.js');
+  const model = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
+  const corpora = join(ROOT, 'corpora');
+  const langs = readdirSync(corpora).filter((f) => f.endsWith('.txt')).slice(0, Math.max(2, Math.round(34 * SCALE)));
+  const batchSize = 32;
+  const enc = await Encoder.load({ model, offline: true });
+  const batches: number[][][] = [];
+  let sentences = 0;
+  for (const f of langs) {
+    const lines = readFileSync(join(corpora, f), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    sentences += lines.length;
+    const ids = lines.map((l) => {
+      const t = enc.encode(l);
+      return t.length <= enc.maxLength ? t : [...t.slice(0, enc.maxLength - 1), t[t.length - 1] as number];
+    });
+    for (let w = 0; w < ids.length; w += batchSize * 32) {
+      const win = ids.slice(w, w + batchSize * 32).sort((a, b) => a.length - b.length);
+      for (let b = 0; b < win.length; b += batchSize) batches.push(win.slice(b, b + batchSize));
+    }
+  }
+  await enc.dispose();
+  const session = await ort.InferenceSession.create(join(model, 'onnx', 'model.onnx'));
+  const feeds = batches.map((batch) => {
+    const s = Math.max(...batch.map((x) => x.length));
+    const ids = new BigInt64Array(batch.length * s);
+    const mask = new BigInt64Array(batch.length * s);
+    batch.forEach((seq, i) => seq.forEach((t, j) => {
+      ids[i * s + j] = BigInt(t);
+      mask[i * s + j] = 1n;
+    }));
+    return {
+      input_ids: new ort.Tensor('int64', ids, [batch.length, s]),
+      attention_mask: new ort.Tensor('int64', mask, [batch.length, s]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(batch.length * s), [batch.length, s]),
+    };
+  });
+  for (const f of feeds.slice(0, 20)) await session.run(f); // warm up
+  const [tRaw] = await time(async () => {
+    for (const f of feeds) await session.run(f);
+  });
+  await session.release();
+  const out = join(DIR, 'embed');
+  await rm(out, { recursive: true, force: true });
+  const [tLsar] = await time(() => embedCorpora({ model, offline: true, inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`), out, batchSize }));
+  await rm(out, { recursive: true, force: true });
+  console.log(`embed    ${langs.length} bundled corpora, ${fmt(sentences)} sentences, fixture model (2 layers, hidden 32), batch ${batchSize}`);
+  console.log(`  raw session.run on pre-tokenised batches: ${tRaw.toFixed(2)} s  ${fmt(sentences / tRaw)} sentences/s`);
+  console.log(`  lsar embed (tokenise, sort, run, pool, write): ${tLsar.toFixed(2)} s  ${fmt(sentences / tLsar)} sentences/s   overhead ${(100 * (tLsar / tRaw - 1)).toFixed(0)}% (target <= 15%)`);
+}
+
 const which = process.argv[2] ?? 'all';
 await mkdir(DIR, { recursive: true });
 console.log(`lsar bench (scale ${SCALE}), node ${process.version}`);
 if (which === 'all' || which === 'fit') await benchFit();
 if (which === 'all' || which === 'project') await benchProject();
+if (which === 'all' || which === 'embed') await benchEmbed();
 if (which === 'all' || which === 'search') await benchSearch();
