@@ -26,8 +26,8 @@ describe('retrieve pairs on planted-small', () => {
     const r = await retrieve({ task: 'pairs', ...golden });
     expect(r.search).toBe('hnsw');
     for (const [name, want] of Object.entries(metrics)) {
-      expect(Math.abs(r.results[name]!.mean - (want.mean as number)), name).toBeLessThanOrEqual(0.005);
-      for (const [lang, v] of Object.entries(want)) if (lang !== 'mean') expect(Math.abs(r.results[name]!.per_language[lang]! - v)).toBeLessThanOrEqual(0.005);
+      expect(Math.abs(r.results[name]!.mean - (want.mean as number)), name).toBeLessThanOrEqual(0.005 + 1e-12);
+      for (const [lang, v] of Object.entries(want)) if (lang !== 'mean') expect(Math.abs(r.results[name]!.per_language[lang]! - v)).toBeLessThanOrEqual(0.005 + 1e-12); // one query in 200
     }
     expect(r.recall!.queries).toBeGreaterThan(0);
     expect(r.recall!.at10).toBeGreaterThanOrEqual(0.98);
