@@ -206,7 +206,7 @@ async function benchEmbed(): Promise<void> {
   const ort = (ortModule as unknown as { default?: typeof ortModule }).default ?? ortModule;
   const { readFileSync, readdirSync } = await import('node:fs');
   const { Encoder } = await import('../src/adapters/transformers.js');
-  const { embedCorpora } = await import('../src/pipeline/embed.js');
+  const { embedCorpora, WINDOW_BATCHES } = await import('../src/pipeline/embed.js');
   const model = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
   const corpora = join(ROOT, 'corpora');
   const langs = readdirSync(corpora).filter((f) => f.endsWith('.txt')).slice(0, Math.max(2, Math.round(34 * SCALE)));
@@ -221,8 +221,8 @@ async function benchEmbed(): Promise<void> {
       const t = enc.encode(l);
       return t.length <= enc.maxLength ? t : [...t.slice(0, enc.maxLength - 1), t[t.length - 1] as number];
     });
-    for (let w = 0; w < ids.length; w += batchSize * 32) {
-      const win = ids.slice(w, w + batchSize * 32).sort((a, b) => a.length - b.length);
+    for (let w = 0; w < ids.length; w += batchSize * WINDOW_BATCHES) {
+      const win = ids.slice(w, w + batchSize * WINDOW_BATCHES).sort((a, b) => a.length - b.length);
       for (let b = 0; b < win.length; b += batchSize) batches.push(win.slice(b, b + batchSize));
     }
   }

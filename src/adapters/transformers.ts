@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createError } from '../core/errors.js';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8';
@@ -78,8 +80,16 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+interface LoadSpec {
+  id: string;
+  opts: Record<string, unknown>;
+  env: Record<string, unknown>;
+}
+
 export class Encoder {
   readonly info: ModelInfo;
+  /** How the model was found, for loading its tokenizer again on a worker thread. */
+  spec!: LoadSpec;
   readonly specialIds: Set<number>;
   readonly maxLength: number;
   readonly padId: number;
@@ -150,7 +160,13 @@ export class Encoder {
     const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as { max_position_embeddings?: number };
     const outputs = model.sessions?.model?.outputNames ?? [];
     const info: ModelInfo = { id: options.model, ...(local ? { path: local } : {}), ...(options.revision ? { revision: options.revision } : {}), dtype, files, transformersVersion: String(env.version), outputs };
-    return new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
+    const encoder = new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
+    encoder.spec = {
+      id,
+      opts: { ...opts, local_files_only: true },
+      env: { allowLocalModels: env.allowLocalModels, localModelPath: env.localModelPath, allowRemoteModels: false, cacheDir: env.cacheDir, useFSCache: env.useFSCache },
+    };
+    return encoder;
   }
 
   /** Token ids of one text, with the model's special tokens. */
@@ -195,5 +211,104 @@ export class Encoder {
 
   async dispose(): Promise<void> {
     await this.model.dispose();
+  }
+}
+
+// Plain JavaScript evaluated in the worker (works from src/ and dist/ alike).
+const TOKENIZER_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const T = require(workerData.modulePath);
+  Object.assign(T.env, workerData.env);
+  const tok = await T.AutoTokenizer.from_pretrained(workerData.id, workerData.opts);
+  parentPort.on('message', ({ id, texts }) => {
+    try {
+      const lens = new Int32Array(texts.length);
+      const parts = [];
+      let total = 0;
+      for (let i = 0; i < texts.length; i++) {
+        const t = tok.encode(texts[i]);
+        lens[i] = t.length;
+        total += t.length;
+        parts.push(t);
+      }
+      const flat = new Int32Array(total);
+      let o = 0;
+      for (const p of parts) { flat.set(p, o); o += p.length; }
+      parentPort.postMessage({ id, lens, flat }, [lens.buffer, flat.buffer]);
+    } catch (e) {
+      parentPort.postMessage({ id, error: String((e && e.message) || e) });
+    }
+  });
+  parentPort.postMessage({ ready: true });
+})().catch((e) => parentPort.postMessage({ fatal: String((e && e.message) || e) }));
+`;
+
+/**
+ * The model's tokenizer on a worker thread, so that tokenising the next window of
+ * sentences overlaps with running the model on this one.
+ */
+export class TokenizerWorker {
+  private worker: Worker;
+  private pending = new Map<number, { resolve: (ids: number[][]) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (m: { id: number; lens?: Int32Array; flat?: Int32Array; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined || !m.lens || !m.flat) return p.reject(new Error(m.error ?? 'tokenizer worker failed'));
+      const out: number[][] = [];
+      let o = 0;
+      for (const n of m.lens) {
+        out.push(Array.from(m.flat.subarray(o, o + n)));
+        o += n;
+      }
+      p.resolve(out);
+    });
+    worker.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+  }
+
+  /** Start a worker with the encoder's tokenizer; undefined when that is not possible. */
+  static async start(encoder: Encoder): Promise<TokenizerWorker | undefined> {
+    let modulePath: string;
+    try {
+      modulePath = createRequire(import.meta.url).resolve('@huggingface/transformers');
+    } catch {
+      return undefined;
+    }
+    const worker = new Worker(TOKENIZER_WORKER, { eval: true, workerData: { modulePath, id: encoder.spec.id, opts: encoder.spec.opts, env: encoder.spec.env } });
+    const ok = await new Promise<boolean>((resolveReady) => {
+      const onMessage = (m: { ready?: boolean; fatal?: string }) => {
+        if (m.ready || m.fatal !== undefined) {
+          worker.off('message', onMessage);
+          resolveReady(m.ready === true);
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', () => resolveReady(false));
+    });
+    if (!ok) {
+      await worker.terminate();
+      return undefined;
+    }
+    return new TokenizerWorker(worker);
+  }
+
+  tokenize(texts: string[]): Promise<number[][]> {
+    const id = this.next++;
+    return new Promise((resolveIds, reject) => {
+      this.pending.set(id, { resolve: resolveIds, reject });
+      this.worker.postMessage({ id, texts });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
   }
 }

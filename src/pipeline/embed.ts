@@ -10,7 +10,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { poolBatch, type Pooling } from '../core/pooling.js';
-import { Encoder, type Dtype, type ModelInfo } from '../adapters/transformers.js';
+import { Encoder, TokenizerWorker, type Dtype, type ModelInfo } from '../adapters/transformers.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { checkUniqueLanguages, listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
 import { NpyReader, NpyWriter } from '../io/npy.js';
@@ -60,7 +60,7 @@ export interface EmbedManifest {
 }
 
 /** Lines per sorting window: long enough to group similar lengths, short enough to stream. */
-const WINDOW_BATCHES = 32;
+export const WINDOW_BATCHES = 8;
 /** Characters beyond this are cut before tokenising (the tokens would be truncated anyway). */
 const MAX_CHARS = 20_000;
 
@@ -71,6 +71,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw createError('USAGE', `--batch-size must be a positive whole number, got ${batchSize}`);
   const encoder = await Encoder.load({ model: options.model, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.offline ? { offline: true } : {}), ...(options.dtype ? { dtype: options.dtype } : {}), ...(options.revision ? { revision: options.revision } : {}) });
+  let worker: TokenizerWorker | undefined;
   try {
     const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
     if (maxLength < 2) throw createError('USAGE', `--max-length must be at least 2, got ${options.maxLength}`);
@@ -97,7 +98,8 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       const lines = await readLines(input.path);
       if (lines.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
       await removeStaleTemps(options.out, `${input.lang}.npy`);
-      const { rows, dim, truncated } = await embedLines(encoder, lines, outFile, { ...opts, batchSize }, (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }));
+      worker ??= await TokenizerWorker.start(encoder);
+      const { rows, dim, truncated } = await embedLines(encoder, lines, outFile, { ...opts, batchSize }, (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }), worker);
       manifest.languages[input.lang] = { file: `${input.lang}.npy`, input: input.path, inputSha256, lines: lines.length, rows, dim, truncated };
       await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
       options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated });
@@ -105,6 +107,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
     await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
     return manifest;
   } finally {
+    await worker?.close();
     await encoder.dispose();
   }
 }
@@ -143,17 +146,28 @@ export async function embedLines(
   outFile: string,
   opts: EmbedManifest['options'] & { batchSize: number },
   onProgress?: (done: number) => void,
+  worker?: TokenizerWorker,
 ): Promise<{ rows: number; dim: number; truncated: number }> {
   let writer: NpyWriter | undefined;
   let truncated = 0;
   let done = 0;
   const window = opts.batchSize * WINDOW_BATCHES;
+  const cut = (l: string) => (l.length > MAX_CHARS ? l.slice(0, MAX_CHARS) : l);
+  // With a worker, the next window is tokenised while the model runs on this one.
+  const tokenize = (w: number): Promise<number[][]> => {
+    const chunk = lines.slice(w, w + window).map(cut);
+    return worker ? worker.tokenize(chunk) : Promise.resolve(chunk.map((l) => encoder.encode(l)));
+  };
   try {
+    let next = tokenize(0);
     for (let w = 0; w < lines.length; w += window) {
       const chunk = lines.slice(w, w + window);
-      const ids = chunk.map((l) => {
-        const t = encoder.encode(l.length > MAX_CHARS ? l.slice(0, MAX_CHARS) : l);
-        if (t.length <= opts.maxLength && l.length <= MAX_CHARS) return t;
+      const raw = await next;
+      if (w + window < lines.length) next = tokenize(w + window);
+      next.catch(() => undefined);
+      const ids = raw.map((t, i) => {
+        const long = (chunk[i] as string).length > MAX_CHARS;
+        if (t.length <= opts.maxLength && !long) return t;
         truncated++;
         if (t.length <= opts.maxLength) return t;
         // Keep the final special token ([SEP]) as the Python tokenizers do.

@@ -9,7 +9,7 @@
  *   languages; mAP over the whole pool (exact) and mAP@20.
  * - pairs: aligned embeddings, row i of the queries translates row i of the targets.
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { averagePrecision, averagePrecisionAtK, xsimErrors } from '../core/metrics.js';
@@ -26,6 +26,8 @@ import { listTatoebaLanguages, loadTatoeba } from '../io/tatoeba.js';
 import { loadXquadR } from '../io/xquadr.js';
 import { VERSION } from '../version.js';
 import { momentsFromFiles, type Provenance } from './fit.js';
+import { embedCorpora, type EmbedOptions } from './embed.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export type Task = 'tatoeba' | 'lareqa' | 'pairs';
 
@@ -72,6 +74,15 @@ export interface RetrieveOptions {
   /** pairs: save / reuse the HNSW index over the targets (one method only). */
   indexOut?: string;
   indexIn?: string;
+  /**
+   * Embed with a model instead of reading embeddings: the evaluation texts (tatoeba,
+   * lareqa, pairs given as .txt) and, with `corpora`, the fit data. Embeddings are kept
+   * in `embedDir` (default .lsar-cache) and reused when current.
+   */
+  embed?: Omit<EmbedOptions, 'corpora' | 'inputs' | 'out' | 'onProgress' | 'onLanguage'>;
+  /** Directory of `<lang>.txt` monolingual corpora to embed (with `embed`) and fit on. */
+  corpora?: string;
+  embedDir?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -93,7 +104,14 @@ export interface RetrieveResult extends MetricTable {
 }
 
 /** Fit (or load) the methods to compare. */
-export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 'ranks' | 'removes' | 'fitEmbeddings' | 'projections' | 'onProgress'>): Promise<{ runs: MethodRun[]; provenance?: Provenance }> {
+export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 'ranks' | 'removes' | 'fitEmbeddings' | 'projections' | 'onProgress' | 'corpora' | 'embed' | 'embedDir'>): Promise<{ runs: MethodRun[]; provenance?: Provenance }> {
+  if (options.corpora !== undefined) {
+    if (!options.embed) throw createError('USAGE', '--corpora needs --model to embed them');
+    const out = join(embedRoot(options), 'corpora');
+    options.onProgress?.(`embedding ${options.corpora} into ${out}`);
+    await embedCorpora({ ...options.embed, corpora: options.corpora, out });
+    options = { ...options, fitEmbeddings: out };
+  }
   const runs: MethodRun[] = [];
   const methods = options.methods.map(parseMethod);
   let provenance: Provenance | undefined;
@@ -182,6 +200,18 @@ function checkDims(runs: MethodRun[], dim: number, file: string): void {
       throw createError('DIM_MISMATCH', `${file}: dimension ${dim}, but ${r.name} was fitted on dimension ${r.projection.dim}`);
     }
   }
+}
+
+function embedRoot(options: Pick<RetrieveOptions, 'embedDir'>): string {
+  return options.embedDir ?? '.lsar-cache';
+}
+
+/** Embed text files, one call for all (the model loads once); returns the output directory. */
+async function embedFiles(options: RetrieveOptions, files: { lang: string; path: string }[], sub: string): Promise<string> {
+  const out = join(embedRoot(options), sub);
+  options.onProgress?.(`embedding ${files.length} file(s) into ${out}`);
+  await embedCorpora({ ...(options.embed as EmbedOptions), inputs: files.map((f) => `${f.lang}=${f.path}`), out });
+  return out;
 }
 
 /** Searches and recall bookkeeping shared by the tasks. */
@@ -295,6 +325,7 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
     ...(options.fitEmbeddings ? { fitEmbeddings: options.fitEmbeddings } : {}),
     ...(provenance ? { fit: provenance } : {}),
     ...(options.projections?.length ? { projections: options.projections } : {}),
+    ...(options.embed ? { model: options.embed.model, embedDir: embedRoot(options), ...(options.corpora ? { corpora: options.corpora } : {}) } : {}),
     search: searcher.mode === 'hnsw' ? { kind: 'hnsw', approximate: true, m: options.hnsw?.m ?? HNSW_DEFAULTS.m, efConstruction: options.hnsw?.efConstruction ?? HNSW_DEFAULTS.efConstruction, ef: options.hnsw?.ef ?? HNSW_DEFAULTS.ef } : { kind: 'exact' },
   };
   return result;
@@ -318,11 +349,32 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
   const sets: PairSet[] = [];
   if (options.task === 'pairs' && options.queries) {
     if (!options.targets) throw createError('USAGE', 'pairs needs --targets with --queries');
-    const q = await loadEmbedding(options.queries, 'queries');
-    const t = await loadEmbedding(options.targets, 'queries', undefined, q.dim);
+    let qFile = options.queries;
+    let tFile = options.targets;
+    if (/\.txt$/i.test(qFile) || /\.txt$/i.test(tFile)) {
+      if (!options.embed) throw createError('USAGE', 'pairs of text files (.txt) need --model to embed them');
+      const ql = options.queryLang ?? 'qq';
+      const tl = options.targetLang ?? 'tt';
+      qFile = join(await embedFiles(options, [{ lang: ql, path: options.queries }], join('pairs', 'queries')), `${ql}.npy`);
+      tFile = join(await embedFiles(options, [{ lang: tl, path: options.targets }], join('pairs', 'targets')), `${tl}.npy`);
+    }
+    const q = await loadEmbedding(qFile, 'queries');
+    const t = await loadEmbedding(tFile, 'queries', undefined, q.dim);
     if (q.rows !== t.rows) throw createError('INPUT', `${options.targets}: ${t.rows} rows, but ${options.queries} has ${q.rows}: aligned pairs need equal lengths`);
     const ql = options.queryLang ?? 'queries';
-    sets.push({ lang: ql, foreign: { ...q, lang: ql, file: options.queries }, english: { ...t, lang: options.targetLang ?? 'targets', file: options.targets } });
+    sets.push({ lang: ql, foreign: { ...q, lang: ql, file: qFile }, english: { ...t, lang: options.targetLang ?? 'targets', file: tFile } });
+  } else if (options.task === 'tatoeba' && options.embed && !options.embeddings) {
+    if (!options.data) throw createError('USAGE', 'tatoeba needs --data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)');
+    const present = await listTatoebaLanguages(options.data);
+    const langs = options.langs ?? XTREME_TATOEBA.filter((l) => present.includes(l));
+    const tsets = await Promise.all(langs.map((l) => loadTatoeba(options.data as string, l)));
+    const fdir = await embedFiles(options, tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })), join('tatoeba', 'foreign'));
+    const edir = await embedFiles(options, tsets.map((t) => ({ lang: t.lang, path: t.files.english })), join('tatoeba', 'english'));
+    for (const t of tsets) {
+      const f = await loadEmbedding(join(fdir, `${t.lang}.npy`), t.files.foreign, t.foreign.length);
+      const e = await loadEmbedding(join(edir, `${t.lang}.npy`), t.files.english, t.english.length, f.dim);
+      sets.push({ lang: t.lang, foreign: { ...f, lang: t.lang, file: join(fdir, `${t.lang}.npy`) }, english: { ...e, lang: 'en', file: join(edir, `${t.lang}.npy`) } });
+    }
   } else {
     if (!options.embeddings) throw createError('USAGE', `${options.task} needs --embeddings <dir> with <lang>.npy and <lang>.en.npy${options.task === 'pairs' ? ', or --queries and --targets' : ''}`);
     let langs = options.langs;
@@ -400,8 +452,26 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
 /** XQuAD-R: every question against the multilingual pool of candidate sentences. */
 async function runLareqa(options: RetrieveOptions, runs: MethodRun[], searcher: Searcher, progress: (m: string) => void): Promise<RetrieveResult> {
   if (!options.data) throw createError('USAGE', 'lareqa needs --data <XQuAD-R directory>');
-  if (!options.embeddings) throw createError('USAGE', 'lareqa needs --embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy');
+  if (!options.embeddings && !options.embed) throw createError('USAGE', 'lareqa needs --embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or --model to embed the texts');
   const xq = await loadXquadR(options.data, options.langs);
+  let path = (lang: string, what: 'questions' | 'candidates') => join(options.embeddings as string, `${lang}.${what}.npy`);
+  if (!options.embeddings) {
+    // Write the texts one per line, embed them, read them back in the same order.
+    const textDir = join(embedRoot(options), 'lareqa', 'text');
+    await mkdir(textDir, { recursive: true });
+    const files: Record<'questions' | 'candidates', { lang: string; path: string }[]> = { questions: [], candidates: [] };
+    for (const lang of xq.languages) {
+      for (const what of ['questions', 'candidates'] as const) {
+        const items = what === 'questions' ? xq.questions.filter((q) => q.lang === lang) : xq.candidates.filter((c) => c.lang === lang);
+        const file = join(textDir, `${lang}.${what}.txt`);
+        await writeFileAtomic(file, items.map((x) => x.text.replace(/\s+/g, ' ').trim() || '-').join('\n') + '\n');
+        files[what].push({ lang, path: file });
+      }
+    }
+    const qdir = await embedFiles(options, files.questions, join('lareqa', 'questions'));
+    const cdir = await embedFiles(options, files.candidates, join('lareqa', 'candidates'));
+    path = (lang, what) => join(what === 'questions' ? qdir : cdir, `${lang}.npy`);
+  }
   const cosine = (options.similarity ?? 'cosine') === 'cosine';
   const qs: { lang: string; data: FloatArray; file: string }[] = [];
   const cs: { lang: string; data: FloatArray; file: string }[] = [];
@@ -409,8 +479,8 @@ async function runLareqa(options: RetrieveOptions, runs: MethodRun[], searcher: 
   for (const lang of xq.languages) {
     const nq = xq.questions.filter((q) => q.lang === lang).length;
     const nc = xq.candidates.filter((c) => c.lang === lang).length;
-    const qf = join(options.embeddings, `${lang}.questions.npy`);
-    const cf = join(options.embeddings, `${lang}.candidates.npy`);
+    const qf = path(lang, 'questions');
+    const cf = path(lang, 'candidates');
     const q = await loadEmbedding(qf, `${join(options.data, `${lang}.json`)} (questions)`, nq, dim || undefined);
     dim = q.dim;
     const c = await loadEmbedding(cf, `${join(options.data, `${lang}.json`)} (candidate sentences)`, nc, dim);

@@ -153,3 +153,25 @@ describe('lsar retrieve (CLI)', () => {
     expect(r.stdout).toMatch(/mean\s+45\.6\n/);
   });
 });
+
+describe('retrieve with a model (fixture, offline)', () => {
+  it('tatoeba: embeds both sides of the real files and fits on embedded corpora; pairs of .txt files', async () => {
+    const { ROOT } = await import('../helpers.js');
+    const fixture = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
+    const dir = await tempDir();
+    const corpora = join(dir, 'corpora');
+    await mkdir(corpora);
+    for (const l of ['en', 'de', 'fr']) await writeFile(join(corpora, `${l}.txt`), readFileSync(join(ROOT, 'corpora', `${l}.txt`), 'utf8').split('\n').slice(0, 60).join('\n'));
+    const embed = { model: fixture, offline: true };
+    const r = await retrieve({ task: 'tatoeba', data: join(SHARED, 'data', 'tatoeba'), langs: ['jv'], embed, corpora, embedDir: join(dir, 'cache'), methods: ['none', 'lsar'], exact: true });
+    expect(Object.keys(r.results)).toEqual(['none', 'lsar-2']);
+    expect(Object.keys(r.results.none!.per_language)).toEqual(['jv']);
+    expect(r.manifest.model).toBe(fixture);
+    expect(await listFiles(join(dir, 'cache', 'tatoeba', 'foreign'))).toEqual(['jv.npy', 'manifest.json']);
+    // the same sentences on both sides retrieve each other perfectly
+    const txt = join(dir, 'same.txt');
+    await writeFile(txt, readFileSync(join(SHARED, 'data', 'tatoeba', 'tatoeba.jav-eng.eng'), 'utf8'));
+    const p = await retrieve({ task: 'pairs', queries: txt, targets: txt, embed, embedDir: join(dir, 'cache'), methods: ['none'], exact: true });
+    expect(p.results.none!.mean).toBeGreaterThan(0.95);
+  });
+});

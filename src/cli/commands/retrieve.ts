@@ -6,6 +6,7 @@ import { retrieve, type Task } from '../../pipeline/retrieve.js';
 import type { CliIO } from '../io.js';
 import { Progress } from '../io.js';
 import { intOption, stringList } from '../options.js';
+import { embedArgs, modelOptions } from './embed.js';
 
 export const command = 'retrieve <task>';
 export const describe = 'Evaluate cross-lingual retrieval (tatoeba, lareqa, pairs), methods side by side';
@@ -19,7 +20,9 @@ function intList(name: string, v: unknown): number[] | undefined {
 }
 
 export function builder(y: Argv): Argv {
-  return y
+  return modelOptions(y)
+    .option('corpora', { type: 'string', describe: 'With --model: embed this directory of <lang>.txt corpora and fit the methods on it' })
+    .option('embed-dir', { type: 'string', describe: 'With --model: where embeddings are kept and reused (default .lsar-cache)' })
     .positional('task', { choices: ['tatoeba', 'lareqa', 'pairs'], describe: 'tatoeba: LASER Tatoeba v1, accuracy@1; lareqa: XQuAD-R, mAP and mAP@20; pairs: aligned embeddings, accuracy@1' })
     .option('data', { type: 'string', describe: 'tatoeba: directory of tatoeba.<xxx>-eng.* files; lareqa: directory of XQuAD-R <lang>.json' })
     .option('embeddings', { alias: 'e', type: 'string', describe: 'Embeddings of the evaluation data: <lang>.npy + <lang>.en.npy (tatoeba, pairs), <lang>.questions.npy + <lang>.candidates.npy (lareqa)' })
@@ -47,7 +50,8 @@ export function builder(y: Argv): Argv {
     .option('report', { type: 'string', describe: 'Write a Markdown report with SVG plots into this directory' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
     .example('$0 retrieve tatoeba --data ../shared/data/tatoeba --embeddings emb/tatoeba --fit-embeddings emb/mono --methods none,demean,lir,lsar', 'Tatoeba, four methods')
-    .example('$0 retrieve pairs --queries de.npy --targets en.npy -p proj.json --exact', 'any aligned pairs, exact search');
+    .example('$0 retrieve pairs --queries de.npy --targets en.npy -p proj.json --exact', 'any aligned pairs, exact search')
+    .example('$0 retrieve tatoeba --data ../shared/data/tatoeba --model Xenova/LaBSE --corpora corpora --methods none,lsar', 'embed everything with a model');
 }
 
 export async function handler(argv: Record<string, unknown>, io: CliIO): Promise<void> {
@@ -84,6 +88,9 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     ...(argv['recall-sample'] !== undefined ? { recallSample: intOption('recall-sample', argv['recall-sample']) as number } : {}),
     ...(str('index-out') ? { indexOut: str('index-out') as string } : {}),
     ...(str('index-in') ? { indexIn: str('index-in') as string } : {}),
+    ...(argv.model !== undefined ? { embed: embedArgs(argv) } : {}),
+    ...(str('corpora') ? { corpora: str('corpora') as string } : {}),
+    ...(str('embed-dir') ? { embedDir: str('embed-dir') as string } : {}),
     onProgress: (m) => progress.update(m),
   });
   progress.done();
