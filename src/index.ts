@@ -37,5 +37,8 @@ export { averagePrecision, averagePrecisionAtK, xsimErrors } from './core/metric
 export { Hnsw, HNSW_DEFAULTS } from './adapters/hnsw.js';
 export { loadTatoeba, listTatoebaLanguages } from './io/tatoeba.js';
 export { loadXquadR } from './io/xquadr.js';
+export { embedCorpora, embedLines, type EmbedOptions, type EmbedManifest } from './pipeline/embed.js';
+export { Encoder, defaultCacheDir, type EncoderOptions, type ModelInfo } from './adapters/transformers.js';
+export { poolBatch, type Pooling } from './core/pooling.js';
 export { main } from './cli/main.js';
 export { VERSION } from './version.js';
