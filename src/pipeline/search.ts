@@ -11,6 +11,8 @@ import { exactTopK } from '../core/search.js';
 import { Hnsw, type HnswOptions } from '../adapters/hnsw.js';
 import { readJsonlBlocks } from '../io/jsonl.js';
 import { readNpy } from '../io/npy.js';
+import { join } from 'node:path';
+import { embedCorpora, type EmbedOptions } from './embed.js';
 
 export interface SearchOptions {
   /** The searched embeddings (.npy). */
@@ -29,6 +31,10 @@ export interface SearchOptions {
   indexOut?: string;
   /** A text file with one label per indexed row. */
   labels?: string;
+  /** Embed text queries (`queries` is a .txt file, one query per line) with this model. */
+  embed?: Omit<EmbedOptions, 'corpora' | 'inputs' | 'out'>;
+  /** Where embedded queries are kept (default .lsar-cache). */
+  embedDir?: string;
 }
 
 export interface Neighbor {
@@ -81,7 +87,15 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
     throw createError('INPUT', `${options.labels}: ${labels.length} lines, but ${options.index} has ${docs.rows} rows`);
   }
   const x = normalizeRows(project(options.projection, docs.data, options.lang), d);
-  const q = normalizeRows(project(options.projection, await readVectors(options.queries, options.stdin, d), options.queryLang ?? options.lang), d);
+  let queryFile = options.queries;
+  if (/\.txt$/i.test(queryFile)) {
+    if (!options.embed) throw createError('USAGE', `${queryFile}: text queries need --model to embed them (or give vectors: .npy or .jsonl)`);
+    const lang = options.queryLang ?? 'qq';
+    const out = join(options.embedDir ?? '.lsar-cache', 'search-queries');
+    await embedCorpora({ ...options.embed, inputs: [`${lang}=${queryFile}`], out });
+    queryFile = join(out, `${lang}.npy`);
+  }
+  const q = normalizeRows(project(options.projection, await readVectors(queryFile, options.stdin, d), options.queryLang ?? options.lang), d);
   const k = Math.min(options.k, docs.rows);
   let indices: Int32Array;
   let scores: Float64Array;

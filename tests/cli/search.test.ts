@@ -51,3 +51,23 @@ describe('lsar search', () => {
     expect(bad.stderr).toMatch(/<stdin>:1: 3 values, expected 64/);
   });
 });
+
+describe('lsar search with text queries', () => {
+  it('embeds .txt queries with --model: a corpus line finds itself', async () => {
+    const { ROOT } = await import('../helpers.js');
+    const model = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
+    const dir = await tempDir();
+    const lines = (await import('node:fs')).readFileSync(join(ROOT, 'corpora', 'de.txt'), 'utf8').split('\n').slice(0, 40);
+    await writeFile(join(dir, 'docs.txt'), lines.join('\n') + '\n');
+    await writeFile(join(dir, 'q.txt'), [lines[7], lines[21]].join('\n') + '\n');
+    let r = await runCli(['embed', '-i', `de=${join(dir, 'docs.txt')}`, '--model', model, '--offline', '--out', join(dir, 'emb'), '-q']);
+    expect(r.code).toBe(0);
+    r = await runCli(['search', '-x', join(dir, 'emb', 'de.npy'), '--labels', join(dir, 'docs.txt'), '--queries', join(dir, 'q.txt'), '--model', model, '--offline', '--embed-dir', join(dir, 'cache'), '--exact', '-k', '1', '--json']);
+    expect(r.stderr).toBe('');
+    const hits = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { neighbors: { index: number; label: string }[] }).neighbors[0]!);
+    expect(hits.map((h) => h.index)).toEqual([7, 21]);
+    expect(hits[0]!.label).toBe(lines[7]);
+    r = await runCli(['search', '-x', join(dir, 'emb', 'de.npy'), '--queries', join(dir, 'q.txt')]);
+    expect(r.stderr).toMatch(/q\.txt: text queries need --model/);
+  });
+});

@@ -3,14 +3,16 @@ import { loadProjection } from '../../io/artifact.js';
 import { searchNeighbors } from '../../pipeline/search.js';
 import type { CliIO } from '../io.js';
 import { intOption } from '../options.js';
+import { embedArgs, modelOptions } from './embed.js';
 
 export const command = 'search';
-export const describe = 'Top-k neighbours (with cosine scores) of query vectors among embeddings, projection applied';
+export const describe = 'Top-k neighbours (with cosine scores) of query vectors or texts among embeddings, projection applied';
 
 export function builder(y: Argv): Argv {
-  return y
+  return modelOptions(y)
+    .option('embed-dir', { type: 'string', describe: 'With --model: where embedded queries are kept (default .lsar-cache)' })
     .option('index', { alias: 'x', type: 'string', demandOption: true, describe: 'Embeddings to search (.npy)' })
-    .option('queries', { type: 'string', default: '-', describe: 'Query vectors: .npy, .jsonl, or - for JSON Lines on stdin' })
+    .option('queries', { type: 'string', default: '-', describe: 'Query vectors (.npy, .jsonl, or - for JSON Lines on stdin), or query texts (.txt, one per line) with --model' })
     .option('projection', { alias: 'p', type: 'string', describe: 'Apply this projection (lsar fit --out) to both sides' })
     .option('lang', { alias: 'l', type: 'string', describe: 'Language of the indexed embeddings (lir, demean)' })
     .option('query-lang', { type: 'string', describe: 'Language of the queries (lir, demean; default --lang)' })
@@ -23,7 +25,8 @@ export function builder(y: Argv): Argv {
     .option('index-out', { type: 'string', describe: 'Save the HNSW index (and <file>.json)' })
     .option('index-in', { type: 'string', describe: 'Reuse an index saved with --index-out' })
     .option('json', { type: 'boolean', default: false, describe: 'JSON Lines output: {"query", "neighbors": [{"index", "score", "label"?}]}' })
-    .example('$0 search -x docs.npy -p proj.json --labels docs.txt --queries q.npy -k 5', 'top 5 documents per query');
+    .example('$0 search -x docs.npy -p proj.json --labels docs.txt --queries q.npy -k 5', 'top 5 documents per query')
+    .example('$0 search -x emb/de.npy --labels corpora/de.txt --queries questions.txt --model <model the index was embedded with>', 'text queries');
 }
 
 export async function handler(argv: Record<string, unknown>, io: CliIO): Promise<void> {
@@ -45,6 +48,8 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     ...(str('index-in') ? { indexIn: str('index-in') as string } : {}),
     ...(str('index-out') ? { indexOut: str('index-out') as string } : {}),
     ...(str('labels') ? { labels: str('labels') as string } : {}),
+    ...(argv.model !== undefined ? { embed: embedArgs(argv) } : {}),
+    ...(str('embed-dir') ? { embedDir: str('embed-dir') as string } : {}),
   });
   let out = '';
   for (const r of res.results) {
