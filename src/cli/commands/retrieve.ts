@@ -5,7 +5,7 @@ import { writeReport } from '../../pipeline/report.js';
 import { retrieve, type Task } from '../../pipeline/retrieve.js';
 import type { CliIO } from '../io.js';
 import { Progress } from '../io.js';
-import { intOption, stringList } from '../options.js';
+import { hnswArgs, intOption, searchOptions, stringList } from '../options.js';
 import { embedArgs, modelOptions } from './embed.js';
 
 export const command = 'retrieve <task>';
@@ -20,7 +20,7 @@ function intList(name: string, v: unknown): number[] | undefined {
 }
 
 export function builder(y: Argv): Argv {
-  return modelOptions(y)
+  return searchOptions(modelOptions(y))
     .option('corpora', { type: 'string', describe: 'With --model: embed this directory of <lang>.txt corpora and fit the methods on it' })
     .option('embed-dir', { type: 'string', describe: 'With --model: where embeddings are kept and reused (default .lsar-cache)' })
     .positional('task', { choices: ['tatoeba', 'lareqa', 'pairs'], describe: 'tatoeba: LASER Tatoeba v1, accuracy@1; lareqa: XQuAD-R, mAP and mAP@20; pairs: aligned embeddings, accuracy@1' })
@@ -36,12 +36,6 @@ export function builder(y: Argv): Argv {
     .option('remove', { alias: 'r', type: 'string', describe: 'Directions removed: lsar (default = rank) and lir (default 1); comma-separated to sweep' })
     .option('fit-embeddings', { type: 'string', describe: 'Directory of <lang>.npy monolingual embeddings to fit the methods on (never the evaluation data)' })
     .option('projection', { alias: 'p', type: 'string', array: true, describe: 'A saved projection (lsar fit --out) to evaluate as well; repeatable' })
-    .option('exact', { type: 'boolean', default: false, describe: 'Exact brute-force search (blocked, float32 SIMD with float64 re-scoring) instead of HNSW' })
-    .option('m', { type: 'string', describe: 'HNSW M (default 16)' })
-    .option('ef-construction', { type: 'string', describe: 'HNSW efConstruction (default 200)' })
-    .option('ef', { type: 'string', describe: 'HNSW ef at query time (default 64)' })
-    .option('index-out', { type: 'string', describe: 'pairs: save the HNSW index over the targets (with a .json description)' })
-    .option('index-in', { type: 'string', describe: 'pairs: reuse an index saved with --index-out' })
     .option('direction', { type: 'string', choices: ['en-xx', 'xx-en', 'both'], default: 'en-xx', describe: 'tatoeba: English queries the foreign side (en-xx, the paper and XTREME), the reverse, or both' })
     .option('xsim', { type: 'boolean', default: false, describe: "tatoeba: also report LASER's xSIM error rate (ratio margin, k=4)" })
     .option('similarity', { type: 'string', choices: ['cosine', 'dot'], default: 'cosine', describe: 'lareqa: score candidates by cosine or by raw dot product (as the LSAR and LIR code)' })
@@ -58,11 +52,7 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
   const progress = new Progress(io.stderr, argv.quiet === true, 2000);
   const str = (k: string) => (argv[k] === undefined ? undefined : String(argv[k]));
   const list = (k: string) => str(k)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const hnsw = {
-    ...(argv.m !== undefined ? { m: intOption('m', argv.m) as number } : {}),
-    ...(argv['ef-construction'] !== undefined ? { efConstruction: intOption('ef-construction', argv['ef-construction']) as number } : {}),
-    ...(argv.ef !== undefined ? { ef: intOption('ef', argv.ef) as number } : {}),
-  };
+  const hnsw = hnswArgs(argv);
   const methods = list('methods') ?? [];
   const projections = stringList(argv.projection);
   if (methods.length === 0 && projections.length === 0) throw createError('USAGE', 'give --methods and/or --projection');

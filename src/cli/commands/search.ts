@@ -2,14 +2,14 @@ import type { Argv } from 'yargs';
 import { loadProjection } from '../../io/artifact.js';
 import { searchNeighbors } from '../../pipeline/search.js';
 import type { CliIO } from '../io.js';
-import { intOption } from '../options.js';
+import { hnswArgs, intOption, searchOptions } from '../options.js';
 import { embedArgs, modelOptions } from './embed.js';
 
 export const command = 'search';
 export const describe = 'Top-k neighbours (with cosine scores) of query vectors or texts among embeddings, projection applied';
 
 export function builder(y: Argv): Argv {
-  return modelOptions(y)
+  return searchOptions(modelOptions(y))
     .option('embed-dir', { type: 'string', describe: 'With --model: where embedded queries are kept (default .lsar-cache)' })
     .option('index', { alias: 'x', type: 'string', demandOption: true, describe: 'Embeddings to search (.npy)' })
     .option('queries', { type: 'string', default: '-', describe: 'Query vectors (.npy, .jsonl, or - for JSON Lines on stdin), or query texts (.txt, one per line) with --model' })
@@ -18,12 +18,6 @@ export function builder(y: Argv): Argv {
     .option('query-lang', { type: 'string', describe: 'Language of the queries (lir, demean; default --lang)' })
     .option('k', { type: 'string', default: '10', describe: 'Neighbours per query' })
     .option('labels', { type: 'string', describe: 'Text file with one label per indexed row, shown with each neighbour' })
-    .option('exact', { type: 'boolean', default: false, describe: 'Exact brute-force search instead of HNSW' })
-    .option('m', { type: 'string', describe: 'HNSW M (default 16)' })
-    .option('ef-construction', { type: 'string', describe: 'HNSW efConstruction (default 200)' })
-    .option('ef', { type: 'string', describe: 'HNSW ef (default 64)' })
-    .option('index-out', { type: 'string', describe: 'Save the HNSW index (and <file>.json)' })
-    .option('index-in', { type: 'string', describe: 'Reuse an index saved with --index-out' })
     .option('json', { type: 'boolean', default: false, describe: 'JSON Lines output: {"query", "neighbors": [{"index", "score", "label"?}]}' })
     .example('$0 search -x docs.npy -p proj.json --labels docs.txt --queries q.npy -k 5', 'top 5 documents per query')
     .example('$0 search -x emb/de.npy --labels corpora/de.txt --queries questions.txt --model <model the index was embedded with>', 'text queries');
@@ -40,11 +34,7 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     ...(str('query-lang') ? { queryLang: str('query-lang') as string } : {}),
     k: intOption('k', argv.k) as number,
     exact: argv.exact === true,
-    hnsw: {
-      ...(argv.m !== undefined ? { m: intOption('m', argv.m) as number } : {}),
-      ...(argv['ef-construction'] !== undefined ? { efConstruction: intOption('ef-construction', argv['ef-construction']) as number } : {}),
-      ...(argv.ef !== undefined ? { ef: intOption('ef', argv.ef) as number } : {}),
-    },
+    hnsw: hnswArgs(argv),
     ...(str('index-in') ? { indexIn: str('index-in') as string } : {}),
     ...(str('index-out') ? { indexOut: str('index-out') as string } : {}),
     ...(str('labels') ? { labels: str('labels') as string } : {}),
