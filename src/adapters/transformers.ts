@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -26,6 +26,8 @@ export interface EncoderOptions {
   offline?: boolean;
   dtype?: Dtype;
   revision?: string;
+  /** onnxruntime intra-op threads (default: one core less than the machine has, leaving one for the tokenizer worker). */
+  threads?: number;
 }
 
 export interface ModelInfo {
@@ -137,7 +139,8 @@ export class Encoder {
       id = options.model;
     }
     env.allowRemoteModels = !local && !options.offline;
-    const opts = { dtype, ...(options.revision ? { revision: options.revision } : {}), ...(local || options.offline ? { local_files_only: true } : {}), ...(local ? {} : { cache_dir: cacheDir }) };
+    const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+    const opts = { dtype, session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 }, ...(options.revision ? { revision: options.revision } : {}), ...(local || options.offline ? { local_files_only: true } : {}), ...(local ? {} : { cache_dir: cacheDir }) };
     let tok: Tok;
     let model: LoadedModel;
     try {
