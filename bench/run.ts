@@ -249,11 +249,16 @@ async function benchEmbed(): Promise<void> {
   await session.release();
   const out = join(DIR, 'embed');
   await rm(out, { recursive: true, force: true });
-  const [tLsar] = await time(() => embedCorpora({ model, offline: true, inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`), out, batchSize }));
+  // Resident memory after each language: it should stay flat over a long run.
+  const rss: number[] = [];
+  const [tLsar] = await time(() =>
+    embedCorpora({ model, offline: true, inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`), out, batchSize, onLanguage: () => rss.push(process.memoryUsage().rss / 2 ** 20) }),
+  );
   await rm(out, { recursive: true, force: true });
   console.log(`embed    ${langs.length} bundled corpora, ${fmt(sentences)} sentences, fixture model (2 layers, hidden 32), batch ${batchSize}`);
   console.log(`  raw session.run on pre-tokenised batches: ${tRaw.toFixed(2)} s  ${fmt(sentences / tRaw)} sentences/s`);
   console.log(`  lsar embed (tokenise, sort, run, pool, write): ${tLsar.toFixed(2)} s  ${fmt(sentences / tLsar)} sentences/s   overhead ${(100 * (tLsar / tRaw - 1)).toFixed(0)}% (target <= 15%)`);
+  console.log(`  resident memory after languages 1, ${Math.ceil(rss.length / 2)}, ${rss.length}: ${[rss[0], rss[Math.ceil(rss.length / 2) - 1], rss[rss.length - 1]].map((x) => `${Math.round(x ?? 0)} MiB`).join(', ')}`);
 }
 
 const which = process.argv[2] ?? 'all';
