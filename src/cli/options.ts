@@ -25,7 +25,8 @@ export function searchOptions(y: Argv): Argv {
     .option('ef-construction', { type: 'string', describe: `HNSW efConstruction (default ${HNSW_DEFAULTS.efConstruction})` })
     .option('ef', { type: 'string', describe: `HNSW ef at query time (default ${HNSW_DEFAULTS.ef})` })
     .option('index-out', { type: 'string', describe: 'Save the HNSW index (and a <file>.json description)' })
-    .option('index-in', { type: 'string', describe: 'Reuse an index saved with --index-out' });
+    .option('index-in', { type: 'string', describe: 'Reuse an index saved with --index-out' })
+    .group(['exact', 'm', 'ef-construction', 'ef', 'index-out', 'index-in'], 'Search:');
 }
 
 export function hnswArgs(argv: Record<string, unknown>): HnswOptions {

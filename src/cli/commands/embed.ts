@@ -21,7 +21,8 @@ export function modelOptions(y: Argv): Argv {
     .option('layer', { type: 'string', describe: 'Pool hidden_states.<N> instead of the last layer (needs an export with per-layer outputs; the paper uses 8 for mBERT)' })
     .option('normalize', { type: 'boolean', default: false, describe: 'L2-normalise each sentence vector' })
     .option('max-length', { type: 'string', describe: "Truncate to this many tokens (default: the model's maximum); truncations are counted" })
-    .option('batch-size', { type: 'string', default: '32', describe: 'Sentences per forward pass' });
+    .option('batch-size', { type: 'string', default: '32', describe: 'Sentences per forward pass' })
+    .group(['model', 'cache-dir', 'offline', 'revision', 'dtype', 'pooling', 'exclude-special', 'layer', 'normalize', 'max-length', 'batch-size'], 'Model and embedding:');
 }
 
 export function embedArgs(argv: Record<string, unknown>) {
