@@ -184,10 +184,105 @@ export function transpose(a: Dense): Dense {
 }
 
 /**
- * Top-r eigenpairs of a symmetric n x n matrix (eigenvalues descending).
- * Returns the eigenvectors as rows of an r x n matrix.
+ * Top-r eigenpairs of a symmetric positive semi-definite n x n matrix (eigenvalues
+ * descending), eigenvectors as rows of an r x n matrix. Large matrices with few wanted
+ * pairs try subspace iteration with Rayleigh-Ritz first (r + 8 vectors, at most 25
+ * iterations, residual |A v - lambda v| <= 1e-11 lambda_1), and fall back to the full
+ * decomposition when it does not converge.
  */
 export function topSymmetricEigen(a: Dense, r: number): { values: Float64Array; vectors: Dense } {
+  if (a.rows >= 128 && r + 8 <= a.rows / 4) {
+    const it = subspaceEigen(a, r);
+    if (it) return it;
+  }
+  return fullSymmetricEigen(a, r);
+}
+
+function orthonormalize(vs: Float64Array[]): void {
+  for (let j = 0; j < vs.length; j++) {
+    const v = vs[j] as Float64Array;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < j; k++) {
+        const u = vs[k] as Float64Array;
+        let d = 0;
+        for (let i = 0; i < v.length; i++) d += (v[i] as number) * (u[i] as number);
+        for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) - d * (u[i] as number);
+      }
+    }
+    let n2 = 0;
+    for (let i = 0; i < v.length; i++) n2 += (v[i] as number) ** 2;
+    const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
+    for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) * inv;
+  }
+}
+
+function subspaceEigen(a: Dense, r: number): { values: Float64Array; vectors: Dense } | undefined {
+  const n = a.rows;
+  const q = r + 8;
+  let seed = 12345;
+  const rand = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296 - 0.5;
+  };
+  let v = Array.from({ length: q }, () => Float64Array.from({ length: n }, rand));
+  orthonormalize(v);
+  const A = a.data;
+  const mul = (x: Float64Array) => {
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const o = i * n;
+      for (let k = 0; k < n; k++) s += (A[o + k] as number) * (x[k] as number);
+      y[i] = s;
+    }
+    return y;
+  };
+  // Few iterations: with a clear gap after the r-th eigenvalue (LIR's top direction of raw
+  // embeddings) this converges in a handful; otherwise the full decomposition is cheaper.
+  for (let iter = 0; iter < 25; iter++) {
+    const w = v.map(mul);
+    // Rayleigh-Ritz: H = V^T A V, H = U diag(l) U^T (H is symmetric PSD, so its SVD is its eigendecomposition).
+    const h = new Float64Array(q * q);
+    for (let i = 0; i < q; i++) {
+      for (let j = 0; j < q; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += ((v[i] as Float64Array)[k] as number) * ((w[j] as Float64Array)[k] as number);
+        h[i * q + j] = s;
+      }
+    }
+    for (let i = 0; i < q; i++) for (let j = 0; j < i; j++) h[i * q + j] = h[j * q + i] = ((h[i * q + j] as number) + (h[j * q + i] as number)) / 2;
+    const { u, s } = thinSvd({ rows: q, cols: q, data: h });
+    const rot = (xs: Float64Array[]) =>
+      Array.from({ length: q }, (_, j) => {
+        const out = new Float64Array(n);
+        for (let k = 0; k < q; k++) {
+          const c = u.data[k * q + j] as number;
+          const x = xs[k] as Float64Array;
+          for (let i = 0; i < n; i++) out[i] = (out[i] as number) + c * (x[i] as number);
+        }
+        return out;
+      });
+    const rv = rot(v);
+    const rw = rot(w);
+    const l1 = s[0] as number;
+    let converged = true;
+    for (let j = 0; j < r && converged; j++) {
+      let res = 0;
+      for (let i = 0; i < n; i++) res += (((rw[j] as Float64Array)[i] as number) - (s[j] as number) * ((rv[j] as Float64Array)[i] as number)) ** 2;
+      if (Math.sqrt(res) > 1e-11 * l1) converged = false;
+    }
+    if (converged) {
+      const vectors = new Float64Array(r * n);
+      for (let j = 0; j < r; j++) vectors.set(rv[j] as Float64Array, j * n);
+      return { values: Float64Array.from(s.subarray(0, r)), vectors: { rows: r, cols: n, data: vectors } };
+    }
+    v = rw;
+    orthonormalize(v);
+  }
+  return undefined;
+}
+
+function fullSymmetricEigen(a: Dense, r: number): { values: Float64Array; vectors: Dense } {
   const evd = new EigenvalueDecomposition(toMatrix(a), { assumeSymmetric: true });
   const vals = evd.realEigenvalues;
   const V = evd.eigenvectorMatrix;

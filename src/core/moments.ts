@@ -4,7 +4,7 @@
  * the d-vector of sums (and, when asked, the d x d matrix X^T X) is kept.
  */
 import type { Dense } from './linalg.js';
-import { acquireColumnSums, releaseColumnSums, simdAvailable, type SimdColumnSums } from './wasm/simd.js';
+import { acquireColumnSums, releaseColumnSums, SimdGram, simdAvailable, type SimdColumnSums } from './wasm/simd.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -16,6 +16,7 @@ export class MomentAccumulator {
   count = 0;
   private scratch: Float64Array | undefined;
   private simd: SimdColumnSums | undefined;
+  private simdGram: SimdGram | undefined;
 
   constructor(dim: number, options: { secondMoment?: boolean } = {}) {
     this.dim = dim;
@@ -57,6 +58,11 @@ export class MomentAccumulator {
   private addGram(block: FloatArray, rows: number): void {
     const d = this.dim;
     const g = this.gram as Float64Array;
+    if (block instanceof Float32Array && d % 4 === 0 && simdAvailable()) {
+      this.simdGram ??= new SimdGram(d, 512);
+      this.simdGram.accumulate(block, rows, g);
+      return;
+    }
     // Transpose the block to d x rows so that each column is contiguous.
     const need = d * rows;
     if (!this.scratch || this.scratch.length < need) this.scratch = new Float64Array(need);

@@ -68,3 +68,26 @@ describe('topSymmetricEigen', () => {
     expect(Math.abs(Math.sqrt(values[0] as number) - (sv[0] as number))).toBeLessThan(1e-9);
   });
 });
+
+describe('topSymmetricEigen on a large matrix (subspace iteration path)', () => {
+  it('agrees with the full decomposition: eigenvalue 1e-10 relative, vector |cos| 1 - 1e-10', async () => {
+    const { EigenvalueDecomposition, Matrix } = await import('ml-matrix');
+    const n = 160;
+    const g = gaussian(21);
+    // A = X^T X of "raw embeddings" with a strong mean direction, as LIR sees them
+    const mean = Float64Array.from({ length: n }, () => 2 * g());
+    const rows = 400;
+    const x = Float64Array.from({ length: rows * n }, (_, i) => (mean[i % n] as number) + g());
+    const a = new Float64Array(n * n);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = (a[i * n + j] as number) + (x[r * n + i] as number) * (x[r * n + j] as number);
+    const got = topSymmetricEigen({ rows: n, cols: n, data: a }, 1);
+    const m = new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n))));
+    const f = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+    const vals = f.realEigenvalues;
+    const top = vals.indexOf(Math.max(...vals));
+    expect(Math.abs((got.values[0] as number) - (vals[top] as number)) / (vals[top] as number)).toBeLessThan(1e-10);
+    let dot = 0;
+    for (let i = 0; i < n; i++) dot += (got.vectors.data[i] as number) * f.eigenvectorMatrix.get(i, top);
+    expect(1 - Math.abs(dot)).toBeLessThan(1e-10);
+  });
+});

@@ -237,3 +237,55 @@ export class SimdScorer {
     }
   }
 }
+
+/**
+ * Second moments X^T X of float32 row blocks with the dots4 kernel: the block is stored
+ * transposed (one row per feature, rows padded to a multiple of 4 with zeros), and each
+ * group of 4 features is dotted with every feature. Products are summed in float32 within
+ * a block; callers accumulate blocks in float64.
+ */
+export class SimdGram {
+  readonly dim: number;
+  readonly capacity: number;
+  private ex: KernelExports;
+  private tPtr: number;
+  private outPtr: number;
+  private t: Float32Array;
+  private out: Float32Array;
+
+  constructor(dim: number, capacity: number) {
+    this.dim = dim;
+    this.capacity = Math.ceil(capacity / 4) * 4;
+    this.outPtr = 0;
+    this.tPtr = align(16 * dim);
+    this.ex = instantiate(this.tPtr + 4 * dim * this.capacity);
+    this.out = new Float32Array(this.ex.memory.buffer, this.outPtr, 4 * dim);
+    this.t = new Float32Array(this.ex.memory.buffer, this.tPtr, dim * this.capacity);
+  }
+
+  /** gram (row-major d x d, upper triangle used) += X^T X for `rows` rows of `block`. */
+  accumulate(block: Float32Array, rows: number, gram: Float64Array): void {
+    const d = this.dim;
+    for (let start = 0; start < rows; start += this.capacity) {
+      const n = Math.min(this.capacity, rows - start);
+      const padded = Math.ceil(n / 4) * 4;
+      const t = this.t;
+      for (let r = 0; r < n; r++) {
+        const o = (start + r) * d;
+        for (let i = 0; i < d; i++) t[i * padded + r] = block[o + i] as number;
+      }
+      if (padded > n) for (let i = 0; i < d; i++) t.fill(0, i * padded + n, (i + 1) * padded);
+      const rowBytes = 4 * padded;
+      for (let i = 0; i < d; i += 4) {
+        const m = Math.min(4, d - i);
+        // dots4 reads 4 feature rows at i; past the last feature they are zero rows' worth of garbage we ignore
+        this.ex.dots4(this.tPtr, d, padded, this.tPtr + i * rowBytes, this.outPtr);
+        const out = this.out;
+        for (let r = 0; r < m; r++) {
+          const gi = (i + r) * d;
+          for (let j = i + r; j < d; j++) gram[gi + j] = (gram[gi + j] as number) + (out[4 * j + r] as number);
+        }
+      }
+    }
+  }
+}
