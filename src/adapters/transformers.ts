@@ -15,6 +15,9 @@ import { Worker } from 'node:worker_threads';
 import { createError } from '../core/errors.js';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8';
+
+/** The default encoder of `lsar embed` and `lsar fit --corpora`: small, multilingual, in transformers.js format. */
+export const DEFAULT_MODEL = 'Xenova/paraphrase-multilingual-MiniLM-L12-v2';
 const MODEL_FILE: Record<Dtype, string> = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx' };
 
 export interface EncoderOptions {

@@ -56,6 +56,9 @@ function precheck(options: FitOptions, languages: number): void {
 
 /** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
 export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
+  if (inputs.length === 1) {
+    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got 1 (${(inputs[0] as LanguageInput).lang} from ${(inputs[0] as LanguageInput).path})`);
+  }
   precheck(options, inputs.length);
   const { moments, provenance } = await momentsFromFiles(inputs, {
     ...options,

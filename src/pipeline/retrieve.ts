@@ -67,7 +67,7 @@ export interface RetrieveOptions {
   direction?: 'en-xx' | 'xx-en' | 'both';
   /** tatoeba: also report LASER's xSIM margin error rate. */
   xsim?: boolean;
-  /** lareqa: cosine (default) or raw dot products. */
+  /** lareqa: raw dot products (default, as the LSAR and LIR reference code) or cosine. */
   similarity?: 'cosine' | 'dot';
   /** Queries per (method, language) on which HNSW recall is measured against exact (default 200). */
   recallSample?: number;
@@ -472,7 +472,7 @@ async function runLareqa(options: RetrieveOptions, runs: MethodRun[], searcher: 
     const cdir = await embedFiles(options, files.candidates, join('lareqa', 'candidates'));
     path = (lang, what) => join(what === 'questions' ? qdir : cdir, `${lang}.npy`);
   }
-  const cosine = (options.similarity ?? 'cosine') === 'cosine';
+  const cosine = (options.similarity ?? 'dot') === 'cosine';
   const qs: { lang: string; data: FloatArray; file: string }[] = [];
   const cs: { lang: string; data: FloatArray; file: string }[] = [];
   let dim = 0;

@@ -114,7 +114,7 @@ describe('retrieve lareqa', () => {
       await writeFile(join(emb, `${l}.questions.npy`), encodeNpy([0, 2].flatMap(e), [2, 4]));
     }
     const r = await retrieve({ task: 'lareqa', data, embeddings: emb, methods: ['none'], exact: true });
-    expect(r.metric).toBe('mAP (full pool, cosine)');
+    expect(r.metric).toBe('mAP (full pool, dot)');
     expect(r.results.none).toEqual({ mean: 1, per_language: { de: 1, en: 1 } });
     expect(r.also!['mAP@20']!.results.none!.mean).toBe(1);
     // German candidates scrambled: each question's German answer drops below two English ones... partially

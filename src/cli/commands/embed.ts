@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { createError } from '../../core/errors.js';
 import { embedCorpora } from '../../pipeline/embed.js';
+import { DEFAULT_MODEL } from '../../adapters/transformers.js';
 import type { CliIO } from '../io.js';
 import { Progress } from '../io.js';
 import { intOption, stringList } from '../options.js';
@@ -11,7 +12,7 @@ export const describe = 'Embed per-language corpora (one sentence per line) with
 /** Options shared by `embed` and `fit --corpora`. */
 export function modelOptions(y: Argv): Argv {
   return y
-    .option('model', { type: 'string', describe: 'Hub id (e.g. Xenova/paraphrase-multilingual-MiniLM-L12-v2) or a local model directory (config.json, tokenizer.json, onnx/model.onnx)' })
+    .option('model', { type: 'string', describe: `Hub id or a local model directory (config.json, tokenizer.json, onnx/model.onnx); embed and fit --corpora default to ${DEFAULT_MODEL}` })
     .option('cache-dir', { type: 'string', describe: 'Where Hub downloads are cached (default $HF_HOME/transformers.js or ~/.cache/huggingface/transformers.js)' })
     .option('offline', { type: 'boolean', default: false, describe: 'Never download: use the cache or a local directory only' })
     .option('revision', { type: 'string', describe: 'Hub revision (branch, tag or commit)' })
@@ -28,7 +29,7 @@ export function modelOptions(y: Argv): Argv {
 export function embedArgs(argv: Record<string, unknown>) {
   const str = (k: string) => (argv[k] === undefined ? undefined : String(argv[k]));
   return {
-    model: str('model') as string,
+    model: str('model') ?? DEFAULT_MODEL,
     ...(str('cache-dir') ? { cacheDir: str('cache-dir') as string } : {}),
     offline: argv.offline === true,
     ...(str('revision') ? { revision: str('revision') as string } : {}),
@@ -55,7 +56,6 @@ export function builder(y: Argv): Argv {
 }
 
 export async function handler(argv: Record<string, unknown>, io: CliIO): Promise<void> {
-  if (argv.model === undefined) throw createError('USAGE', 'lsar embed needs --model <Hub id or local directory>');
   const inputs = stringList(argv.input);
   if (argv.corpora === undefined && inputs.length === 0) throw createError('USAGE', 'lsar embed needs --corpora <dir> or --input <lang>=<file.txt>');
   const progress = new Progress(io.stderr, argv.quiet === true);

@@ -35,7 +35,6 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     throw createError('USAGE', 'lsar fit needs a directory of <lang>.npy files, --input <lang>=<file>, or --corpora <dir> with --model (see lsar fit --help)');
   }
   if ([dir !== undefined, inputs.length > 0, corpora !== undefined].filter(Boolean).length > 1) throw createError('USAGE', 'give one of: a directory, --input files, --corpora');
-  if (corpora !== undefined && argv.model === undefined) throw createError('USAGE', 'fit --corpora needs --model (a Hub id or a local model directory)');
   const progress = new Progress(io.stderr, argv.quiet === true);
   const result = await fitToArtifact({
     ...(corpora !== undefined

@@ -38,7 +38,7 @@ export function builder(y: Argv): Argv {
     .option('projection', { alias: 'p', type: 'string', array: true, describe: 'A saved projection (lsar fit --out) to evaluate as well; repeatable' })
     .option('direction', { type: 'string', choices: ['en-xx', 'xx-en', 'both'], default: 'en-xx', describe: 'tatoeba: English queries the foreign side (en-xx, the paper and XTREME), the reverse, or both' })
     .option('xsim', { type: 'boolean', default: false, describe: "tatoeba: also report LASER's xSIM error rate (ratio margin, k=4)" })
-    .option('similarity', { type: 'string', choices: ['cosine', 'dot'], default: 'cosine', describe: 'lareqa: score candidates by cosine or by raw dot product (as the LSAR and LIR code)' })
+    .option('similarity', { type: 'string', choices: ['cosine', 'dot'], default: 'dot', describe: 'lareqa: score candidates by raw dot product (default, as the LSAR and LIR code) or by cosine' })
     .option('recall-sample', { type: 'string', describe: 'Queries per language on which HNSW recall is measured against exact search (default 200)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON on stdout instead of a table' })
     .option('report', { type: 'string', describe: 'Write a Markdown report with SVG plots into this directory' })
