@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/moments.js';
 import type { HierarchicalNSW as HnswIndex } from 'hnswlib-node';
-import { tempPathFor, ensureParentDir } from '../io/atomic.js';
+import { ensureParentDir, releaseTemp, tempPathFor } from '../io/atomic.js';
 
 /** Defaults chosen for recall: recall@10 >= 0.98 on clustered 768-d data with a margin (0.999 at 30k points), at 20x+ the speed of exact search; see npm run bench. */
 export const HNSW_DEFAULTS = { m: 16, efConstruction: 200, ef: 64, seed: 100 } as const;
@@ -96,9 +96,11 @@ export class Hnsw {
       await writeFile(`${tmp}.json`, JSON.stringify(this.meta, null, 1));
       await rename(`${tmp}.json`, `${path}.json`);
       await rename(tmp, path);
+      releaseTemp(tmp);
     } catch (e) {
       await rm(tmp, { force: true });
       await rm(`${tmp}.json`, { force: true });
+      releaseTemp(tmp);
       throw createError('OUTPUT', `${path}: cannot write the index (${(e as Error).message})`);
     }
   }

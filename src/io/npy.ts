@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/moments.js';
-import { ensureParentDir, tempPathFor } from './atomic.js';
+import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
 import { floatToHalf, halfTable } from './half.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -424,8 +424,10 @@ export class NpyWriter {
       await this.fh.write(header, 0, header.length, 0);
       await this.fh.close();
       await rename(this.tmp, this.path);
+      releaseTemp(this.tmp);
     } catch (e) {
       await rm(this.tmp, { force: true });
+      releaseTemp(this.tmp);
       throw e;
     }
   }
@@ -436,6 +438,7 @@ export class NpyWriter {
     this.closed = true;
     await this.fh.close().catch(() => undefined);
     await rm(this.tmp, { force: true });
+    releaseTemp(this.tmp);
   }
 }
 
