@@ -154,7 +154,7 @@ export class Encoder {
       if (local) throw createError('MODEL', `${local}: cannot load the model (${why})`);
       throw createError(
         'MODEL',
-        `model "${options.model}" not found: it is not a local directory (${asPath} does not exist) and ${options.offline ? 'it is not in the cache' : 'it could not be downloaded'} (cache dir ${cacheDir}: ${why}). Fix: pass a local model directory (config.json, tokenizer.json, onnx/${MODEL_FILE[dtype]}), or run once with network access${options.offline ? ' and without --offline' : ''} to fill the cache, or point --cache-dir / HF_HOME at a cache that has it`,
+        `model "${options.model}" not found: it is not a local directory (${asPath} does not exist) and ${options.offline ? `it is not in the cache (cache dir ${cacheDir})` : `it could not be downloaded into the cache (cache dir ${cacheDir}: ${why})`}. Fix: pass a local model directory (config.json, tokenizer.json, onnx/${MODEL_FILE[dtype]}), or run once with network access${options.offline ? ' and without --offline' : ''} to fill the cache, or point --cache-dir / HF_HOME at a cache that has it`,
       );
     }
     const root = local ?? join(cacheDir, id);
