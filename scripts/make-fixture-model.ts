@@ -13,22 +13,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { mulberry32 } from '../src/core/random.js';
 import { encodeModel, FLOAT, INT64, type Node, type Tensor } from './onnx-writer.js';
 
 export const FIXTURE = { hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPositions: 128, typeVocab: 2, seed: 20221207 } as const;
 
 const root = resolve(import.meta.dirname, '..');
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** WordPiece vocabulary from the bundled corpora: specials, frequent words, every frequent character (also as ##char). */
 export function buildVocab(corpora: string): string[] {
@@ -79,7 +70,7 @@ function tokenizerJson(vocab: string[]): unknown {
 export function buildGraph(vocabSize: number): Uint8Array {
   const { hidden: H, layers, heads, intermediate: I, maxPositions, typeVocab, seed } = FIXTURE;
   const hd = H / heads;
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
   const inits: Tensor[] = [];
   const nodes: Node[] = [];

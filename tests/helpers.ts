@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { mulberry32 } from '../src/core/random.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
@@ -47,16 +48,7 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Standard normal samples (Box-Muller). */
 export function gaussian(seed: number): () => number {

@@ -287,16 +287,13 @@ function table(metric: string, search: 'exact' | 'hnsw'): MetricTable {
   return { metric, search, results: {} };
 }
 
-/** Fill results[name] from per-language (hits, total) counts: mean = sum(hits) / sum(total) when totals agree. */
-function setAccuracy(t: MetricTable, name: string, counts: Record<string, [number, number]>, error = false): void {
+/** Fill results[name] from per-language (count, total) pairs: rates, and their mean rounded once. */
+function setRates(t: MetricTable, name: string, counts: Record<string, [number, number]>): void {
   const langs = Object.keys(counts);
   const per: Record<string, number> = {};
-  for (const l of langs) {
-    const [h, n] = counts[l] as [number, number];
-    per[l] = error ? (n - h) / n : h / n;
-  }
+  for (const l of langs) per[l] = (counts[l] as [number, number])[0] / (counts[l] as [number, number])[1];
   const mean = meanAccuracy(
-    langs.map((l) => (error ? (counts[l] as [number, number])[1] - (counts[l] as [number, number])[0] : (counts[l] as [number, number])[0])),
+    langs.map((l) => (counts[l] as [number, number])[0]),
     langs.map((l) => (counts[l] as [number, number])[1]),
   );
   t.results[name] = { mean, per_language: per };
@@ -434,14 +431,9 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
       if (other) countsOther[s.lang] = [hitsOf(await searcher.topK(x, e, d, 1), 1), n];
       if (xsim) countsX[s.lang] = [xsimErrors(x, e, d, 4), n];
     }
-    setAccuracy(primary, run.name, counts);
-    if (other) setAccuracy(other, run.name, countsOther);
-    if (xsim) {
-      // error counts stored as "hits" of errors: rate = errors / n
-      const asErr: Record<string, [number, number]> = {};
-      for (const [l, [errs, n]] of Object.entries(countsX)) asErr[l] = [n - errs, n];
-      setAccuracy(xsim, run.name, asErr, true);
-    }
+    setRates(primary, run.name, counts);
+    if (other) setRates(other, run.name, countsOther);
+    if (xsim) setRates(xsim, run.name, countsX);
   }
   const also: Record<string, MetricTable> = {};
   if (other) also['accuracy@1 xx->en'] = other;
