@@ -18,6 +18,7 @@ export function processIO(): CliIO {
 export class Progress {
   private last = Date.now();
   private readonly started = Date.now();
+
   private active = false;
   constructor(
     private readonly err: CliIO['stderr'],
@@ -39,9 +40,16 @@ export class Progress {
     }
   }
 
-  /** Rate and ETA text for `done` of `total` units. */
-  rate(done: number, total: number | undefined, unit: string): string {
-    const secs = Math.max(1e-3, (Date.now() - this.started) / 1000);
+  private key: string | undefined;
+  private keyStart = Date.now();
+
+  /** Rate and ETA text for `done` of `total` units; the clock restarts when `key` (e.g. the language) changes. */
+  rate(done: number, total: number | undefined, unit: string, key?: string): string {
+    if (key !== this.key) {
+      this.key = key;
+      this.keyStart = key === undefined ? this.started : Date.now();
+    }
+    const secs = Math.max(1e-3, (Date.now() - this.keyStart) / 1000);
     const perSec = done / secs;
     let s = `${done.toLocaleString('en-US')}${total !== undefined ? `/${total.toLocaleString('en-US')}` : ''} ${unit}, ${Math.round(perSec).toLocaleString('en-US')} ${unit}/s`;
     if (total !== undefined && perSec > 0 && done < total) s += `, ETA ${Math.ceil((total - done) / perSec)} s`;

@@ -64,7 +64,7 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     ...(argv.corpora !== undefined ? { corpora: String(argv.corpora) } : { inputs }),
     out: String(argv.out),
     force: argv.force === true,
-    onProgress: (p) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences')}`),
+    onProgress: (p) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences', p.lang)}`),
     onLanguage: (p) => progress.update(`${p.lang}: ${p.skipped ? 'up to date, skipped' : `${p.rows} rows`}${p.truncated ? `, ${p.truncated} truncated` : ''}`, true),
   });
   progress.done();

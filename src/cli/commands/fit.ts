@@ -43,7 +43,7 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
           embed: {
             ...embedArgs(argv),
             ...(argv['embed-dir'] !== undefined ? { out: String(argv['embed-dir']) } : {}),
-            onProgress: (p: { lang: string; done: number; total: number }) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences')}`),
+            onProgress: (p: { lang: string; done: number; total: number }) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences', `embed ${p.lang}`)}`),
           },
         }
       : dir !== undefined
@@ -53,7 +53,7 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     rank: intOption('rank', argv.rank),
     remove: intOption('remove', argv.remove),
     out: String(argv.out),
-    onProgress: (p) => progress.update(`fit ${p.lang}: ${progress.rate(p.rowsDone, p.rowsTotal, 'rows')}`),
+    onProgress: (p) => progress.update(`fit ${p.lang}: ${progress.rate(p.rowsDone, p.rowsTotal, 'rows', p.lang)}`),
   });
   progress.done();
   const { projection: p } = result;
