@@ -243,21 +243,31 @@ async function benchEmbed(): Promise<void> {
     };
   });
   for (const f of feeds.slice(0, 20)) await session.run(f); // warm up
-  const [tRaw] = await time(async () => {
-    for (const f of feeds) await session.run(f);
-  });
+  // Thread scheduling makes single runs noisy here: the best of 3 (raw) and of 2 (lsar).
+  let tRaw = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const [t] = await time(async () => {
+      for (const f of feeds) await session.run(f);
+    });
+    tRaw = Math.min(tRaw, t);
+  }
   await session.release();
   const out = join(DIR, 'embed');
   await rm(out, { recursive: true, force: true });
   // Resident memory after each language: it should stay flat over a long run.
-  const rss: number[] = [];
-  const [tLsar] = await time(() =>
-    embedCorpora({ model, offline: true, inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`), out, batchSize, onLanguage: () => rss.push(process.memoryUsage().rss / 2 ** 20) }),
-  );
+  let rss: number[] = [];
+  let tLsar = Infinity;
+  for (let rep = 0; rep < 2; rep++) {
+    rss = [];
+    const [t] = await time(() =>
+      embedCorpora({ model, offline: true, force: true, inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`), out, batchSize, onLanguage: () => rss.push(process.memoryUsage().rss / 2 ** 20) }),
+    );
+    tLsar = Math.min(tLsar, t);
+  }
   await rm(out, { recursive: true, force: true });
   console.log(`embed    ${langs.length} bundled corpora, ${fmt(sentences)} sentences, fixture model (2 layers, hidden 32), batch ${batchSize}`);
-  console.log(`  raw session.run on pre-tokenised batches: ${tRaw.toFixed(2)} s  ${fmt(sentences / tRaw)} sentences/s`);
-  console.log(`  lsar embed (tokenise, sort, run, pool, write): ${tLsar.toFixed(2)} s  ${fmt(sentences / tLsar)} sentences/s   overhead ${(100 * (tLsar / tRaw - 1)).toFixed(0)}% (target <= 15%)`);
+  console.log(`  raw session.run on pre-tokenised batches (best of 3): ${tRaw.toFixed(2)} s  ${fmt(sentences / tRaw)} sentences/s`);
+  console.log(`  lsar embed, tokenise, sort, run, pool, write (best of 2): ${tLsar.toFixed(2)} s  ${fmt(sentences / tLsar)} sentences/s   overhead ${(100 * (tLsar / tRaw - 1)).toFixed(0)}% (target <= 15%)`);
   console.log(`  resident memory after languages 1, ${Math.ceil(rss.length / 2)}, ${rss.length}: ${[rss[0], rss[Math.ceil(rss.length / 2) - 1], rss[rss.length - 1]].map((x) => `${Math.round(x ?? 0)} MiB`).join(', ')}`);
 }
 

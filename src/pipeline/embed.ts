@@ -84,22 +84,59 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
     const previous = await readManifest(manifestPath);
     const sameSetup = previous && JSON.stringify(previous.model) === JSON.stringify(model) && JSON.stringify(previous.options) === JSON.stringify(opts);
     const manifest: EmbedManifest = { format: 'lsar-embeddings', lsarVersion: VERSION, transformersVersion, model, options: opts, languages: sameSetup ? { ...previous.languages } : {} };
-    for (const input of inputs) {
+    interface Prepared {
+      input: LanguageInput;
+      inputSha256: string;
+      skip: boolean;
+      lines: string[];
+      /** Tokens of the first window, tokenised while the previous language runs. */
+      first?: Promise<number[][]>;
+    }
+    // Look one language ahead: read (and hash) the next file, and tokenise its first
+    // window while the model runs on this one's last.
+    const prepare = async (input: LanguageInput): Promise<Prepared> => {
       const bytes = await readFile(input.path).catch(() => {
         throw createError('NOT_FOUND', `${input.path}: no such file`);
       });
       const inputSha256 = createHash('sha256').update(bytes).digest('hex');
-      const outFile = join(options.out, `${input.lang}.npy`);
       const prev = manifest.languages[input.lang];
-      if (!options.force && prev && prev.inputSha256 === inputSha256 && (await rowsOf(outFile)) === prev.rows) {
-        options.onLanguage?.({ lang: input.lang, skipped: true, rows: prev.rows, truncated: prev.truncated });
-        continue;
+      if (!options.force && prev && prev.inputSha256 === inputSha256 && (await rowsOf(join(options.out, `${input.lang}.npy`))) === prev.rows) {
+        return { input, inputSha256, skip: true, lines: [] };
       }
       const lines = await readLines(input.path);
       if (lines.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
+      return { input, inputSha256, skip: false, lines };
+    };
+    const window = batchSize * WINDOW_BATCHES;
+    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput);
+    for (let k = 0; k < inputs.length; k++) {
+      const cur: Prepared = await (next as Promise<Prepared>);
+      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput) : undefined;
+      next?.catch(() => undefined);
+      const { input, inputSha256, lines } = cur;
+      if (cur.skip) {
+        const prev = manifest.languages[input.lang] as LanguageEntry;
+        options.onLanguage?.({ lang: input.lang, skipped: true, rows: prev.rows, truncated: prev.truncated });
+        continue;
+      }
+      const outFile = join(options.out, `${input.lang}.npy`);
       await removeStaleTemps(options.out, `${input.lang}.npy`);
       worker ??= await TokenizerWorker.start(encoder);
-      const { rows, dim, truncated } = await embedLines(encoder, lines, outFile, { ...opts, batchSize }, (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }), worker);
+      const following = next;
+      const tw = worker;
+      const { rows, dim, truncated } = await embedLines(encoder, lines, outFile, { ...opts, batchSize }, (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }), worker, {
+        ...(cur.first ? { first: cur.first } : {}),
+        onLastWindow: () => {
+          following
+            ?.then((p) => {
+              if (!p.skip && tw) {
+                p.first = tw.tokenize(windowTexts(p.lines, 0, window));
+                p.first.catch(() => undefined);
+              }
+            })
+            .catch(() => undefined);
+        },
+      });
       manifest.languages[input.lang] = { file: `${input.lang}.npy`, input: input.path, inputSha256, lines: lines.length, rows, dim, truncated };
       await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
       options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated });
@@ -139,6 +176,11 @@ async function removeStaleTemps(dir: string, name: string): Promise<void> {
   }
 }
 
+/** The texts of one window as they are tokenised (very long lines cut first). */
+function windowTexts(lines: string[], w: number, window: number): string[] {
+  return lines.slice(w, w + window).map((l) => (l.length > MAX_CHARS ? l.slice(0, MAX_CHARS) : l));
+}
+
 /** Embed lines into an .npy file (atomically); returns rows, dim and how many lines were truncated. */
 export async function embedLines(
   encoder: Encoder,
@@ -147,23 +189,24 @@ export async function embedLines(
   opts: EmbedManifest['options'] & { batchSize: number },
   onProgress?: (done: number) => void,
   worker?: TokenizerWorker,
+  prefetch: { first?: Promise<number[][]>; onLastWindow?: () => void } = {},
 ): Promise<{ rows: number; dim: number; truncated: number }> {
   let writer: NpyWriter | undefined;
   let truncated = 0;
   let done = 0;
   const window = opts.batchSize * WINDOW_BATCHES;
-  const cut = (l: string) => (l.length > MAX_CHARS ? l.slice(0, MAX_CHARS) : l);
   // With a worker, the next window is tokenised while the model runs on this one.
   const tokenize = (w: number): Promise<number[][]> => {
-    const chunk = lines.slice(w, w + window).map(cut);
-    return worker ? worker.tokenize(chunk) : Promise.resolve(chunk.map((l) => encoder.encode(l)));
+    const texts = windowTexts(lines, w, window);
+    return worker ? worker.tokenize(texts) : Promise.resolve(texts.map((l) => encoder.encode(l)));
   };
   try {
-    let next = tokenize(0);
+    let next = prefetch.first ?? tokenize(0);
     for (let w = 0; w < lines.length; w += window) {
       const chunk = lines.slice(w, w + window);
       const raw = await next;
       if (w + window < lines.length) next = tokenize(w + window);
+      else prefetch.onLastWindow?.();
       next.catch(() => undefined);
       const ids = raw.map((t, i) => {
         const long = (chunk[i] as string).length > MAX_CHARS;
