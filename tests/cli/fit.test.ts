@@ -30,7 +30,10 @@ describe('lsar fit', () => {
     expect(p.basis?.rows).toBe(3);
     const json = JSON.parse(await readFile(out, 'utf8')) as { source: { inputs: { sha256: string }[] }; lsarVersion: string };
     expect(json.source.inputs).toHaveLength(4);
-    expect(json.source.inputs[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const { createHash } = await import('node:crypto');
+    for (const [i, lang] of LANGS.entries()) {
+      expect(json.source.inputs[i]?.sha256).toBe(createHash('sha256').update(await readFile(join(dir, `${lang}.npy`))).digest('hex'));
+    }
     expect(json.lsarVersion).toMatch(/^\d+\.\d+\.\d+/);
   });
 
