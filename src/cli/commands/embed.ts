@@ -44,7 +44,7 @@ export function embedArgs(argv: Record<string, unknown>) {
 }
 
 export function builder(y: Argv): Argv {
-  return modelOptions(y)
+  return modelOptions(y.group(['corpora', 'input', 'out', 'force', 'quiet', 'json'], 'Options:'))
     .option('corpora', { alias: 'c', type: 'string', describe: 'Directory of <lang>.txt files (one sentence per line)' })
     .option('input', { alias: 'i', type: 'string', array: true, describe: 'A corpus as <lang>=<file.txt>; repeatable' })
     .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'Output directory: <lang>.npy and manifest.json' })

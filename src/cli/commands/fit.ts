@@ -10,7 +10,7 @@ export const command = 'fit [dir]';
 export const describe = 'Estimate the language subspace (or a baseline) from per-language embeddings';
 
 export function builder(y: Argv): Argv {
-  return modelOptions(y)
+  return modelOptions(y.group(['input', 'method', 'rank', 'remove', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:'))
     .option('corpora', { alias: 'c', type: 'string', describe: 'Embed this directory of <lang>.txt corpora with --model first, then fit (embeddings are kept and reused)' })
     .option('embed-dir', { type: 'string', describe: 'With --corpora: where the embeddings go (default: <out dir>/embeddings)' })
     .positional('dir', { type: 'string', describe: 'Directory of <lang>.npy files (language = file stem, ISO 639-1 or 639-3)' })

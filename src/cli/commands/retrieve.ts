@@ -20,7 +20,7 @@ function intList(name: string, v: unknown): number[] | undefined {
 }
 
 export function builder(y: Argv): Argv {
-  return searchOptions(modelOptions(y))
+  return searchOptions(modelOptions(y.group(['data', 'embeddings', 'queries', 'targets', 'query-lang', 'target-lang', 'langs', 'methods', 'rank', 'remove', 'fit-embeddings', 'projection', 'direction', 'xsim', 'similarity', 'recall-sample', 'json', 'report', 'quiet', 'corpora', 'embed-dir'], 'Options:')))
     .option('corpora', { type: 'string', describe: 'With --model: embed this directory of <lang>.txt corpora and fit the methods on it' })
     .option('embed-dir', { type: 'string', describe: 'With --model: where embeddings are kept and reused (default .lsar-cache)' })
     .positional('task', { choices: ['tatoeba', 'lareqa', 'pairs'], describe: 'tatoeba: LASER Tatoeba v1, accuracy@1; lareqa: XQuAD-R, mAP and mAP@20; pairs: aligned embeddings, accuracy@1' })

@@ -9,7 +9,7 @@ export const command = 'search';
 export const describe = 'Top-k neighbours (with cosine scores) of query vectors or texts among embeddings, projection applied';
 
 export function builder(y: Argv): Argv {
-  return searchOptions(modelOptions(y))
+  return searchOptions(modelOptions(y.group(['index', 'queries', 'projection', 'lang', 'query-lang', 'k', 'labels', 'json', 'embed-dir'], 'Options:')))
     .option('embed-dir', { type: 'string', describe: 'With --model: where embedded queries are kept (default .lsar-cache)' })
     .option('index', { alias: 'x', type: 'string', demandOption: true, describe: 'Embeddings to search (.npy)' })
     .option('queries', { type: 'string', default: '-', describe: 'Query vectors (.npy, .jsonl, or - for JSON Lines on stdin), or query texts (.txt, one per line) with --model' })
