@@ -99,14 +99,6 @@ export function xsimErrors(queries: FloatArray, targets: FloatArray, dim: number
   return errors;
 }
 
-/** Accuracy@1 hits where query i's gold target is target i (rows L2-normalised for cosine). */
-export function top1Hits(queries: FloatArray, targets: FloatArray, dim: number): number {
-  const top = exactTopK(queries, targets, dim, 1);
-  let hits = 0;
-  for (let q = 0; q < top.indices.length; q++) if (top.indices[q] === q) hits++;
-  return hits;
-}
-
 /** Full-pool average precision for every query; `relevant(q)` lists its relevant targets. */
 export function meanAveragePrecisions(queries: FloatArray, targets: FloatArray, dim: number, relevant: (q: number) => number[], atK?: number): Float64Array {
   const nq = queries.length / dim;

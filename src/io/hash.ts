@@ -2,8 +2,6 @@
  * SHA-256 of files, computed on worker threads so that hashing (about 1.3 GB/s per core
  * here) runs beside the main thread, which reads and accumulates the same files.
  */
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -57,24 +55,5 @@ export async function sha256Files(paths: string[], threads = availableParallelis
     return out;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
-
-/** SHA-256 (hex) of one file on the calling thread. */
-export async function sha256File(path: string): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const h = createHash('sha256');
-    const buf = new Uint8Array(4 << 20);
-    let pos = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-    return h.digest('hex');
-  } finally {
-    await fh.close();
   }
 }

@@ -12,7 +12,8 @@ import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
 import { floatToHalf, halfTable } from './half.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** True on little-endian hosts (where '<f4' rows can be used in place). */
+export const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export type NpyDtype = '<f2' | '>f2' | '<f4' | '>f4' | '<f8' | '>f8';
 

@@ -6,7 +6,7 @@ import { MomentAccumulator, type FloatArray } from '../core/moments.js';
 import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { checkLanguageCode, checkUniqueLanguages, type LanguageInput } from '../io/inputs.js';
 import { sha256Files } from '../io/hash.js';
-import { NpyReader } from '../io/npy.js';
+import { HOST_LITTLE, NpyReader } from '../io/npy.js';
 
 export interface SourceFile {
   lang: string;
@@ -44,22 +44,17 @@ export interface FitFileOptions extends FitOptions {
   hash?: boolean;
 }
 
-const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Checks that need only the number of languages: fail before opening any file. */
-function precheck(options: FitOptions, languages: number): void {
+/** Checks that need only the languages: fail before opening any file (`where` names a single one). */
+function precheck(options: FitOptions, languages: number, where?: string): void {
   parseMethod(options.method);
   if (languages < 2) {
-    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got ${languages}`);
+    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got ${languages}${languages === 1 && where ? ` (${where})` : ''}`);
   }
 }
 
 /** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
 export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
-  if (inputs.length === 1) {
-    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got 1 (${(inputs[0] as LanguageInput).lang} from ${(inputs[0] as LanguageInput).path})`);
-  }
-  precheck(options, inputs.length);
+  precheck(options, inputs.length, inputs[0] && `${inputs[0].lang} from ${inputs[0].path}`);
   const { moments, provenance } = await momentsFromFiles(inputs, {
     ...options,
     secondMoment: parseMethod(options.method) === 'lir',

@@ -10,7 +10,7 @@ import { ProjectionPool } from './parallel.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { stat } from 'node:fs/promises';
 import { formatJsonl, readJsonlBlocks, writeText } from '../io/jsonl.js';
-import { NpyReader, NpyWriter } from '../io/npy.js';
+import { HOST_LITTLE, NpyReader, NpyWriter } from '../io/npy.js';
 
 export interface ProjectOptions extends ApplyOptions {
   /** Input: a `.npy` path, a `.jsonl` path, or `-` for JSON Lines on `stdin`. */
@@ -35,19 +35,17 @@ export interface ProjectSummary {
 
 type Format = 'npy' | 'jsonl';
 
-const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function formatOf(path: string, role: string): Format {
   if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
   if (/\.npy$/i.test(path)) return 'npy';
   throw createError('USAGE', `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard ${role === '--in' ? 'input' : 'output'}`);
 }
 
+/** A block of rows from either source (.npy or JSON Lines). */
 interface Block {
   start: number;
   rows: number;
   data: FloatArray;
-  dim: number;
 }
 
 /** Apply `projection` to every row of the input, writing the output atomically. */
@@ -70,8 +68,8 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     // Little-endian float32 rows go straight into the SIMD kernel's buffer: no copies.
     const direct = op.buffer && reader.header.dtype === '<f4' && HOST_LITTLE;
     source = direct
-      ? npyBlocks(reader, Math.min(options.blockRows ?? Infinity, op.capacity as number), new Uint8Array((op.buffer as Float32Array).buffer, (op.buffer as Float32Array).byteOffset, (op.buffer as Float32Array).byteLength))
-      : npyBlocks(reader, options.blockRows);
+      ? reader.blocks(Math.min(options.blockRows ?? Infinity, op.capacity as number), new Uint8Array((op.buffer as Float32Array).buffer, (op.buffer as Float32Array).byteOffset, (op.buffer as Float32Array).byteLength))
+      : reader.blocks(options.blockRows);
   } else {
     if (options.input === '-') inLabel = '<stdin>';
     else await mustExist(options.input);
@@ -116,12 +114,6 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   return { rows, dim: d, output: options.output };
 }
 
-async function* npyBlocks(reader: NpyReader, blockRows?: number, target?: Uint8Array): AsyncGenerator<Block> {
-  for await (const b of reader.blocks(blockRows, target)) {
-    // Float16 input decodes into a reused buffer; float32/float64 are views on the read buffer.
-    yield { start: b.start, rows: b.rows, data: b.data, dim: reader.dim };
-  }
-}
 
 async function mustExist(path: string): Promise<void> {
   try {
