@@ -16,7 +16,10 @@ export default tseslint.config(
     // core is pure maths: no I/O, no native modules
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'hnswlib-node', '@huggingface/*', '../io/*', '../pipeline/*', '../cli/*', '../adapters/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'fs', 'path', 'hnswlib-node', '@huggingface/*', '../io/*', '../pipeline/*', '../cli/*', '../adapters/*'] },
+      ],
     },
   },
 );

@@ -121,7 +121,9 @@ function fmt(x: number): string {
 async function benchFit(): Promise<void> {
   const L = 37;
   const n = Math.max(100, Math.round(10_000 * SCALE));
-  const langs = Array.from({ length: L }, (_, i) => `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3));
+  const langs = Array.from({ length: L }, (_, i) =>
+    `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3),
+  );
   const files = langs.map((l) => join(DIR, `fit-${n}`, `${l}.npy`));
   await mkdir(join(DIR, `fit-${n}`), { recursive: true });
   for (let i = 0; i < L; i++) await makeNpy(files[i] as string, n, i + 1);
@@ -136,7 +138,9 @@ async function benchFit(): Promise<void> {
   const [tFit] = await best(3, () => fitFromFiles(inputs, { method: 'lsar' }));
   console.log(`fit      ${L} x ${fmt(n)} x ${D} float32 (${fmt(rows)} rows)`);
   console.log(`  plain read             : ${tRead.toFixed(2)} s  ${fmt(rows / tRead)} rows/s`);
-  console.log(`  mean accumulation + SVD: ${tAcc.toFixed(2)} s  ${fmt(rows / tAcc)} rows/s   ratio ${(tAcc / tRead).toFixed(2)}x (target <= 1.5x)`);
+  console.log(
+    `  mean accumulation + SVD: ${tAcc.toFixed(2)} s  ${fmt(rows / tAcc)} rows/s   ratio ${(tAcc / tRead).toFixed(2)}x (target <= 1.5x)`,
+  );
   console.log(`  sha256 of the files    : ${tHash.toFixed(2)} s  (the provenance hash alone)`);
   console.log(`  lsar fit (with sha256) : ${tFit.toFixed(2)} s  ${fmt(rows / tFit)} rows/s   ratio ${(tFit / tRead).toFixed(2)}x`);
 }
@@ -202,7 +206,9 @@ async function benchSearch(): Promise<void> {
   }
   const qpsH = nq / tHnsw;
   const qpsE = ne / tExact;
-  console.log(`search   ${fmt(n)} x ${D} clustered float32 (${clusters} clusters), HNSW defaults M=${HNSW_DEFAULTS.m} efConstruction=${HNSW_DEFAULTS.efConstruction} ef=${HNSW_DEFAULTS.ef}`);
+  console.log(
+    `search   ${fmt(n)} x ${D} clustered float32 (${clusters} clusters), HNSW defaults M=${HNSW_DEFAULTS.m} efConstruction=${HNSW_DEFAULTS.efConstruction} ef=${HNSW_DEFAULTS.ef}`,
+  );
   console.log(`  HNSW build : ${tBuild.toFixed(1)} s`);
   console.log(`  recall@1   : ${(r1 / ne).toFixed(4)}   recall@10: ${(r10 / (10 * ne)).toFixed(4)} (target >= 0.98) on ${ne} queries`);
   console.log(`  exact      : ${fmt(qpsE)} queries/s (blocked float32 SIMD + float64 re-scoring)`);
@@ -219,13 +225,17 @@ async function benchEmbed(): Promise<void> {
   const { embedCorpora, WINDOW_BATCHES } = await import('../src/pipeline/embed.js');
   const model = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
   const corpora = join(ROOT, 'corpora');
-  const langs = readdirSync(corpora).filter((f) => f.endsWith('.txt')).slice(0, Math.max(2, Math.round(34 * SCALE)));
+  const langs = readdirSync(corpora)
+    .filter((f) => f.endsWith('.txt'))
+    .slice(0, Math.max(2, Math.round(34 * SCALE)));
   const batchSize = 32;
   const enc = await Encoder.load({ model, offline: true });
   const batches: number[][][] = [];
   let sentences = 0;
   for (const f of langs) {
-    const lines = readFileSync(join(corpora, f), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(join(corpora, f), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     sentences += lines.length;
     const ids = lines.map((l) => {
       const t = enc.encode(l);
@@ -242,10 +252,12 @@ async function benchEmbed(): Promise<void> {
     const s = Math.max(...batch.map((x) => x.length));
     const ids = new BigInt64Array(batch.length * s);
     const mask = new BigInt64Array(batch.length * s);
-    batch.forEach((seq, i) => seq.forEach((t, j) => {
-      ids[i * s + j] = BigInt(t);
-      mask[i * s + j] = 1n;
-    }));
+    batch.forEach((seq, i) =>
+      seq.forEach((t, j) => {
+        ids[i * s + j] = BigInt(t);
+        mask[i * s + j] = 1n;
+      }),
+    );
     return {
       input_ids: new ort.Tensor('int64', ids, [batch.length, s]),
       attention_mask: new ort.Tensor('int64', mask, [batch.length, s]),
@@ -270,15 +282,29 @@ async function benchEmbed(): Promise<void> {
   for (let rep = 0; rep < 2; rep++) {
     rss = [];
     const [t] = await time(() =>
-      embedCorpora({ model, offline: true, force: true, inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`), out, batchSize, onLanguage: () => rss.push(process.memoryUsage().rss / 2 ** 20) }),
+      embedCorpora({
+        model,
+        offline: true,
+        force: true,
+        inputs: langs.map((f) => `${f.replace(/\.txt$/, '')}=${join(corpora, f)}`),
+        out,
+        batchSize,
+        onLanguage: () => rss.push(process.memoryUsage().rss / 2 ** 20),
+      }),
     );
     tLsar = Math.min(tLsar, t);
   }
   await rm(out, { recursive: true, force: true });
-  console.log(`embed    ${langs.length} bundled corpora, ${fmt(sentences)} sentences, fixture model (2 layers, hidden 32), batch ${batchSize}`);
+  console.log(
+    `embed    ${langs.length} bundled corpora, ${fmt(sentences)} sentences, fixture model (2 layers, hidden 32), batch ${batchSize}`,
+  );
   console.log(`  raw session.run on pre-tokenised batches (best of 3): ${tRaw.toFixed(2)} s  ${fmt(sentences / tRaw)} sentences/s`);
-  console.log(`  lsar embed, tokenise, sort, run, pool, write (best of 2): ${tLsar.toFixed(2)} s  ${fmt(sentences / tLsar)} sentences/s   overhead ${(100 * (tLsar / tRaw - 1)).toFixed(0)}% (target <= 15%)`);
-  console.log(`  resident memory after languages 1, ${Math.ceil(rss.length / 2)}, ${rss.length}: ${[rss[0], rss[Math.ceil(rss.length / 2) - 1], rss[rss.length - 1]].map((x) => `${Math.round(x ?? 0)} MiB`).join(', ')}`);
+  console.log(
+    `  lsar embed, tokenise, sort, run, pool, write (best of 2): ${tLsar.toFixed(2)} s  ${fmt(sentences / tLsar)} sentences/s   overhead ${(100 * (tLsar / tRaw - 1)).toFixed(0)}% (target <= 15%)`,
+  );
+  console.log(
+    `  resident memory after languages 1, ${Math.ceil(rss.length / 2)}, ${rss.length}: ${[rss[0], rss[Math.ceil(rss.length / 2) - 1], rss[rss.length - 1]].map((x) => `${Math.round(x ?? 0)} MiB`).join(', ')}`,
+  );
 }
 
 const which = process.argv[2] ?? 'all';

@@ -18,9 +18,23 @@ import { join, resolve } from 'node:path';
 import { XTREME_TATOEBA } from '../src/io/languages.js';
 
 export const PACKAGES = [
-  'libgtk-3-common', 'gimp', 'coreutils', 'gnome-control-center-data', 'evolution-data-server-common', 'libglib2.0-data',
-  'gnome-shell-common', 'gedit-common', 'nautilus-data', 'totem-common', 'gnome-software-common', 'gnucash-common',
-  'evince-common', 'libc-l10n', 'vlc-l10n', 'gnome-maps', 'inkscape',
+  'libgtk-3-common',
+  'gimp',
+  'coreutils',
+  'gnome-control-center-data',
+  'evolution-data-server-common',
+  'libglib2.0-data',
+  'gnome-shell-common',
+  'gedit-common',
+  'nautilus-data',
+  'totem-common',
+  'gnome-software-common',
+  'gnucash-common',
+  'evince-common',
+  'libc-l10n',
+  'vlc-l10n',
+  'gnome-maps',
+  'inkscape',
 ];
 
 const root = resolve(import.meta.dirname, '..');
@@ -75,7 +89,12 @@ export function cleanLines(s: string): string[] {
   if (/%[-+ #0-9.]*[a-zA-Z]|%\d+\$|\{[A-Za-z0-9_]*\}|\$\{|\$[A-Z]|<[a-z/][^>]*>|&[a-z]+;|https?:\/\/|\\[a-z]/.test(s)) return [];
   return s
     .split(/\n+/)
-    .map((l) => l.replace(/[_&](?=\p{L})/gu, '').replace(/\s+/g, ' ').trim())
+    .map((l) =>
+      l
+        .replace(/[_&](?=\p{L})/gu, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
     .filter((l) => {
       if (!/\p{L}/u.test(l)) return false;
       if (/^[|*•\-#]|\. \. |\.\.\.\.|\t/.test(l)) return false; // help-screen tables, leaders
@@ -91,16 +110,20 @@ function evaluationLines(): Set<string> {
     if (k) seen.add(k);
   };
   const tat = join(SHARED, 'tatoeba');
-  if (existsSync(tat)) for (const f of readdirSync(tat)) if (f.startsWith('tatoeba.')) readFileSync(join(tat, f), 'utf8').split('\n').forEach(add);
+  if (existsSync(tat))
+    for (const f of readdirSync(tat)) if (f.startsWith('tatoeba.')) readFileSync(join(tat, f), 'utf8').split('\n').forEach(add);
   const xq = join(SHARED, 'xquad-r');
   if (existsSync(xq)) {
     for (const f of readdirSync(xq).filter((n) => n.endsWith('.json'))) {
-      const j = JSON.parse(readFileSync(join(xq, f), 'utf8')) as { data: { paragraphs: { context: string; sentences: string[]; qas: { question: string }[] }[] }[] };
-      for (const a of j.data) for (const p of a.paragraphs) {
-        add(p.context);
-        p.sentences.forEach(add);
-        p.qas.forEach((q) => add(q.question));
-      }
+      const j = JSON.parse(readFileSync(join(xq, f), 'utf8')) as {
+        data: { paragraphs: { context: string; sentences: string[]; qas: { question: string }[] }[] }[];
+      };
+      for (const a of j.data)
+        for (const p of a.paragraphs) {
+          add(p.context);
+          p.sentences.forEach(add);
+          p.qas.forEach((q) => add(q.question));
+        }
     }
   }
   return seen;
@@ -124,7 +147,14 @@ function licenceOf(extract: string, pkg: string): string {
   if (!existsSync(f)) return 'see the package copyright file';
   const text = readFileSync(f, 'utf8');
   const lic = [...text.matchAll(/^License: *(.+)$/gm)].map((m) => (m[1] as string).trim());
-  return [...new Set(lic)].slice(0, 3).join(', ') || text.split('\n').find((l) => /GPL|license/i.test(l))?.trim() || 'see the package copyright file';
+  return (
+    [...new Set(lic)].slice(0, 3).join(', ') ||
+    text
+      .split('\n')
+      .find((l) => /GPL|license/i.test(l))
+      ?.trim() ||
+    'see the package copyright file'
+  );
 }
 
 function main(): void {
@@ -134,7 +164,9 @@ function main(): void {
     const versions: Record<string, { version: string; licence: string }> = {};
     const byLang = new Map<string, Map<string, string>>(); // lang -> line -> package
     const english = new Map<string, string>();
-    for (const deb of readdirSync(tmp).filter((f) => f.endsWith('.deb')).sort()) {
+    for (const deb of readdirSync(tmp)
+      .filter((f) => f.endsWith('.deb'))
+      .sort()) {
       const pkg = deb.split('_')[0] as string;
       const x = join(tmp, `x-${pkg}`);
       mkdirSync(x);
@@ -173,10 +205,10 @@ function main(): void {
       '',
       'One `<lang>.txt` per language, one sentence (or sentence-like UI message) per line, UTF-8,',
       'deduplicated, in a fixed pseudo-random order (by SHA-1 of the line). Rebuilt by',
-      '`npx tsx scripts/build-corpora.ts` (needs apt-get, dpkg-deb and Debian\'s mirror).',
+      "`npx tsx scripts/build-corpora.ts` (needs apt-get, dpkg-deb and Debian's mirror).",
       '',
       '**Source.** Translated message catalogs (gettext `.mo` files under `usr/share/locale/<lang>/`)',
-      "in Debian 12 (bookworm) packages, i.e. the user-interface text of these free-software projects",
+      'in Debian 12 (bookworm) packages, i.e. the user-interface text of these free-software projects',
       'as written by their translation teams. `en.txt` holds English source strings (msgids) of the',
       'same catalogs. Strings with placeholders, markup or URLs are dropped; accelerator marks are',
       'removed; a line needs 4+ words and 20+ characters (8+ characters in scripts written without',
@@ -189,7 +221,9 @@ function main(): void {
       '',
       '| package | version | licence (from its copyright file) |',
       '| --- | --- | --- |',
-      ...Object.entries(versions).sort().map(([p, v]) => `| ${p} | ${v.version} | ${v.licence} |`),
+      ...Object.entries(versions)
+        .sort()
+        .map(([p, v]) => `| ${p} | ${v.version} | ${v.licence} |`),
       '',
       '## Files',
       '',

@@ -20,12 +20,13 @@ export const FIXTURE = { hidden: 32, layers: 2, heads: 2, intermediate: 64, maxP
 
 const root = resolve(import.meta.dirname, '..');
 
-
 /** WordPiece vocabulary from the bundled corpora: specials, frequent words, every frequent character (also as ##char). */
 export function buildVocab(corpora: string): string[] {
   const words = new Map<string, number>();
   const chars = new Map<string, number>();
-  for (const f of readdirSync(corpora).filter((n) => n.endsWith('.txt')).sort()) {
+  for (const f of readdirSync(corpora)
+    .filter((n) => n.endsWith('.txt'))
+    .sort()) {
     for (const line of readFileSync(join(corpora, f), 'utf8').split('\n')) {
       // split like BertPreTokenizer: whitespace and punctuation; CJK characters stand alone
       for (const w of line.split(/[\s\p{P}\p{S}]+|(?=[\u3040-\u30ff\u3400-\u9fff])|(?<=[\u3040-\u30ff\u3400-\u9fff])/u)) {
@@ -37,8 +38,15 @@ export function buildVocab(corpora: string): string[] {
     }
   }
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-  const charList = [...chars.entries()].filter(([, n]) => n >= 3).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
-  const wordList = [...words.entries()].filter(([w, n]) => n >= 5 && [...w].length > 1).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3000).map(([w]) => w);
+  const charList = [...chars.entries()]
+    .filter(([, n]) => n >= 3)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([c]) => c);
+  const wordList = [...words.entries()]
+    .filter(([w, n]) => n >= 5 && [...w].length > 1)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 3000)
+    .map(([w]) => w);
   const vocab = [...specials, ...charList, ...charList.map((c) => `##${c}`), ...wordList];
   return [...new Set(vocab)];
 }
@@ -49,20 +57,44 @@ function tokenizerJson(vocab: string[]): unknown {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t) => ({ id: id(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t) => ({
+      id: id(t),
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      ],
       special_tokens: {
         '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] },
         '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] },
       },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+    },
   };
 }
 
@@ -89,8 +121,20 @@ export function buildGraph(vocabSize: number): Uint8Array {
   };
   let c = 0;
   const t = (p: string) => `${p}_${c++}`;
-  const layerNorm = (x: string, prefix: string) => n('LayerNormalization', [x, f32(`${prefix}.weight`, [H], () => 1), f32(`${prefix}.bias`, [H], () => 0)], t(prefix), [{ name: 'axis', i: -1 }, { name: 'epsilon', f: 1e-12 }]);
-  const linear = (x: string, prefix: string, inDim: number, outDim: number) => n('Add', [n('MatMul', [x, weight(`${prefix}.weight`, [inDim, outDim], 1 / Math.sqrt(inDim))], t(prefix)), weight(`${prefix}.bias`, [outDim], 0.02)], t(prefix));
+  const layerNorm = (x: string, prefix: string) =>
+    n('LayerNormalization', [x, f32(`${prefix}.weight`, [H], () => 1), f32(`${prefix}.bias`, [H], () => 0)], t(prefix), [
+      { name: 'axis', i: -1 },
+      { name: 'epsilon', f: 1e-12 },
+    ]);
+  const linear = (x: string, prefix: string, inDim: number, outDim: number) =>
+    n(
+      'Add',
+      [
+        n('MatMul', [x, weight(`${prefix}.weight`, [inDim, outDim], 1 / Math.sqrt(inDim))], t(prefix)),
+        weight(`${prefix}.bias`, [outDim], 0.02),
+      ],
+      t(prefix),
+    );
 
   // Embeddings
   const word = n('Gather', [weight('embeddings.word_embeddings.weight', [vocabSize, H], 1), 'input_ids'], 'word');
@@ -110,16 +154,36 @@ export function buildGraph(vocabSize: number): Uint8Array {
   const mergeShape = i64('merge_shape', [3], [0, 0, H]);
   for (let l = 0; l < layers; l++) {
     const p = `encoder.layer.${l}`;
-    const split = (y: string, perm: number[]) => n('Transpose', [n('Reshape', [y, headShape], t('r'))], t('tr'), [{ name: 'perm', ints: perm }]);
+    const split = (y: string, perm: number[]) =>
+      n('Transpose', [n('Reshape', [y, headShape], t('r'))], t('tr'), [{ name: 'perm', ints: perm }]);
     const q = split(linear(x, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]);
     const k = split(linear(x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]);
     const v = split(linear(x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]);
-    const scores = n('Add', [n('Div', [n('MatMul', [q, k], t('qk')), f32(`${p}.scale`, [], () => Math.sqrt(hd))], t('sc')), maskAdd], t('scm'));
+    const scores = n(
+      'Add',
+      [n('Div', [n('MatMul', [q, k], t('qk')), f32(`${p}.scale`, [], () => Math.sqrt(hd))], t('sc')), maskAdd],
+      t('scm'),
+    );
     const probs = n('Softmax', [scores], t('probs'), [{ name: 'axis', i: -1 }]);
-    const ctx = n('Reshape', [n('Transpose', [n('MatMul', [probs, v], t('ctx')), ], t('ctxt'), [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeShape], t('ctxm'));
+    const ctx = n(
+      'Reshape',
+      [n('Transpose', [n('MatMul', [probs, v], t('ctx'))], t('ctxt'), [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeShape],
+      t('ctxm'),
+    );
     const attn = layerNorm(n('Add', [linear(ctx, `${p}.attention.output.dense`, H, H), x], t('res1')), `${p}.attention.output.LayerNorm`);
     const h = linear(attn, `${p}.intermediate.dense`, H, I);
-    const gelu = n('Mul', [n('Mul', [h, f32(`${p}.half`, [], () => 0.5)], t('gh')), n('Add', [n('Erf', [n('Div', [h, f32(`${p}.sqrt2`, [], () => Math.SQRT2)], t('gd'))], t('erf')), f32(`${p}.one`, [], () => 1)], t('ga'))], t('gelu'));
+    const gelu = n(
+      'Mul',
+      [
+        n('Mul', [h, f32(`${p}.half`, [], () => 0.5)], t('gh')),
+        n(
+          'Add',
+          [n('Erf', [n('Div', [h, f32(`${p}.sqrt2`, [], () => Math.SQRT2)], t('gd'))], t('erf')), f32(`${p}.one`, [], () => 1)],
+          t('ga'),
+        ),
+      ],
+      t('gelu'),
+    );
     x = layerNorm(n('Add', [linear(gelu, `${p}.output.dense`, I, H), attn], t('res2')), `${p}.output.LayerNorm`);
     n('Identity', [x], `hidden_states.${l + 1}`);
   }
@@ -130,7 +194,11 @@ export function buildGraph(vocabSize: number): Uint8Array {
     nodes,
     initializers: inits,
     inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, type: INT64, shape: dims })),
-    outputs: ['last_hidden_state', ...Array.from({ length: layers + 1 }, (_, i) => `hidden_states.${i}`)].map((name) => ({ name, type: FLOAT, shape: [...dims, H] })),
+    outputs: ['last_hidden_state', ...Array.from({ length: layers + 1 }, (_, i) => `hidden_states.${i}`)].map((name) => ({
+      name,
+      type: FLOAT,
+      shape: [...dims, H],
+    })),
   });
 }
 
@@ -162,7 +230,21 @@ export function writeFixture(out: string, corpora = join(root, 'corpora')): void
   );
   writeFileSync(
     join(out, 'tokenizer_config.json'),
-    JSON.stringify({ tokenizer_class: 'BertTokenizer', model_max_length: maxPositions, do_lower_case: false, cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', unk_token: '[UNK]', mask_token: '[MASK]', clean_up_tokenization_spaces: true }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        tokenizer_class: 'BertTokenizer',
+        model_max_length: maxPositions,
+        do_lower_case: false,
+        cls_token: '[CLS]',
+        sep_token: '[SEP]',
+        pad_token: '[PAD]',
+        unk_token: '[UNK]',
+        mask_token: '[MASK]',
+        clean_up_tokenization_spaces: true,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)) + '\n');
   writeFileSync(join(out, 'onnx', 'model.onnx'), buildGraph(vocab.length));

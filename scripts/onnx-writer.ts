@@ -109,7 +109,10 @@ function valueInfo(v: ValueInfo): Writer {
   return new Writer().string(1, v.name).message(2, new Writer().message(1, tt));
 }
 
-export function encodeModel(graph: { name: string; nodes: Node[]; initializers: Tensor[]; inputs: ValueInfo[]; outputs: ValueInfo[] }, opset = 17): Uint8Array {
+export function encodeModel(
+  graph: { name: string; nodes: Node[]; initializers: Tensor[]; inputs: ValueInfo[]; outputs: ValueInfo[] },
+  opset = 17,
+): Uint8Array {
   const g = new Writer();
   graph.nodes.forEach((n, i) => {
     const w = new Writer();

@@ -6,8 +6,13 @@ import { XTREME_TATOEBA } from '../src/io/languages.js';
 import { ROOT, SHARED } from './helpers.js';
 
 const DIR = join(ROOT, 'corpora');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.txt')).sort();
-const read = (f: string) => readFileSync(join(DIR, f), 'utf8').split('\n').filter((l) => l !== '');
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.txt'))
+  .sort();
+const read = (f: string) =>
+  readFileSync(join(DIR, f), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 describe('corpora/', () => {
   it('has at least 30 languages, English and most XTREME Tatoeba languages', () => {
@@ -22,7 +27,10 @@ describe('corpora/', () => {
       const raw = readFileSync(join(DIR, f));
       expect(() => new TextDecoder('utf-8', { fatal: true }).decode(raw), f).not.toThrow();
       const lines = raw.toString('utf8').replace(/\n$/, '').split('\n');
-      expect(lines.every((l) => l.trim() !== ''), f).toBe(true);
+      expect(
+        lines.every((l) => l.trim() !== ''),
+        f,
+      ).toBe(true);
       expect(new Set(lines).size, f).toBe(lines.length);
       expect(lines.length, f).toBeGreaterThanOrEqual(1000);
     }
@@ -36,14 +44,18 @@ describe('corpora/', () => {
   it('shares no line with ../shared/data (Tatoeba, XQuAD-R)', () => {
     const evalLines = new Set<string>();
     const tat = join(SHARED, 'data', 'tatoeba');
-    for (const f of readdirSync(tat).filter((n) => n.startsWith('tatoeba.'))) for (const l of readFileSync(join(tat, f), 'utf8').split('\n')) evalLines.add(l.trim());
+    for (const f of readdirSync(tat).filter((n) => n.startsWith('tatoeba.')))
+      for (const l of readFileSync(join(tat, f), 'utf8').split('\n')) evalLines.add(l.trim());
     const xq = join(SHARED, 'data', 'xquad-r');
     for (const f of readdirSync(xq).filter((n) => n.endsWith('.json'))) {
-      const j = JSON.parse(readFileSync(join(xq, f), 'utf8')) as { data: { paragraphs: { sentences: string[]; qas: { question: string }[] }[] }[] };
-      for (const a of j.data) for (const p of a.paragraphs) {
-        p.sentences.forEach((s) => evalLines.add(s.trim()));
-        p.qas.forEach((q) => evalLines.add(q.question.trim()));
-      }
+      const j = JSON.parse(readFileSync(join(xq, f), 'utf8')) as {
+        data: { paragraphs: { sentences: string[]; qas: { question: string }[] }[] }[];
+      };
+      for (const a of j.data)
+        for (const p of a.paragraphs) {
+          p.sentences.forEach((s) => evalLines.add(s.trim()));
+          p.qas.forEach((q) => evalLines.add(q.question.trim()));
+        }
     }
     for (const f of files) for (const l of read(f)) expect(evalLines.has(l.trim()), `${f}: ${l}`).toBe(false);
   });
@@ -54,7 +66,11 @@ describe('corpora/', () => {
     const fixture = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
     expect(existsSync(join(fixture, 'onnx', 'model.onnx'))).toBe(true);
     const tok = JSON.parse(readFileSync(join(fixture, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
-    expect(Object.entries(tok.model.vocab).sort((a, b) => a[1] - b[1]).map(([t]) => t)).toEqual(vocab);
+    expect(
+      Object.entries(tok.model.vocab)
+        .sort((a, b) => a[1] - b[1])
+        .map(([t]) => t),
+    ).toEqual(vocab);
     expect(Buffer.from(buildGraph(vocab.length)).equals(readFileSync(join(fixture, 'onnx', 'model.onnx')))).toBe(true);
   });
 });

@@ -111,11 +111,17 @@ export class Hnsw {
     try {
       meta = JSON.parse(await readFile(`${path}.json`, 'utf8')) as HnswMeta;
     } catch {
-      throw createError('NOT_FOUND', `${path}.json: missing or unreadable: an lsar index is saved with --index-out as <file> and <file>.json`);
+      throw createError(
+        'NOT_FOUND',
+        `${path}.json: missing or unreadable: an lsar index is saved with --index-out as <file> and <file>.json`,
+      );
     }
     if (meta.format !== 'lsar-hnsw') throw createError('INPUT', `${path}.json: not an lsar HNSW index description`);
     if (meta.dim !== expect.dim || meta.count !== expect.count || meta.key !== expect.key) {
-      throw createError('INPUT', `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key || 'no key'}), but this run indexes ${expect.count} x ${expect.dim} (${expect.key || 'no key'}): rebuild it with --index-out`);
+      throw createError(
+        'INPUT',
+        `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key || 'no key'}), but this run indexes ${expect.count} x ${expect.dim} (${expect.key || 'no key'}): rebuild it with --index-out`,
+      );
     }
     const index = new (hnswlib().HierarchicalNSW)('cosine', meta.dim);
     await index.readIndex(path);

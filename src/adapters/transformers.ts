@@ -72,7 +72,9 @@ interface LoadedModel {
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -123,12 +125,18 @@ export class Encoder {
     let local: string | undefined;
     if (looksLocal) {
       if (!existsSync(asPath) || !statSync(asPath).isDirectory()) {
-        throw createError('MODEL', `${asPath}: no such model directory; pass a directory holding config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]}, or a Hub id such as Xenova/paraphrase-multilingual-MiniLM-L12-v2`);
+        throw createError(
+          'MODEL',
+          `${asPath}: no such model directory; pass a directory holding config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]}, or a Hub id such as Xenova/paraphrase-multilingual-MiniLM-L12-v2`,
+        );
       }
       for (const f of ['config.json', 'tokenizer.json', join('onnx', MODEL_FILE[dtype])]) {
         if (!existsSync(join(asPath, f))) {
           const other = (Object.keys(MODEL_FILE) as Dtype[]).filter((d) => existsSync(join(asPath, 'onnx', MODEL_FILE[d])));
-          throw createError('MODEL', `${join(asPath, f)}: missing: a model directory needs config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]} (the Hub export layout)${f.startsWith('onnx') && other.length ? `; this one has --dtype ${other.join(', ')}` : f.startsWith('onnx') ? '; export one with optimum-cli export onnx (see the README)' : ''}`);
+          throw createError(
+            'MODEL',
+            `${join(asPath, f)}: missing: a model directory needs config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]} (the Hub export layout)${f.startsWith('onnx') && other.length ? `; this one has --dtype ${other.join(', ')}` : f.startsWith('onnx') ? '; export one with optimum-cli export onnx (see the README)' : ''}`,
+          );
         }
       }
       local = asPath;
@@ -143,7 +151,13 @@ export class Encoder {
     }
     env.allowRemoteModels = !local && !options.offline;
     const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
-    const opts = { dtype, session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 }, ...(options.revision ? { revision: options.revision } : {}), ...(local || options.offline ? { local_files_only: true } : {}), ...(local ? {} : { cache_dir: cacheDir }) };
+    const opts = {
+      dtype,
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+      ...(options.revision ? { revision: options.revision } : {}),
+      ...(local || options.offline ? { local_files_only: true } : {}),
+      ...(local ? {} : { cache_dir: cacheDir }),
+    };
     let tok: Tok;
     let model: LoadedModel;
     try {
@@ -161,16 +175,33 @@ export class Encoder {
     const files: { name: string; sha256: string }[] = [];
     if (existsSync(root)) {
       const wanted = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', MODEL_FILE[dtype]]);
-      for (const f of (await listFiles(root)).sort()) if (wanted.has(basename(f))) files.push({ name: f.slice(root.length + 1), sha256: await sha256(f) });
+      for (const f of (await listFiles(root)).sort())
+        if (wanted.has(basename(f))) files.push({ name: f.slice(root.length + 1), sha256: await sha256(f) });
     }
-    const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as { max_position_embeddings?: number };
+    const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as {
+      max_position_embeddings?: number;
+    };
     const outputs = model.sessions?.model?.outputNames ?? [];
-    const info: ModelInfo = { id: options.model, ...(local ? { path: local } : {}), ...(options.revision ? { revision: options.revision } : {}), dtype, files, transformersVersion: String(env.version), outputs };
+    const info: ModelInfo = {
+      id: options.model,
+      ...(local ? { path: local } : {}),
+      ...(options.revision ? { revision: options.revision } : {}),
+      dtype,
+      files,
+      transformersVersion: String(env.version),
+      outputs,
+    };
     const encoder = new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
     encoder.spec = {
       id,
       opts: { ...opts, local_files_only: true },
-      env: { allowLocalModels: env.allowLocalModels, localModelPath: env.localModelPath, allowRemoteModels: false, cacheDir: env.cacheDir, useFSCache: env.useFSCache },
+      env: {
+        allowLocalModels: env.allowLocalModels,
+        localModelPath: env.localModelPath,
+        allowRemoteModels: false,
+        cacheDir: env.cacheDir,
+        useFSCache: env.useFSCache,
+      },
     };
     return encoder;
   }
@@ -198,14 +229,21 @@ export class Encoder {
       });
     });
     const T = this.TensorCtor;
-    const inputs = { input_ids: new T('int64', ids, [b, s]), attention_mask: new T('int64', mask, [b, s]), token_type_ids: new T('int64', new BigInt64Array(b * s), [b, s]) };
+    const inputs = {
+      input_ids: new T('int64', ids, [b, s]),
+      attention_mask: new T('int64', mask, [b, s]),
+      token_type_ids: new T('int64', new BigInt64Array(b * s), [b, s]),
+    };
     const out = await this.model(inputs);
     const name = layer === undefined ? 'last_hidden_state' : `hidden_states.${layer}`;
     try {
       const t = out[name];
       if (!t) {
         const layers = Object.keys(out).filter((k) => k.startsWith('hidden_states.'));
-        throw createError('MODEL', `${this.info.path ?? this.info.id}: the model has no output "${name}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`);
+        throw createError(
+          'MODEL',
+          `${this.info.path ?? this.info.id}: the model has no output "${name}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
+        );
       }
       const [, , h] = t.dims as [number, number, number];
       return { hidden: Float32Array.from(t.data), dims: [b, s, h], mask: m8 };
@@ -288,7 +326,10 @@ export class TokenizerWorker {
     } catch {
       return undefined;
     }
-    const worker = new Worker(TOKENIZER_WORKER, { eval: true, workerData: { modulePath, id: encoder.spec.id, opts: encoder.spec.opts, env: encoder.spec.env } });
+    const worker = new Worker(TOKENIZER_WORKER, {
+      eval: true,
+      workerData: { modulePath, id: encoder.spec.id, opts: encoder.spec.opts, env: encoder.spec.env },
+    });
     const ok = await new Promise<boolean>((resolveReady) => {
       const onMessage = (m: { ready?: boolean; fatal?: string }) => {
         if (m.ready || m.fatal !== undefined) {

@@ -25,7 +25,9 @@ const COMMANDS: CommandModule[] = [embed, fit, project, retrieve, search];
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let y = yargs(argv)
     .scriptName('lsar')
-    .usage('$0 <command> [options]\n\nLanguage-agnostic multilingual embeddings: find the low-rank language subspace (LSAR) and project it out.')
+    .usage(
+      '$0 <command> [options]\n\nLanguage-agnostic multilingual embeddings: find the low-rank language subspace (LSAR) and project it out.',
+    )
     .version(VERSION)
     .help()
     .alias('h', 'help')

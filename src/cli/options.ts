@@ -3,7 +3,6 @@ import type { Argv } from 'yargs';
 import { HNSW_DEFAULTS, type HnswOptions } from '../adapters/hnsw.js';
 import { createError } from '../core/errors.js';
 
-
 /** A whole-number option, or undefined when absent. */
 export function intOption(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -20,7 +19,11 @@ export function stringList(value: unknown): string[] {
 /** --exact and the HNSW options, shared by retrieve and search. */
 export function searchOptions(y: Argv): Argv {
   return y
-    .option('exact', { type: 'boolean', default: false, describe: 'Exact brute-force search (blocked float32 SIMD, candidates re-scored in float64) instead of HNSW' })
+    .option('exact', {
+      type: 'boolean',
+      default: false,
+      describe: 'Exact brute-force search (blocked float32 SIMD, candidates re-scored in float64) instead of HNSW',
+    })
     .option('m', { type: 'string', describe: `HNSW M (default ${HNSW_DEFAULTS.m})` })
     .option('ef-construction', { type: 'string', describe: `HNSW efConstruction (default ${HNSW_DEFAULTS.efConstruction})` })
     .option('ef', { type: 'string', describe: `HNSW ef at query time (default ${HNSW_DEFAULTS.ef})` })

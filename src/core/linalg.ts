@@ -250,7 +250,8 @@ function subspaceEigen(a: Dense, r: number): { values: Float64Array; vectors: De
         h[i * q + j] = s;
       }
     }
-    for (let i = 0; i < q; i++) for (let j = 0; j < i; j++) h[i * q + j] = h[j * q + i] = ((h[i * q + j] as number) + (h[j * q + i] as number)) / 2;
+    for (let i = 0; i < q; i++)
+      for (let j = 0; j < i; j++) h[i * q + j] = h[j * q + i] = ((h[i * q + j] as number) + (h[j * q + i] as number)) / 2;
     const { u, s } = thinSvd({ rows: q, cols: q, data: h });
     const rot = (xs: Float64Array[]) =>
       Array.from({ length: q }, (_, j) => {
@@ -268,7 +269,8 @@ function subspaceEigen(a: Dense, r: number): { values: Float64Array; vectors: De
     let converged = true;
     for (let j = 0; j < r && converged; j++) {
       let res = 0;
-      for (let i = 0; i < n; i++) res += (((rw[j] as Float64Array)[i] as number) - (s[j] as number) * ((rv[j] as Float64Array)[i] as number)) ** 2;
+      for (let i = 0; i < n; i++)
+        res += (((rw[j] as Float64Array)[i] as number) - (s[j] as number) * ((rv[j] as Float64Array)[i] as number)) ** 2;
       if (Math.sqrt(res) > 1e-11 * l1) converged = false;
     }
     if (converged) {

@@ -100,7 +100,13 @@ export function xsimErrors(queries: FloatArray, targets: FloatArray, dim: number
 }
 
 /** Full-pool average precision for every query; `relevant(q)` lists its relevant targets. */
-export function meanAveragePrecisions(queries: FloatArray, targets: FloatArray, dim: number, relevant: (q: number) => number[], atK?: number): Float64Array {
+export function meanAveragePrecisions(
+  queries: FloatArray,
+  targets: FloatArray,
+  dim: number,
+  relevant: (q: number) => number[],
+  atK?: number,
+): Float64Array {
   const nq = queries.length / dim;
   const nt = targets.length / dim;
   const out = new Float64Array(nq);

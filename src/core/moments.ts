@@ -78,10 +78,11 @@ export class MomentAccumulator {
         let acc = 0;
         let r = 0;
         for (; r + 3 < rows; r += 4) {
-          acc += (t[oi + r] as number) * (t[oj + r] as number)
-            + (t[oi + r + 1] as number) * (t[oj + r + 1] as number)
-            + (t[oi + r + 2] as number) * (t[oj + r + 2] as number)
-            + (t[oi + r + 3] as number) * (t[oj + r + 3] as number);
+          acc +=
+            (t[oi + r] as number) * (t[oj + r] as number) +
+            (t[oi + r + 1] as number) * (t[oj + r + 1] as number) +
+            (t[oi + r + 2] as number) * (t[oj + r + 2] as number) +
+            (t[oi + r + 3] as number) * (t[oj + r + 3] as number);
         }
         for (; r < rows; r++) acc += (t[oi + r] as number) * (t[oj + r] as number);
         g[i * d + j] = (g[i * d + j] as number) + acc;

@@ -13,7 +13,13 @@ export interface PoolOptions {
  * Pool a batch. `mask[b * seq + t]` is 1 for real tokens; `special[b * seq + t]` is 1 for
  * special tokens (used only with excludeSpecial). Sums are accumulated in float64.
  */
-export function poolBatch(hidden: Float32Array, dims: [number, number, number], mask: Uint8Array, special: Uint8Array | undefined, options: PoolOptions): Float32Array {
+export function poolBatch(
+  hidden: Float32Array,
+  dims: [number, number, number],
+  mask: Uint8Array,
+  special: Uint8Array | undefined,
+  options: PoolOptions,
+): Float32Array {
   const [b, s, h] = dims;
   const out = new Float32Array(b * h);
   const acc = new Float64Array(h);

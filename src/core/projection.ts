@@ -88,7 +88,10 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
   const tol = rankTolerance(first.s, d, L);
   const numericalRank = first.s.filter((x) => x > tol).length;
   if (numericalRank < rank) {
-    throw createError('RANK_RANGE', `--rank ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`);
+    throw createError(
+      'RANK_RANGE',
+      `--rank ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`,
+    );
   }
   // Best rank-K fit, plus the column mean: fit = U_K S_K V_K^T + mu.
   const k = first.s.length;
@@ -96,7 +99,8 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
   for (let i = 0; i < d; i++) {
     for (let l = 0; l < L; l++) {
       let acc = mu[i] as number;
-      for (let j = 0; j < rank; j++) acc += (first.u.data[i * k + j] as number) * (first.s[j] as number) * (first.v.data[l * k + j] as number);
+      for (let j = 0; j < rank; j++)
+        acc += (first.u.data[i * k + j] as number) * (first.s[j] as number) * (first.v.data[l * k + j] as number);
       fit[i * L + l] = acc;
     }
   }
@@ -132,7 +136,10 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
 function checkRank(rank: number, L: number, d: number): void {
   const max = Math.min(L - 1, d - 1);
   if (!Number.isInteger(rank) || rank < 1 || rank > max) {
-    const why = L - 1 <= d - 1 ? `with ${L} languages the centred means have rank at most L-1 = ${L - 1}` : `the embeddings have only ${d} dimensions, and removing all of them leaves nothing`;
+    const why =
+      L - 1 <= d - 1
+        ? `with ${L} languages the centred means have rank at most L-1 = ${L - 1}`
+        : `the embeddings have only ${d} dimensions, and removing all of them leaves nothing`;
     throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${max}, got ${rank}: ${why}`);
   }
 }
@@ -195,7 +202,10 @@ export function fitProjection(langs: LanguageMoments[], options: FitOptions): Pr
   const { rank, remove } = resolveParams(options, L, d);
   if (method === 'none' || method === 'demean') return { ...base, remove };
   if (method === 'lsar') {
-    const { basis, singularValues } = lsarSubspace(langs.map((l) => l.mean), rank as number);
+    const { basis, singularValues } = lsarSubspace(
+      langs.map((l) => l.mean),
+      rank as number,
+    );
     return { ...base, rank: rank as number, remove, basis, singularValues };
   }
   const r = remove;
@@ -242,10 +252,16 @@ export function createOperator(projection: Projection, options: ApplyOptions = {
   if (needsLanguage(projection.method)) {
     const lang = options.lang;
     if (lang === undefined || lang === '') {
-      throw createError('LANG_REQUIRED', `method "${projection.method}" needs the input's language (--lang); the projection knows ${projection.languages.map((l) => l.lang).join(', ')}`);
+      throw createError(
+        'LANG_REQUIRED',
+        `method "${projection.method}" needs the input's language (--lang); the projection knows ${projection.languages.map((l) => l.lang).join(', ')}`,
+      );
     }
     if (!projection.means[lang]) {
-      throw createError('UNKNOWN_LANGUAGE', `the projection has no language "${lang}"; it knows ${projection.languages.map((l) => l.lang).join(', ')}`);
+      throw createError(
+        'UNKNOWN_LANGUAGE',
+        `the projection has no language "${lang}"; it knows ${projection.languages.map((l) => l.lang).join(', ')}`,
+      );
     }
     if (projection.method === 'demean') offset = projection.means[lang];
     else basis = projection.languageBases?.[lang];

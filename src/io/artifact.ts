@@ -76,15 +76,36 @@ export async function saveProjection(out: string, projection: Projection, source
   try {
     const means = new Float64Array(langs.length * d);
     langs.forEach((l, i) => means.set(projection.means[l] as Float64Array, i * d));
-    arrays.means = await writeSidecar(jsonPath, 'means', means, [langs.length, d], 'mean embedding of each language, rows in the order of "languages"', written);
+    arrays.means = await writeSidecar(
+      jsonPath,
+      'means',
+      means,
+      [langs.length, d],
+      'mean embedding of each language, rows in the order of "languages"',
+      written,
+    );
     if (projection.method === 'lsar' && projection.basis) {
       const b = projection.basis;
-      arrays.basis = await writeSidecar(jsonPath, 'basis', b.data, [b.rows, d], `orthonormal language subspace, rows are directions (most important first); the projection removes the first ${projection.remove}: y = x - (x @ B[:remove].T) @ B[:remove]`, written);
+      arrays.basis = await writeSidecar(
+        jsonPath,
+        'basis',
+        b.data,
+        [b.rows, d],
+        `orthonormal language subspace, rows are directions (most important first); the projection removes the first ${projection.remove}: y = x - (x @ B[:remove].T) @ B[:remove]`,
+        written,
+      );
     } else if (projection.method === 'lir' && projection.languageBases) {
       const r = projection.remove;
       const all = new Float64Array(langs.length * r * d);
       langs.forEach((l, i) => all.set((projection.languageBases as Record<string, Dense>)[l]?.data as Float64Array, i * r * d));
-      arrays.basis = await writeSidecar(jsonPath, 'basis', all, [langs.length, r, d], 'per language (order of "languages"), r x d orthonormal top singular directions of its raw embeddings: y = x - (x @ B[i].T) @ B[i]', written);
+      arrays.basis = await writeSidecar(
+        jsonPath,
+        'basis',
+        all,
+        [langs.length, r, d],
+        'per language (order of "languages"), r x d orthonormal top singular directions of its raw embeddings: y = x - (x @ B[i].T) @ B[i]',
+        written,
+      );
     }
     const json: ArtifactJson = {
       format: ARTIFACT_FORMAT,
@@ -110,7 +131,14 @@ export async function saveProjection(out: string, projection: Projection, source
   }
 }
 
-async function writeSidecar(jsonPath: string, what: string, data: Float64Array, shape: number[], description: string, written: string[]): Promise<ArrayRef> {
+async function writeSidecar(
+  jsonPath: string,
+  what: string,
+  data: Float64Array,
+  shape: number[],
+  description: string,
+  written: string[],
+): Promise<ArrayRef> {
   const file = sidecarName(jsonPath, what);
   const bytes = encodeNpy(data, shape, '<f8');
   await writeFileAtomic(join(dirname(jsonPath), file), bytes);
@@ -129,7 +157,8 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   try {
     text = await readFile(jsonPath, 'utf8');
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') throw createError('NOT_FOUND', `${jsonPath}: no such projection file (make one with lsar fit --out)`);
+    if ((e as { code?: string }).code === 'ENOENT')
+      throw createError('NOT_FOUND', `${jsonPath}: no such projection file (make one with lsar fit --out)`);
     throw e;
   }
   let json: ArtifactJson;
@@ -138,8 +167,10 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   } catch (e) {
     bad(jsonPath, `not valid JSON (${(e as Error).message})`);
   }
-  if (json?.format !== ARTIFACT_FORMAT) bad(jsonPath, `not an lsar projection (format is ${JSON.stringify(json?.format)}, expected "${ARTIFACT_FORMAT}")`);
-  if (json.formatVersion !== ARTIFACT_FORMAT_VERSION) bad(jsonPath, `format version ${json.formatVersion} is not supported (this lsar reads ${ARTIFACT_FORMAT_VERSION})`);
+  if (json?.format !== ARTIFACT_FORMAT)
+    bad(jsonPath, `not an lsar projection (format is ${JSON.stringify(json?.format)}, expected "${ARTIFACT_FORMAT}")`);
+  if (json.formatVersion !== ARTIFACT_FORMAT_VERSION)
+    bad(jsonPath, `format version ${json.formatVersion} is not supported (this lsar reads ${ARTIFACT_FORMAT_VERSION})`);
   if (!METHODS.includes(json.method)) bad(jsonPath, `unknown method ${JSON.stringify(json.method)}`);
   const d = json.dim;
   const L = json.languages?.length ?? 0;
@@ -161,7 +192,9 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   } else if (json.method === 'lir') {
     const r = json.remove;
     const all = await loadSidecar(jsonPath, json.arrays.basis, [L, r, d]);
-    projection.languageBases = Object.fromEntries(json.languages.map((l, i) => [l.lang, { rows: r, cols: d, data: all.slice(i * r * d, (i + 1) * r * d) }]));
+    projection.languageBases = Object.fromEntries(
+      json.languages.map((l, i) => [l.lang, { rows: r, cols: d, data: all.slice(i * r * d, (i + 1) * r * d) }]),
+    );
   }
   return Object.assign(projection, { artifact: json });
 }

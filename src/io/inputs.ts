@@ -13,7 +13,10 @@ const LANG_RE = /^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$/;
 
 export function checkLanguageCode(lang: string, where: string): string {
   if (!LANG_RE.test(lang)) {
-    throw createError('BAD_LANGUAGE', `${where}: "${lang}" is not a language code: expected an ISO 639-1 or 639-3 code such as "de" or "deu"`);
+    throw createError(
+      'BAD_LANGUAGE',
+      `${where}: "${lang}" is not a language code: expected an ISO 639-1 or 639-3 code such as "de" or "deu"`,
+    );
   }
   return lang;
 }

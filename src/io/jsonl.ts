@@ -30,7 +30,10 @@ export async function* readJsonlBlocks(input: Readable, label: string, blockRows
       try {
         v = JSON.parse(line);
       } catch {
-        throw createError('JSONL', `${label}:${lineNo}: not valid JSON: expected an array of numbers, got ${JSON.stringify(line.slice(0, 40))}`);
+        throw createError(
+          'JSONL',
+          `${label}:${lineNo}: not valid JSON: expected an array of numbers, got ${JSON.stringify(line.slice(0, 40))}`,
+        );
       }
       if (!Array.isArray(v) || v.length === 0) {
         throw createError('JSONL', `${label}:${lineNo}: expected a non-empty array of numbers, got ${JSON.stringify(line.slice(0, 40))}`);

@@ -60,7 +60,8 @@ export function parseNpyHeader(buf: Uint8Array, file: string, fileSize = Infinit
   }
   const dataOffset = start + headerLen;
   if (buf.length < dataOffset) {
-    if (fileSize < dataOffset) headerError(file, `truncated header: it claims ${headerLen} bytes, the file has ${Math.max(0, fileSize - start)}`);
+    if (fileSize < dataOffset)
+      headerError(file, `truncated header: it claims ${headerLen} bytes, the file has ${Math.max(0, fileSize - start)}`);
     return undefined;
   }
   const bytes = buf.subarray(start, dataOffset);
@@ -74,15 +75,22 @@ export function parseNpyHeader(buf: Uint8Array, file: string, fileSize = Infinit
   if (fortran[1] === 'True') {
     throw createError('NPY_ORDER', `${file}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray(x) (C order)`);
   }
-  const shape = (shapeM[1] as string).split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-    const n = Number(s.replace(/L$/, ''));
-    if (!Number.isSafeInteger(n) || n < 0) headerError(file, `bad shape entry ${JSON.stringify(s)}`);
-    return n;
-  });
+  const shape = (shapeM[1] as string)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const n = Number(s.replace(/L$/, ''));
+      if (!Number.isSafeInteger(n) || n < 0) headerError(file, `bad shape entry ${JSON.stringify(s)}`);
+      return n;
+    });
   const d = descr[1] as string;
   const m = /^([<>=|])f([248])$/.exec(d);
   if (!m) {
-    throw createError('NPY_DTYPE', `${file}: unsupported dtype '${d}': expected float16, float32 or float64 ('<f2', '<f4', '<f8' or big-endian '>f…')`);
+    throw createError(
+      'NPY_DTYPE',
+      `${file}: unsupported dtype '${d}': expected float16, float32 or float64 ('<f2', '<f4', '<f8' or big-endian '>f…')`,
+    );
   }
   const order = m[1] === '=' ? (HOST_LITTLE ? '<' : '>') : m[1];
   if (order === '|') throw createError('NPY_DTYPE', `${file}: unsupported dtype '${d}': floats need a byte order`);
@@ -104,7 +112,12 @@ function latin1(bytes: Uint8Array): string {
 }
 
 /** Decode raw .npy bytes of `count` items into floats (Float64Array for f8, else Float32Array). */
-export function decodeItems(raw: Uint8Array, header: Pick<NpyHeader, 'itemSize' | 'littleEndian'>, count: number, reuse?: FloatArray): FloatArray {
+export function decodeItems(
+  raw: Uint8Array,
+  header: Pick<NpyHeader, 'itemSize' | 'littleEndian'>,
+  count: number,
+  reuse?: FloatArray,
+): FloatArray {
   const { itemSize, littleEndian } = header;
   const native = littleEndian === HOST_LITTLE;
   if (itemSize === 2) {
@@ -209,7 +222,10 @@ export class NpyReader {
       if (d === 0) throw createError('NPY_SHAPE', `${path}: the array has dimension 0`);
       const expected = header.dataOffset + n * d * header.itemSize;
       if (size < expected) {
-        throw createError('NPY_TRUNCATED', `${path}: truncated: the header says ${n} x ${d} ${header.dtype} (${expected} bytes), the file has ${size} bytes`);
+        throw createError(
+          'NPY_TRUNCATED',
+          `${path}: truncated: the header says ${n} x ${d} ${header.dtype} (${expected} bytes), the file has ${size} bytes`,
+        );
       }
       if (size > expected) {
         throw createError('NPY_HEADER', `${path}: corrupt: ${size - expected} bytes after the ${n} x ${d} array the header describes`);
@@ -227,9 +243,13 @@ export class NpyReader {
    * float32 rows are then decoded in place, with no copy); with two targets the next
    * block is read into one while the caller works on the other.
    */
-  async *blocks(blockRows = defaultBlockRows(this.dim, this.header.itemSize), targets?: Uint8Array | Uint8Array[]): AsyncGenerator<NpyBlock> {
+  async *blocks(
+    blockRows = defaultBlockRows(this.dim, this.header.itemSize),
+    targets?: Uint8Array | Uint8Array[],
+  ): AsyncGenerator<NpyBlock> {
     const rowBytes = this.dim * this.header.itemSize;
-    const bufs = targets === undefined ? [new Uint8Array(new ArrayBuffer(blockRows * rowBytes))] : Array.isArray(targets) ? targets : [targets];
+    const bufs =
+      targets === undefined ? [new Uint8Array(new ArrayBuffer(blockRows * rowBytes))] : Array.isArray(targets) ? targets : [targets];
     if (bufs.some((b) => b.byteLength < blockRows * rowBytes)) throw new Error('NpyReader.blocks: target buffer too small');
     let reuse: FloatArray | undefined;
     if (this.hasher) this.hasher.update(this.headerBytes);
@@ -259,7 +279,8 @@ export class NpyReader {
     let got = 0;
     while (got < want) {
       const { bytesRead } = await this.fh.read(target, got, want - got, pos + got);
-      if (bytesRead === 0) throw createError('NPY_TRUNCATED', `${this.path}: truncated at row ${start + Math.floor(got / rowBytes)} of ${this.rows}`);
+      if (bytesRead === 0)
+        throw createError('NPY_TRUNCATED', `${this.path}: truncated at row ${start + Math.floor(got / rowBytes)} of ${this.rows}`);
       got += bytesRead;
     }
   }
@@ -444,7 +465,13 @@ export class NpyWriter {
 }
 
 /** Write a whole array atomically. */
-export async function writeNpy(path: string, data: FloatArray, rows: number, dim: number, dtype: '<f4' | '<f8' = data instanceof Float64Array ? '<f8' : '<f4'): Promise<void> {
+export async function writeNpy(
+  path: string,
+  data: FloatArray,
+  rows: number,
+  dim: number,
+  dtype: '<f4' | '<f8' = data instanceof Float64Array ? '<f8' : '<f4',
+): Promise<void> {
   const w = await NpyWriter.create(path, dim, dtype);
   try {
     await w.write(data, rows);

@@ -44,13 +44,19 @@ export async function loadTatoeba(dir: string, lang: string): Promise<TatoebaSet
     try {
       return lines(await readFile(p, 'utf8'));
     } catch {
-      throw createError('NOT_FOUND', `${p}: missing: Tatoeba language "${lang}" needs both tatoeba.${code3}-eng.${code3} and tatoeba.${code3}-eng.eng`);
+      throw createError(
+        'NOT_FOUND',
+        `${p}: missing: Tatoeba language "${lang}" needs both tatoeba.${code3}-eng.${code3} and tatoeba.${code3}-eng.eng`,
+      );
     }
   };
   const foreign = await read(files.foreign);
   const english = await read(files.english);
   if (foreign.length !== english.length) {
-    throw createError('INPUT', `${files.foreign}: ${foreign.length} lines, but ${files.english} has ${english.length}: the pair is not line-aligned`);
+    throw createError(
+      'INPUT',
+      `${files.foreign}: ${foreign.length} lines, but ${files.english} has ${english.length}: the pair is not line-aligned`,
+    );
   }
   if (foreign.length === 0) throw createError('EMPTY', `${files.foreign}: no lines`);
   return { lang: tatoebaToLsar(code3), code3, foreign, english, files };

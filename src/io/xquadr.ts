@@ -33,11 +33,22 @@ export interface XquadR {
 }
 
 interface SquadJson {
-  data: { title?: string; paragraphs: { context: string; sentences: string[]; sentence_breaks: [number, number][]; qas: { id: string; question: string; answers: { answer_start: number; text: string }[] }[] }[] }[];
+  data: {
+    title?: string;
+    paragraphs: {
+      context: string;
+      sentences: string[];
+      sentence_breaks: [number, number][];
+      qas: { id: string; question: string; answers: { answer_start: number; text: string }[] }[];
+    }[];
+  }[];
 }
 
 function notXquad(file: string, what: string): never {
-  throw createError('INPUT', `${file}: not an XQuAD-R file: ${what} (expected SQuAD JSON with "sentences" and "sentence_breaks" in each paragraph)`);
+  throw createError(
+    'INPUT',
+    `${file}: not an XQuAD-R file: ${what} (expected SQuAD JSON with "sentences" and "sentence_breaks" in each paragraph)`,
+  );
 }
 
 function checkShape(json: unknown, file: string): SquadJson {
@@ -51,7 +62,12 @@ function checkShape(json: unknown, file: string): SquadJson {
       }
       if (!Array.isArray(p.qas)) notXquad(file, 'a paragraph has no "qas"');
       for (const q of p.qas) {
-        if (typeof q.id !== 'string' || typeof q.question !== 'string' || !Array.isArray(q.answers) || typeof q.answers[0]?.answer_start !== 'number') {
+        if (
+          typeof q.id !== 'string' ||
+          typeof q.question !== 'string' ||
+          !Array.isArray(q.answers) ||
+          typeof q.answers[0]?.answer_start !== 'number'
+        ) {
           notXquad(file, 'a question lacks "id", "question" or "answers[0].answer_start"');
         }
       }
@@ -74,7 +90,10 @@ export function sentenceAt(breaks: [number, number][], at: number): number {
 /** Languages available in an XQuAD-R directory (file stems of *.json, sorted). */
 export async function listXquadLanguages(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir)).filter((n) => n.endsWith('.json')).map((n) => basename(n, '.json')).sort();
+    return (await readdir(dir))
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => basename(n, '.json'))
+      .sort();
   } catch {
     throw createError('NOT_FOUND', `${dir}: no such XQuAD-R directory`);
   }

@@ -65,25 +65,48 @@ export const WINDOW_BATCHES = 8;
 const MAX_CHARS = 20_000;
 
 export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest> {
-  const inputs: LanguageInput[] = options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.inputs ?? []).map(parseLanguageAssignment);
+  const inputs: LanguageInput[] =
+    options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.inputs ?? []).map(parseLanguageAssignment);
   if (inputs.length === 0) throw createError('USAGE', 'lsar embed needs --corpora <dir of <lang>.txt> or --input <lang>=<file.txt>');
   checkUniqueLanguages(inputs);
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw createError('USAGE', `--batch-size must be a positive whole number, got ${batchSize}`);
-  const encoder = await Encoder.load({ model: options.model, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.offline ? { offline: true } : {}), ...(options.dtype ? { dtype: options.dtype } : {}), ...(options.revision ? { revision: options.revision } : {}) });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw createError('USAGE', `--batch-size must be a positive whole number, got ${batchSize}`);
+  const encoder = await Encoder.load({
+    model: options.model,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.offline ? { offline: true } : {}),
+    ...(options.dtype ? { dtype: options.dtype } : {}),
+    ...(options.revision ? { revision: options.revision } : {}),
+  });
   let worker: TokenizerWorker | undefined;
   try {
     const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
     if (maxLength < 2) throw createError('USAGE', `--max-length must be at least 2, got ${options.maxLength}`);
     const pooling = options.pooling ?? 'mean';
-    const opts: EmbedManifest['options'] = { dtype: options.dtype ?? 'fp32', pooling, excludeSpecial: options.excludeSpecial === true, layer: options.layer ?? null, normalize: options.normalize === true, maxLength };
+    const opts: EmbedManifest['options'] = {
+      dtype: options.dtype ?? 'fp32',
+      pooling,
+      excludeSpecial: options.excludeSpecial === true,
+      layer: options.layer ?? null,
+      normalize: options.normalize === true,
+      maxLength,
+    };
     const { transformersVersion, ...info } = encoder.info;
     const model = { ...info } as Partial<ModelInfo>;
     delete model.outputs;
     const manifestPath = join(options.out, 'manifest.json');
     const previous = await readManifest(manifestPath);
-    const sameSetup = previous && JSON.stringify(previous.model) === JSON.stringify(model) && JSON.stringify(previous.options) === JSON.stringify(opts);
-    const manifest: EmbedManifest = { format: 'lsar-embeddings', lsarVersion: VERSION, transformersVersion, model, options: opts, languages: sameSetup ? { ...previous.languages } : {} };
+    const sameSetup =
+      previous && JSON.stringify(previous.model) === JSON.stringify(model) && JSON.stringify(previous.options) === JSON.stringify(opts);
+    const manifest: EmbedManifest = {
+      format: 'lsar-embeddings',
+      lsarVersion: VERSION,
+      transformersVersion,
+      model,
+      options: opts,
+      languages: sameSetup ? { ...previous.languages } : {},
+    };
     interface Prepared {
       input: LanguageInput;
       inputSha256: string;
@@ -100,7 +123,12 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       });
       const inputSha256 = createHash('sha256').update(bytes).digest('hex');
       const prev = manifest.languages[input.lang];
-      if (!options.force && prev && prev.inputSha256 === inputSha256 && (await rowsOf(join(options.out, `${input.lang}.npy`))) === prev.rows) {
+      if (
+        !options.force &&
+        prev &&
+        prev.inputSha256 === inputSha256 &&
+        (await rowsOf(join(options.out, `${input.lang}.npy`))) === prev.rows
+      ) {
         return { input, inputSha256, skip: true, lines: [] };
       }
       const lines = await readLines(input.path);
@@ -124,20 +152,36 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       worker ??= await TokenizerWorker.start(encoder);
       const following = next;
       const tw = worker;
-      const { rows, dim, truncated } = await embedLines(encoder, lines, outFile, { ...opts, batchSize }, (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }), worker, {
-        ...(cur.first ? { first: cur.first } : {}),
-        onLastWindow: () => {
-          following
-            ?.then((p) => {
-              if (!p.skip && tw) {
-                p.first = tw.tokenize(windowTexts(p.lines, 0, window));
-                p.first.catch(() => undefined);
-              }
-            })
-            .catch(() => undefined);
+      const { rows, dim, truncated } = await embedLines(
+        encoder,
+        lines,
+        outFile,
+        { ...opts, batchSize },
+        (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }),
+        worker,
+        {
+          ...(cur.first ? { first: cur.first } : {}),
+          onLastWindow: () => {
+            following
+              ?.then((p) => {
+                if (!p.skip && tw) {
+                  p.first = tw.tokenize(windowTexts(p.lines, 0, window));
+                  p.first.catch(() => undefined);
+                }
+              })
+              .catch(() => undefined);
+          },
         },
-      });
-      manifest.languages[input.lang] = { file: `${input.lang}.npy`, input: input.path, inputSha256, lines: lines.length, rows, dim, truncated };
+      );
+      manifest.languages[input.lang] = {
+        file: `${input.lang}.npy`,
+        input: input.path,
+        inputSha256,
+        lines: lines.length,
+        rows,
+        dim,
+        truncated,
+      };
       await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
       options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated });
     }
@@ -229,7 +273,11 @@ export async function embedLines(
           special = new Uint8Array(mask.length);
           batch.forEach((seq, i) => seq.forEach((t, j) => (special![i * dims[1] + j] = encoder.specialIds.has(t) ? 1 : 0)));
         }
-        const pooled = poolBatch(hidden, dims, mask, special, { pooling: opts.pooling, excludeSpecial: opts.excludeSpecial, normalize: opts.normalize });
+        const pooled = poolBatch(hidden, dims, mask, special, {
+          pooling: opts.pooling,
+          excludeSpecial: opts.excludeSpecial,
+          normalize: opts.normalize,
+        });
         dim = dims[2];
         out ??= new Float32Array(chunk.length * dim);
         idx.forEach((orig, i) => (out as Float32Array).set(pooled.subarray(i * dim, (i + 1) * dim), orig * dim));

@@ -45,7 +45,8 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     await embedCorpora({ ...options.embed, corpora: options.corpora, out: embedDir });
     options = { ...options, dir: embedDir };
   }
-  const inputs: LanguageInput[] = options.dir !== undefined ? await listLanguageFiles(options.dir, '.npy') : (options.inputs ?? []).map(parseLanguageAssignment);
+  const inputs: LanguageInput[] =
+    options.dir !== undefined ? await listLanguageFiles(options.dir, '.npy') : (options.inputs ?? []).map(parseLanguageAssignment);
   const { projection, provenance } = await fitFromFiles(inputs, {
     method,
     ...(options.rank !== undefined ? { rank: options.rank } : {}),

@@ -48,7 +48,10 @@ export interface FitFileOptions extends FitOptions {
 function precheck(options: FitOptions, languages: number, where?: string): void {
   parseMethod(options.method);
   if (languages < 2) {
-    throw createError('TOO_FEW_LANGUAGES', `fitting needs at least 2 languages, got ${languages}${languages === 1 && where ? ` (${where})` : ''}`);
+    throw createError(
+      'TOO_FEW_LANGUAGES',
+      `fitting needs at least 2 languages, got ${languages}${languages === 1 && where ? ` (${where})` : ''}`,
+    );
   }
 }
 
@@ -74,7 +77,10 @@ export interface MomentsOptions {
 }
 
 /** Stream per-language files into their moments (means, row counts, optionally X^T X). */
-export async function momentsFromFiles(inputs: LanguageInput[], options: MomentsOptions = {}): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
+export async function momentsFromFiles(
+  inputs: LanguageInput[],
+  options: MomentsOptions = {},
+): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
   for (const i of inputs) checkLanguageCode(i.lang, i.path);
   checkUniqueLanguages(inputs);
   const readers: NpyReader[] = [];
@@ -84,7 +90,10 @@ export async function momentsFromFiles(inputs: LanguageInput[], options: Moments
     const first = readers[0] as NpyReader;
     for (const r of readers) {
       if (r.dim !== first.dim) {
-        throw createError('DIM_MISMATCH', `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`);
+        throw createError(
+          'DIM_MISMATCH',
+          `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`,
+        );
       }
     }
     options.check?.(readers.length, first.dim);

@@ -13,15 +13,23 @@ export function formatTable(t: MetricTable): string {
   const rows = langs.map((l) => [l, ...methods.map((m) => pct(t.results[m]?.per_language[l]))]);
   rows.push(['mean', ...methods.map((m) => pct(t.results[m]?.mean))]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
-  return [`${t.metric}, x100, ${t.search === 'hnsw' ? 'HNSW (approximate)' : 'exact search'}`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [
+    `${t.metric}, x100, ${t.search === 'hnsw' ? 'HNSW (approximate)' : 'exact search'}`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 export function formatResult(r: RetrieveResult): string {
   const parts = [`task ${r.task}`, formatTable(r)];
   for (const t of Object.values(r.also ?? {})) parts.push(formatTable(t));
   if (r.recall) {
-    parts.push(`HNSW recall against exact search on ${r.recall.queries} sampled queries: recall@1 ${r.recall.at1.toFixed(4)}, recall@10 ${r.recall.at10.toFixed(4)}`);
+    parts.push(
+      `HNSW recall against exact search on ${r.recall.queries} sampled queries: recall@1 ${r.recall.at1.toFixed(4)}, recall@10 ${r.recall.at10.toFixed(4)}`,
+    );
   }
   return parts.join('\n\n') + '\n';
 }

@@ -38,7 +38,10 @@ type Format = 'npy' | 'jsonl';
 function formatOf(path: string, role: string): Format {
   if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
   if (/\.npy$/i.test(path)) return 'npy';
-  throw createError('USAGE', `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard ${role === '--in' ? 'input' : 'output'}`);
+  throw createError(
+    'USAGE',
+    `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard ${role === '--in' ? 'input' : 'output'}`,
+  );
 }
 
 /** A block of rows from either source (.npy or JSON Lines). */
@@ -68,12 +71,19 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     // Little-endian float32 rows go straight into the SIMD kernel's buffer: no copies.
     const direct = op.buffer && reader.header.dtype === '<f4' && HOST_LITTLE;
     source = direct
-      ? reader.blocks(Math.min(options.blockRows ?? Infinity, op.capacity as number), new Uint8Array((op.buffer as Float32Array).buffer, (op.buffer as Float32Array).byteOffset, (op.buffer as Float32Array).byteLength))
+      ? reader.blocks(
+          Math.min(options.blockRows ?? Infinity, op.capacity as number),
+          new Uint8Array(
+            (op.buffer as Float32Array).buffer,
+            (op.buffer as Float32Array).byteOffset,
+            (op.buffer as Float32Array).byteLength,
+          ),
+        )
       : reader.blocks(options.blockRows);
   } else {
     if (options.input === '-') inLabel = '<stdin>';
     else await mustExist(options.input);
-    const stream = options.input === '-' ? options.stdin ?? process.stdin : createReadStream(options.input);
+    const stream = options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input);
     source = readJsonlBlocks(stream, inLabel, options.blockRows ?? 1024, d);
   }
   const outDtype = options.dtype === 'float64' || (options.dtype === undefined && reader?.header.itemSize === 8) ? '<f8' : '<f4';
@@ -90,7 +100,14 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   try {
     if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
     else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
-    const parallel = reader && op.plan.basis && reader.header.dtype === '<f4' && HOST_LITTLE && reader.rows >= PARALLEL_MIN_ROWS && kernelModule() && (options.workers ?? 2) > 0;
+    const parallel =
+      reader &&
+      op.plan.basis &&
+      reader.header.dtype === '<f4' &&
+      HOST_LITTLE &&
+      reader.rows >= PARALLEL_MIN_ROWS &&
+      kernelModule() &&
+      (options.workers ?? 2) > 0;
     if (parallel && reader) {
       await projectParallel(reader, op.plan, sink, options.workers);
     } else {
@@ -114,7 +131,6 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   return { rows, dim: d, output: options.output };
 }
 
-
 async function mustExist(path: string): Promise<void> {
   try {
     await stat(path);
@@ -136,7 +152,14 @@ async function projectParallel(
 ): Promise<void> {
   const d = reader.dim;
   const basis = plan.basis as Dense;
-  const pool = new ProjectionPool({ basis: basis.data, k: basis.rows, dim: d, offset: plan.offset, normalize: plan.normalize, ...(workers ? { workers } : {}) });
+  const pool = new ProjectionPool({
+    basis: basis.data,
+    k: basis.rows,
+    dim: d,
+    offset: plan.offset,
+    normalize: plan.normalize,
+    ...(workers ? { workers } : {}),
+  });
   const rowBytes = d * 4;
   const inflight = 2 * pool.size;
   const free: ArrayBuffer[] = [];

@@ -24,7 +24,9 @@ export function barChartSvg(t: MetricTable, title: string): string {
   const height = top + plotH + 60;
   const y = (v: number) => top + plotH - Math.max(0, Math.min(1, v)) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
   for (let g = 0; g <= 10; g += 2) {
@@ -37,10 +39,14 @@ export function barChartSvg(t: MetricTable, title: string): string {
     methods.forEach((m, mi) => {
       const v = lang === 'mean' ? t.results[m]?.mean : t.results[m]?.per_language[lang];
       if (v === undefined || Number.isNaN(v)) return;
-      out.push(`<rect x="${x0 + mi * barW}" y="${y(v)}" width="${barW - 1}" height="${top + plotH - y(v)}" fill="${COLORS[mi % COLORS.length]}"><title>${esc(`${m} ${lang}: ${(100 * v).toFixed(1)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${x0 + mi * barW}" y="${y(v)}" width="${barW - 1}" height="${top + plotH - y(v)}" fill="${COLORS[mi % COLORS.length]}"><title>${esc(`${m} ${lang}: ${(100 * v).toFixed(1)}`)}</title></rect>`,
+      );
     });
     const cx = x0 + (methods.length * barW) / 2;
-    out.push(`<text x="${cx}" y="${top + plotH + 14}" text-anchor="end" transform="rotate(-45 ${cx} ${top + plotH + 14})"${lang === 'mean' ? ' font-weight="bold"' : ''}>${esc(lang)}</text>`);
+    out.push(
+      `<text x="${cx}" y="${top + plotH + 14}" text-anchor="end" transform="rotate(-45 ${cx} ${top + plotH + 14})"${lang === 'mean' ? ' font-weight="bold"' : ''}>${esc(lang)}</text>`,
+    );
   });
   out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`);
   out.push(`<line x1="${left}" x2="${left + groups.length * groupW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
@@ -56,7 +62,9 @@ export function barChartSvg(t: MetricTable, title: string): string {
 /** The main metric's mean against the LSAR rank, with the other methods as horizontal lines. */
 export function rankChartSvg(r: RetrieveResult, title: string): string {
   const sweep = r.rankSweep?.lsar ?? {};
-  const ranks = Object.keys(sweep).map(Number).sort((a, b) => a - b);
+  const ranks = Object.keys(sweep)
+    .map(Number)
+    .sort((a, b) => a - b);
   const names = Object.keys(r.results);
   const color = (name: string) => COLORS[Math.max(0, names.indexOf(name)) % COLORS.length] as string;
   const lsarColor = color(names.find((n) => /^lsar-\d+$/.test(n)) ?? 'lsar');
@@ -72,10 +80,14 @@ export function rankChartSvg(r: RetrieveResult, title: string): string {
   const plotH = 260;
   const width = left + plotW + 150;
   const height = top + plotH + 50;
-  const xr = (k: number) => left + (ranks.length === 1 ? plotW / 2 : ((k - (ranks[0] as number)) / ((ranks[ranks.length - 1] as number) - (ranks[0] as number))) * plotW);
+  const xr = (k: number) =>
+    left +
+    (ranks.length === 1 ? plotW / 2 : ((k - (ranks[0] as number)) / ((ranks[ranks.length - 1] as number) - (ranks[0] as number))) * plotW);
   const y = (v: number) => top + plotH - ((v - lo) / (hi - lo || 1)) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
   for (let v = lo; v <= hi + 1e-9; v += step) {
@@ -112,13 +124,29 @@ export function rankChartSvg(r: RetrieveResult, title: string): string {
 /** Write report.md and its SVGs into `dir`; returns the report's path. */
 export async function writeReport(dir: string, r: RetrieveResult): Promise<string> {
   const md: string[] = [`# lsar retrieve ${r.task}`, ''];
-  md.push(`lsar ${String(r.manifest.lsarVersion)}, ${String(r.manifest.created)}. Search: ${r.search === 'hnsw' ? 'HNSW (approximate)' : 'exact'}.`, '');
-  if (r.recall) md.push(`HNSW recall against exact search on ${r.recall.queries} sampled queries: recall@1 ${r.recall.at1.toFixed(4)}, recall@10 ${r.recall.at10.toFixed(4)}.`, '');
+  md.push(
+    `lsar ${String(r.manifest.lsarVersion)}, ${String(r.manifest.created)}. Search: ${r.search === 'hnsw' ? 'HNSW (approximate)' : 'exact'}.`,
+    '',
+  );
+  if (r.recall)
+    md.push(
+      `HNSW recall against exact search on ${r.recall.queries} sampled queries: recall@1 ${r.recall.at1.toFixed(4)}, recall@10 ${r.recall.at10.toFixed(4)}.`,
+      '',
+    );
   const tables: [string, MetricTable][] = [['main', r], ...Object.entries(r.also ?? {})];
   for (const [i, [key, t]] of tables.entries()) {
     const file = `per-language-${i}.svg`;
     await writeFileAtomic(join(dir, file), barChartSvg(t, `${r.task}: ${t.metric}`));
-    md.push(`## ${t.metric}${key === 'main' ? '' : ''}`, '', '```', formatTable(t), '```', '', `![${esc(t.metric)} per language](${file})`, '');
+    md.push(
+      `## ${t.metric}${key === 'main' ? '' : ''}`,
+      '',
+      '```',
+      formatTable(t),
+      '```',
+      '',
+      `![${esc(t.metric)} per language](${file})`,
+      '',
+    );
   }
   if (r.rankSweep) {
     await writeFileAtomic(join(dir, 'rank-sweep.svg'), rankChartSvg(r, `${r.task}: ${r.metric}, mean against LSAR rank`));

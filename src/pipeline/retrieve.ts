@@ -104,7 +104,12 @@ export interface RetrieveResult extends MetricTable {
 }
 
 /** Fit (or load) the methods to compare. */
-export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 'ranks' | 'removes' | 'fitEmbeddings' | 'projections' | 'onProgress' | 'corpora' | 'embed' | 'embedDir'>): Promise<{ runs: MethodRun[]; provenance?: Provenance }> {
+export async function prepareMethods(
+  options: Pick<
+    RetrieveOptions,
+    'methods' | 'ranks' | 'removes' | 'fitEmbeddings' | 'projections' | 'onProgress' | 'corpora' | 'embed' | 'embedDir'
+  >,
+): Promise<{ runs: MethodRun[]; provenance?: Provenance }> {
   if (options.corpora !== undefined) {
     if (!options.embed) throw createError('USAGE', '--corpora needs --model to embed them');
     const out = join(embedRoot(options), 'corpora');
@@ -115,12 +120,15 @@ export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 
   const runs: MethodRun[] = [];
   const methods = options.methods.map(parseMethod);
   let provenance: Provenance | undefined;
-  const needsFit = methods.some((m) => m !== 'none') ;
+  const needsFit = methods.some((m) => m !== 'none');
   if (methods.length > 0) {
     let moments: Awaited<ReturnType<typeof momentsFromFiles>>['moments'] = [];
     if (needsFit) {
       if (!options.fitEmbeddings) {
-        throw createError('USAGE', `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: --fit-embeddings <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`);
+        throw createError(
+          'USAGE',
+          `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: --fit-embeddings <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`,
+        );
       }
       const inputs = await listLanguageFiles(options.fitEmbeddings, '.npy');
       options.onProgress?.(`fitting on ${inputs.length} languages from ${options.fitEmbeddings}`);
@@ -152,7 +160,11 @@ export async function prepareMethods(options: Pick<RetrieveOptions, 'methods' | 
   return { runs, ...(provenance ? { provenance } : {}) };
 }
 
-function expand(method: Method, ranks: number[] | undefined, removes: number[] | undefined): { name: string; params: { rank?: number; remove?: number } }[] {
+function expand(
+  method: Method,
+  ranks: number[] | undefined,
+  removes: number[] | undefined,
+): { name: string; params: { rank?: number; remove?: number } }[] {
   if (method === 'none' || method === 'demean') return [{ name: method, params: {} }];
   if (method === 'lir') return (removes ?? [1]).map((r) => ({ name: `lir-${r}`, params: { remove: r } }));
   if (!ranks) return (removes ?? [undefined]).map((r) => ({ name: 'lsar', params: r === undefined ? {} : { remove: r } }));
@@ -178,13 +190,21 @@ function projectFor(run: MethodRun, x: FloatArray, lang: string): Float32Array {
   const out = Float32Array.from(x);
   if (run.projection.method === 'none') return out;
   if (needsLanguage(run.projection.method) && !run.projection.means[lang]) {
-    throw createError('UNKNOWN_LANGUAGE', `${run.name} has no fit data for language "${lang}" (fit languages: ${run.projection.languages.map((l) => l.lang).join(', ')}); add ${lang}.npy to --fit-embeddings or leave ${lang} out with --langs`);
+    throw createError(
+      'UNKNOWN_LANGUAGE',
+      `${run.name} has no fit data for language "${lang}" (fit languages: ${run.projection.languages.map((l) => l.lang).join(', ')}); add ${lang}.npy to --fit-embeddings or leave ${lang} out with --langs`,
+    );
   }
   createOperator(run.projection, { lang }).applyInPlace(out);
   return out;
 }
 
-async function loadEmbedding(path: string, what: string, rows?: number, dim?: number): Promise<{ data: FloatArray; rows: number; dim: number }> {
+async function loadEmbedding(
+  path: string,
+  what: string,
+  rows?: number,
+  dim?: number,
+): Promise<{ data: FloatArray; rows: number; dim: number }> {
   if ((await fileSize(path)) === undefined) throw createError('NOT_FOUND', `${path}: missing (${what})`);
   const x = await readNpy(path);
   if (rows !== undefined && x.rows !== rows) {
@@ -322,8 +342,19 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
     ...(options.fitEmbeddings ? { fitEmbeddings: options.fitEmbeddings } : {}),
     ...(provenance ? { fit: provenance } : {}),
     ...(options.projections?.length ? { projections: options.projections } : {}),
-    ...(options.embed ? { model: options.embed.model, embedDir: embedRoot(options), ...(options.corpora ? { corpora: options.corpora } : {}) } : {}),
-    search: searcher.mode === 'hnsw' ? { kind: 'hnsw', approximate: true, m: options.hnsw?.m ?? HNSW_DEFAULTS.m, efConstruction: options.hnsw?.efConstruction ?? HNSW_DEFAULTS.efConstruction, ef: options.hnsw?.ef ?? HNSW_DEFAULTS.ef } : { kind: 'exact' },
+    ...(options.embed
+      ? { model: options.embed.model, embedDir: embedRoot(options), ...(options.corpora ? { corpora: options.corpora } : {}) }
+      : {}),
+    search:
+      searcher.mode === 'hnsw'
+        ? {
+            kind: 'hnsw',
+            approximate: true,
+            m: options.hnsw?.m ?? HNSW_DEFAULTS.m,
+            efConstruction: options.hnsw?.efConstruction ?? HNSW_DEFAULTS.efConstruction,
+            ef: options.hnsw?.ef ?? HNSW_DEFAULTS.ef,
+          }
+        : { kind: 'exact' },
   };
   return result;
 }
@@ -337,7 +368,12 @@ function rankSweep(result: RetrieveResult, runs: MethodRun[]): RetrieveResult['r
 }
 
 /** Tatoeba and pairs: aligned query/target sets per language. */
-async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: Searcher, progress: (m: string) => void): Promise<RetrieveResult> {
+async function runPairs(
+  options: RetrieveOptions,
+  runs: MethodRun[],
+  searcher: Searcher,
+  progress: (m: string) => void,
+): Promise<RetrieveResult> {
   interface PairSet {
     lang: string;
     foreign: { data: FloatArray; dim: number; lang: string; file: string };
@@ -357,23 +393,47 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
     }
     const q = await loadEmbedding(qFile, 'queries');
     const t = await loadEmbedding(tFile, 'queries', undefined, q.dim);
-    if (q.rows !== t.rows) throw createError('INPUT', `${options.targets}: ${t.rows} rows, but ${options.queries} has ${q.rows}: aligned pairs need equal lengths`);
+    if (q.rows !== t.rows)
+      throw createError(
+        'INPUT',
+        `${options.targets}: ${t.rows} rows, but ${options.queries} has ${q.rows}: aligned pairs need equal lengths`,
+      );
     const ql = options.queryLang ?? 'queries';
-    sets.push({ lang: ql, foreign: { ...q, lang: ql, file: qFile }, english: { ...t, lang: options.targetLang ?? 'targets', file: tFile } });
+    sets.push({
+      lang: ql,
+      foreign: { ...q, lang: ql, file: qFile },
+      english: { ...t, lang: options.targetLang ?? 'targets', file: tFile },
+    });
   } else if (options.task === 'tatoeba' && options.embed && !options.embeddings) {
     if (!options.data) throw createError('USAGE', 'tatoeba needs --data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)');
     const present = await listTatoebaLanguages(options.data);
     const langs = options.langs ?? XTREME_TATOEBA.filter((l) => present.includes(l));
     const tsets = await Promise.all(langs.map((l) => loadTatoeba(options.data as string, l)));
-    const fdir = await embedFiles(options, tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })), join('tatoeba', 'foreign'));
-    const edir = await embedFiles(options, tsets.map((t) => ({ lang: t.lang, path: t.files.english })), join('tatoeba', 'english'));
+    const fdir = await embedFiles(
+      options,
+      tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })),
+      join('tatoeba', 'foreign'),
+    );
+    const edir = await embedFiles(
+      options,
+      tsets.map((t) => ({ lang: t.lang, path: t.files.english })),
+      join('tatoeba', 'english'),
+    );
     for (const t of tsets) {
       const f = await loadEmbedding(join(fdir, `${t.lang}.npy`), t.files.foreign, t.foreign.length);
       const e = await loadEmbedding(join(edir, `${t.lang}.npy`), t.files.english, t.english.length, f.dim);
-      sets.push({ lang: t.lang, foreign: { ...f, lang: t.lang, file: join(fdir, `${t.lang}.npy`) }, english: { ...e, lang: 'en', file: join(edir, `${t.lang}.npy`) } });
+      sets.push({
+        lang: t.lang,
+        foreign: { ...f, lang: t.lang, file: join(fdir, `${t.lang}.npy`) },
+        english: { ...e, lang: 'en', file: join(edir, `${t.lang}.npy`) },
+      });
     }
   } else {
-    if (!options.embeddings) throw createError('USAGE', `${options.task} needs --embeddings <dir> with <lang>.npy and <lang>.en.npy${options.task === 'pairs' ? ', or --queries and --targets' : ''}`);
+    if (!options.embeddings)
+      throw createError(
+        'USAGE',
+        `${options.task} needs --embeddings <dir> with <lang>.npy and <lang>.en.npy${options.task === 'pairs' ? ', or --queries and --targets' : ''}`,
+      );
     let langs = options.langs;
     if (!langs) {
       const available = await listPairLanguages(options.embeddings);
@@ -384,7 +444,8 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
         langs = available;
       }
       langs = langs.filter((l) => available.includes(l));
-      if (langs.length === 0) throw createError('NOT_FOUND', `${options.embeddings}: no <lang>.npy embeddings for the languages to evaluate`);
+      if (langs.length === 0)
+        throw createError('NOT_FOUND', `${options.embeddings}: no <lang>.npy embeddings for the languages to evaluate`);
     }
     for (const lang of langs) {
       let lines: number | undefined;
@@ -396,17 +457,27 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
         fileLabel = t.files.foreign;
       }
       const f = await loadEmbedding(join(options.embeddings, `${lang}.npy`), fileLabel, lines);
-      const e = await loadEmbedding(join(options.embeddings, `${lang}.en.npy`), lines !== undefined ? fileLabel : `${join(options.embeddings, `${lang}.npy`)}`, f.rows, f.dim);
-      sets.push({ lang, foreign: { ...f, lang, file: join(options.embeddings, `${lang}.npy`) }, english: { ...e, lang: 'en', file: join(options.embeddings, `${lang}.en.npy`) } });
+      const e = await loadEmbedding(
+        join(options.embeddings, `${lang}.en.npy`),
+        lines !== undefined ? fileLabel : `${join(options.embeddings, `${lang}.npy`)}`,
+        f.rows,
+        f.dim,
+      );
+      sets.push({
+        lang,
+        foreign: { ...f, lang, file: join(options.embeddings, `${lang}.npy`) },
+        english: { ...e, lang: 'en', file: join(options.embeddings, `${lang}.en.npy`) },
+      });
     }
   }
-  const direction = options.task === 'tatoeba' ? options.direction ?? 'en-xx' : 'xx-en';
+  const direction = options.task === 'tatoeba' ? (options.direction ?? 'en-xx') : 'xx-en';
   const mode = searcher.mode;
   const primary = table(`accuracy@1 (${direction === 'xx-en' ? 'xx->en' : 'en->xx'}, cosine)`, mode);
   const other = direction === 'both' ? table('accuracy@1 (xx->en, cosine)', mode) : undefined;
   const xsim = options.xsim ? table('xSIM error rate (ratio margin, k=4, xx->en)', 'exact') : undefined;
   if (options.indexIn || options.indexOut) {
-    if (sets.length !== 1 || runs.length !== 1) throw createError('USAGE', '--index-in/--index-out need a single target set and a single method (pairs with --queries/--targets)');
+    if (sets.length !== 1 || runs.length !== 1)
+      throw createError('USAGE', '--index-in/--index-out need a single target set and a single method (pairs with --queries/--targets)');
     if (mode !== 'hnsw') throw createError('USAGE', '--index-in/--index-out are for HNSW search (drop --exact)');
   }
   for (const run of runs) {
@@ -424,7 +495,9 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
       let index: Hnsw | undefined;
       if (mode === 'hnsw' && (options.indexIn || options.indexOut)) {
         const key = `${run.name}:${t.length / d}`;
-        index = options.indexIn ? await Hnsw.load(options.indexIn, { dim: d, count: t.length / d, key }, options.hnsw?.ef) : Hnsw.build(t, d, options.hnsw, key);
+        index = options.indexIn
+          ? await Hnsw.load(options.indexIn, { dim: d, count: t.length / d, key }, options.hnsw?.ef)
+          : Hnsw.build(t, d, options.hnsw, key);
         if (options.indexOut) await index.save(options.indexOut);
       }
       counts[s.lang] = [hitsOf(await searcher.topK(q, t, d, 1, index), 1), n];
@@ -442,9 +515,18 @@ async function runPairs(options: RetrieveOptions, runs: MethodRun[], searcher: S
 }
 
 /** XQuAD-R: every question against the multilingual pool of candidate sentences. */
-async function runLareqa(options: RetrieveOptions, runs: MethodRun[], searcher: Searcher, progress: (m: string) => void): Promise<RetrieveResult> {
+async function runLareqa(
+  options: RetrieveOptions,
+  runs: MethodRun[],
+  searcher: Searcher,
+  progress: (m: string) => void,
+): Promise<RetrieveResult> {
   if (!options.data) throw createError('USAGE', 'lareqa needs --data <XQuAD-R directory>');
-  if (!options.embeddings && !options.embed) throw createError('USAGE', 'lareqa needs --embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or --model to embed the texts');
+  if (!options.embeddings && !options.embed)
+    throw createError(
+      'USAGE',
+      'lareqa needs --embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or --model to embed the texts',
+    );
   const xq = await loadXquadR(options.data, options.langs);
   let path = (lang: string, what: 'questions' | 'candidates') => join(options.embeddings as string, `${lang}.${what}.npy`);
   if (!options.embeddings) {
@@ -502,8 +584,18 @@ async function runLareqa(options: RetrieveOptions, runs: MethodRun[], searcher: 
     for (let qi = 0; qi < xq.questions.length; qi++) {
       ap20[qi] = averagePrecisionAtK(top.subarray(qi * 20, (qi + 1) * 20), new Set(xq.relevant[qi]), 20);
     }
-    setMeans(full, run.name, xq.questions.map((q) => q.lang), aps);
-    setMeans(at20, run.name, xq.questions.map((q) => q.lang), ap20);
+    setMeans(
+      full,
+      run.name,
+      xq.questions.map((q) => q.lang),
+      aps,
+    );
+    setMeans(
+      at20,
+      run.name,
+      xq.questions.map((q) => q.lang),
+      ap20,
+    );
   }
   return { task: 'lareqa', ...full, also: { 'mAP@20': at20 }, manifest: {} };
 }

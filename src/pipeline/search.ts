@@ -56,7 +56,7 @@ async function readVectors(path: string, stdin: Readable | undefined, dim: numbe
     return q.data;
   }
   const label = path === '-' ? '<stdin>' : path;
-  const stream = path === '-' ? stdin ?? process.stdin : createReadStream(path);
+  const stream = path === '-' ? (stdin ?? process.stdin) : createReadStream(path);
   const parts: Float64Array[] = [];
   for await (const b of readJsonlBlocks(stream, label, 1024, dim)) parts.push(b.data.slice(0, b.rows * dim));
   const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
@@ -79,7 +79,10 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   const docs = await readNpy(options.index);
   const d = docs.dim;
   if (options.projection && options.projection.method !== 'none' && options.projection.dim !== d) {
-    throw createError('DIM_MISMATCH', `${options.index}: dimension ${d}, but the projection was fitted on dimension ${options.projection.dim}`);
+    throw createError(
+      'DIM_MISMATCH',
+      `${options.index}: dimension ${d}, but the projection was fitted on dimension ${options.projection.dim}`,
+    );
   }
   const labels = options.labels ? (await readFile(options.labels, 'utf8')).split('\n') : undefined;
   if (labels && labels[labels.length - 1] === '') labels.pop();
@@ -89,13 +92,17 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   const x = normalizeRows(project(options.projection, docs.data, options.lang), d);
   let queryFile = options.queries;
   if (/\.txt$/i.test(queryFile)) {
-    if (!options.embed) throw createError('USAGE', `${queryFile}: text queries need --model to embed them (or give vectors: .npy or .jsonl)`);
+    if (!options.embed)
+      throw createError('USAGE', `${queryFile}: text queries need --model to embed them (or give vectors: .npy or .jsonl)`);
     const lang = options.queryLang ?? 'qq';
     const out = join(options.embedDir ?? '.lsar-cache', 'search-queries');
     await embedCorpora({ ...options.embed, inputs: [`${lang}=${queryFile}`], out });
     queryFile = join(out, `${lang}.npy`);
   }
-  const q = normalizeRows(project(options.projection, await readVectors(queryFile, options.stdin, d), options.queryLang ?? options.lang), d);
+  const q = normalizeRows(
+    project(options.projection, await readVectors(queryFile, options.stdin, d), options.queryLang ?? options.lang),
+    d,
+  );
   const k = Math.min(options.k, docs.rows);
   let indices: Int32Array;
   let scores: Float64Array;
@@ -103,7 +110,9 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
     ({ indices, scores } = exactTopK(q, x, d, k));
   } else {
     const key = projectionKey(options.projection, options.lang);
-    const index = options.indexIn ? await Hnsw.load(options.indexIn, { dim: d, count: docs.rows, key }, options.hnsw?.ef) : Hnsw.build(x, d, options.hnsw, key);
+    const index = options.indexIn
+      ? await Hnsw.load(options.indexIn, { dim: d, count: docs.rows, key }, options.hnsw?.ef)
+      : Hnsw.build(x, d, options.hnsw, key);
     if (options.indexOut) await index.save(options.indexOut);
     ({ indices, scores } = index.search(q, k));
   }

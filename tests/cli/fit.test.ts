@@ -32,7 +32,11 @@ describe('lsar fit', () => {
     expect(json.source.inputs).toHaveLength(4);
     const { createHash } = await import('node:crypto');
     for (const [i, lang] of LANGS.entries()) {
-      expect(json.source.inputs[i]?.sha256).toBe(createHash('sha256').update(await readFile(join(dir, `${lang}.npy`))).digest('hex'));
+      expect(json.source.inputs[i]?.sha256).toBe(
+        createHash('sha256')
+          .update(await readFile(join(dir, `${lang}.npy`)))
+          .digest('hex'),
+      );
     }
     expect(json.lsarVersion).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -41,10 +45,26 @@ describe('lsar fit', () => {
     const dir = await corpus();
     await writeFile(join(dir, 'manifest.json'), JSON.stringify({ model: 'fixture/tiny-bert' }));
     const outDir = join(await tempDir(), 'art');
-    const r = await runCli(['fit', '-i', `en=${join(dir, 'en.npy')}`, '-i', `de=${join(dir, 'de.npy')}`, '-i', `fr=${join(dir, 'fr.npy')}`, '--rank', '1', '--out', outDir, '-q']);
+    const r = await runCli([
+      'fit',
+      '-i',
+      `en=${join(dir, 'en.npy')}`,
+      '-i',
+      `de=${join(dir, 'de.npy')}`,
+      '-i',
+      `fr=${join(dir, 'fr.npy')}`,
+      '--rank',
+      '1',
+      '--out',
+      outDir,
+      '-q',
+    ]);
     expect(r.code).toBe(0);
     expect(await listFiles(outDir)).toEqual(['projection.basis.npy', 'projection.json', 'projection.means.npy']);
-    const json = JSON.parse(await readFile(join(outDir, 'projection.json'), 'utf8')) as { languages: { lang: string }[]; source: { manifest: unknown } };
+    const json = JSON.parse(await readFile(join(outDir, 'projection.json'), 'utf8')) as {
+      languages: { lang: string }[];
+      source: { manifest: unknown };
+    };
     expect(json.languages.map((l) => l.lang)).toEqual(['en', 'de', 'fr']);
     expect(json.source.manifest).toEqual({ model: 'fixture/tiny-bert' });
   });
@@ -64,20 +84,64 @@ describe('lsar fit', () => {
   const withInf = (data.fr as Float32Array).slice();
   withInf[29 * D] = -Infinity;
   const cases: { name: string; tweak?: Record<string, Uint8Array>; args?: string[]; message: RegExp; file?: string }[] = [
-    { name: 'dimension mismatch', tweak: { fr: encodeNpy(new Float32Array(30 * 8), [30, 8]) }, message: /fr\.npy: dimension 8, but .*de\.npy has 16/, file: 'fr.npy' },
+    {
+      name: 'dimension mismatch',
+      tweak: { fr: encodeNpy(new Float32Array(30 * 8), [30, 8]) },
+      message: /fr\.npy: dimension 8, but .*de\.npy has 16/,
+      file: 'fr.npy',
+    },
     { name: 'NaN in a row', tweak: { fr: encodeNpy(withNaN, [30, D]) }, message: /fr\.npy: row 12 holds NaN or Inf/, file: 'fr.npy' },
     { name: 'Inf in a row', tweak: { fr: encodeNpy(withInf, [30, D]) }, message: /fr\.npy: row 29 holds NaN or Inf/, file: 'fr.npy' },
     { name: 'empty file', tweak: { zh: new Uint8Array(0) }, message: /zh\.npy: not a valid \.npy file: only 0 bytes/, file: 'zh.npy' },
     { name: 'zero rows', tweak: { zh: encodeNpy([], [0, D]) }, message: /zh\.npy: the array has no rows/, file: 'zh.npy' },
-    { name: 'truncated header', tweak: { de: encodeNpy(data.de as Float32Array, [30, D]).subarray(0, 50) }, message: /de\.npy: not a valid \.npy file: truncated header/, file: 'de.npy' },
-    { name: 'corrupt header', tweak: { de: Uint8Array.from(encodeNpy(data.de as Float32Array, [30, D]), (x, i) => (i === 0 ? 0 : x)) }, message: /de\.npy: not a valid \.npy file: missing the \\x93NUMPY magic/, file: 'de.npy' },
-    { name: 'truncated data', tweak: { de: encodeNpy(data.de as Float32Array, [30, D]).subarray(0, 1000) }, message: /de\.npy: truncated: the header says 30 x 16/, file: 'de.npy' },
-    { name: 'unsupported dtype', tweak: { en: Buffer.from(Buffer.from(encodeNpy(data.en as Float32Array, [30, D])).toString('latin1').replace("'<f4'", "'<i4'"), 'latin1') }, message: /en\.npy: unsupported dtype '<i4'/, file: 'en.npy' },
-    { name: 'rank above L-1', args: ['--rank', '4'], message: /--rank must be an integer from 1 to 3, got 4: with 4 languages the centred means have rank at most L-1 = 3/ },
+    {
+      name: 'truncated header',
+      tweak: { de: encodeNpy(data.de as Float32Array, [30, D]).subarray(0, 50) },
+      message: /de\.npy: not a valid \.npy file: truncated header/,
+      file: 'de.npy',
+    },
+    {
+      name: 'corrupt header',
+      tweak: { de: Uint8Array.from(encodeNpy(data.de as Float32Array, [30, D]), (x, i) => (i === 0 ? 0 : x)) },
+      message: /de\.npy: not a valid \.npy file: missing the \\x93NUMPY magic/,
+      file: 'de.npy',
+    },
+    {
+      name: 'truncated data',
+      tweak: { de: encodeNpy(data.de as Float32Array, [30, D]).subarray(0, 1000) },
+      message: /de\.npy: truncated: the header says 30 x 16/,
+      file: 'de.npy',
+    },
+    {
+      name: 'unsupported dtype',
+      tweak: {
+        en: Buffer.from(
+          Buffer.from(encodeNpy(data.en as Float32Array, [30, D]))
+            .toString('latin1')
+            .replace("'<f4'", "'<i4'"),
+          'latin1',
+        ),
+      },
+      message: /en\.npy: unsupported dtype '<i4'/,
+      file: 'en.npy',
+    },
+    {
+      name: 'rank above L-1',
+      args: ['--rank', '4'],
+      message: /--rank must be an integer from 1 to 3, got 4: with 4 languages the centred means have rank at most L-1 = 3/,
+    },
     { name: 'rank zero', args: ['--rank', '0'], message: /--rank must be an integer from 1 to 3, got 0/ },
     { name: 'rank not a number', args: ['--rank', 'two'], message: /--rank expects a whole number, got "two"/ },
-    { name: 'remove above rank', args: ['--rank', '2', '--remove', '3'], message: /--remove must be an integer from 1 to the rank 2, got 3/ },
-    { name: 'lir remove above dim', args: ['--method', 'lir', '--remove', '17'], message: /--remove must be an integer from 1 to the dimension 16, got 17/ },
+    {
+      name: 'remove above rank',
+      args: ['--rank', '2', '--remove', '3'],
+      message: /--remove must be an integer from 1 to the rank 2, got 3/,
+    },
+    {
+      name: 'lir remove above dim',
+      args: ['--method', 'lir', '--remove', '17'],
+      message: /--remove must be an integer from 1 to the dimension 16, got 17/,
+    },
     { name: 'unknown method', args: ['--method', 'pca'], message: /unknown method "pca": expected one of lsar, lir, demean, none/ },
   ];
   for (const c of cases) {

@@ -41,10 +41,16 @@ describe('lsar project', () => {
 
   it('reads JSON Lines on stdin and writes them on stdout, with --normalize', async () => {
     const rows = [[...Array(64).keys()].map((i) => i / 10), [...Array(64).keys()].map((i) => Math.sin(i))];
-    const r = await runCli(['project', '-p', join(artifacts, 'demean.json'), '--lang', 'de', '--normalize'], rows.map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const r = await runCli(
+      ['project', '-p', join(artifacts, 'demean.json'), '--lang', 'de', '--normalize'],
+      rows.map((x) => JSON.stringify(x)).join('\n') + '\n',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as number[]);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as number[]);
     expect(lines).toHaveLength(2);
     const p = await loadProjection(join(artifacts, 'demean.json'));
     const want = apply(p, Float64Array.from(rows.flat()), { lang: 'de', normalize: true });
@@ -67,7 +73,9 @@ describe('lsar project', () => {
       const dir = await tempDir();
       const r = await runCli(['project', '-p', join(artifacts, `${method}.json`), '--in', bitext('de'), '--out', join(dir, 'o.npy')]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^lsar: method "${method}" needs the input's language \\(--lang\\); the projection knows ar, de, en.*\\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(`^lsar: method "${method}" needs the input's language \\(--lang\\); the projection knows ar, de, en.*\\n$`),
+      );
       expect(await listFiles(dir)).toEqual([]);
     });
   }

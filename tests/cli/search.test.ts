@@ -13,7 +13,10 @@ describe('lsar search', () => {
     await writeFile(join(dir, 'labels.txt'), Array.from({ length: 200 }, (_, i) => `sentence ${i}`).join('\n') + '\n');
     const r = await runCli(['search', '-x', docs, '--queries', docs, '-k', '3', '--exact', '--json', '--labels', join(dir, 'labels.txt')]);
     expect(r.stderr).toBe('');
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { query: number; neighbors: { index: number; score: number; label: string }[] });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { query: number; neighbors: { index: number; score: number; label: string }[] });
     expect(lines).toHaveLength(200);
     for (const l of lines) {
       expect(l.neighbors).toHaveLength(3);
@@ -31,7 +34,11 @@ describe('lsar search', () => {
     const hnsw = await runCli([...args, '--index-out', join(dir, 'idx.bin')]);
     expect(hnsw.code).toBe(0);
     expect(await listFiles(dir)).toEqual(expect.arrayContaining(['idx.bin', 'idx.bin.json']));
-    const top = (s: string) => s.trim().split('\n').map((l) => (JSON.parse(l) as { neighbors: { index: number }[] }).neighbors[0]!.index);
+    const top = (s: string) =>
+      s
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { neighbors: { index: number }[] }).neighbors[0]!.index);
     const e = top(exact.stdout);
     const h = top(hnsw.stdout);
     expect(h.filter((x, i) => x === e[i]).length / e.length).toBeGreaterThanOrEqual(0.99);
@@ -40,7 +47,9 @@ describe('lsar search', () => {
     // the saved index was built with the projection: reusing it without one is refused
     const wrong = await runCli(['search', '-x', docs, '--queries', queries, '--index-in', join(dir, 'idx.bin')]);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/idx\.bin: built for 200 x 64 vectors \(lsar-[0-9a-f]+\), but this run indexes 200 x 64 \(none\): rebuild it with --index-out/);
+    expect(wrong.stderr).toMatch(
+      /idx\.bin: built for 200 x 64 vectors \(lsar-[0-9a-f]+\), but this run indexes 200 x 64 \(none\): rebuild it with --index-out/,
+    );
   });
 
   it('takes JSON Lines queries on stdin and refuses a dimension mismatch', async () => {
@@ -57,14 +66,37 @@ describe('lsar search with text queries', () => {
     const { ROOT } = await import('../helpers.js');
     const model = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
     const dir = await tempDir();
-    const lines = (await import('node:fs')).readFileSync(join(ROOT, 'corpora', 'de.txt'), 'utf8').split('\n').slice(0, 40);
+    const lines = (await import('node:fs'))
+      .readFileSync(join(ROOT, 'corpora', 'de.txt'), 'utf8')
+      .split('\n')
+      .slice(0, 40);
     await writeFile(join(dir, 'docs.txt'), lines.join('\n') + '\n');
     await writeFile(join(dir, 'q.txt'), [lines[7], lines[21]].join('\n') + '\n');
     let r = await runCli(['embed', '-i', `de=${join(dir, 'docs.txt')}`, '--model', model, '--offline', '--out', join(dir, 'emb'), '-q']);
     expect(r.code).toBe(0);
-    r = await runCli(['search', '-x', join(dir, 'emb', 'de.npy'), '--labels', join(dir, 'docs.txt'), '--queries', join(dir, 'q.txt'), '--model', model, '--offline', '--embed-dir', join(dir, 'cache'), '--exact', '-k', '1', '--json']);
+    r = await runCli([
+      'search',
+      '-x',
+      join(dir, 'emb', 'de.npy'),
+      '--labels',
+      join(dir, 'docs.txt'),
+      '--queries',
+      join(dir, 'q.txt'),
+      '--model',
+      model,
+      '--offline',
+      '--embed-dir',
+      join(dir, 'cache'),
+      '--exact',
+      '-k',
+      '1',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
-    const hits = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { neighbors: { index: number; label: string }[] }).neighbors[0]!);
+    const hits = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { neighbors: { index: number; label: string }[] }).neighbors[0]!);
     expect(hits.map((h) => h.index)).toEqual([7, 21]);
     expect(hits[0]!.label).toBe(lines[7]);
     r = await runCli(['search', '-x', join(dir, 'emb', 'de.npy'), '--queries', join(dir, 'q.txt')]);

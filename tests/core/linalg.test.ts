@@ -54,7 +54,10 @@ describe('topSymmetricEigen', () => {
   it('finds the top eigenpairs of A^T A: A^T A v = lambda v (1e-9 relative)', () => {
     const a = random(40, 8, 6);
     const g = new Float64Array(64);
-    for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) for (let r = 0; r < 40; r++) g[i * 8 + j] = (g[i * 8 + j] as number) + (a.data[r * 8 + i] as number) * (a.data[r * 8 + j] as number);
+    for (let i = 0; i < 8; i++)
+      for (let j = 0; j < 8; j++)
+        for (let r = 0; r < 40; r++)
+          g[i * 8 + j] = (g[i * 8 + j] as number) + (a.data[r * 8 + i] as number) * (a.data[r * 8 + j] as number);
     const { values, vectors } = topSymmetricEigen({ rows: 8, cols: 8, data: g }, 3);
     expect(values[0] as number).toBeGreaterThanOrEqual(values[1] as number);
     for (let t = 0; t < 3; t++) {
@@ -79,7 +82,9 @@ describe('topSymmetricEigen on a large matrix (subspace iteration path)', () => 
     const rows = 400;
     const x = Float64Array.from({ length: rows * n }, (_, i) => (mean[i % n] as number) + g());
     const a = new Float64Array(n * n);
-    for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = (a[i * n + j] as number) + (x[r * n + i] as number) * (x[r * n + j] as number);
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) a[i * n + j] = (a[i * n + j] as number) + (x[r * n + i] as number) * (x[r * n + j] as number);
     const got = topSymmetricEigen({ rows: n, cols: n, data: a }, 1);
     const m = new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n))));
     const f = new EigenvalueDecomposition(m, { assumeSymmetric: true });

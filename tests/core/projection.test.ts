@@ -92,7 +92,9 @@ describe('lsar', () => {
   it('refuses a rank above L-1 and says why', () => {
     expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: LANGS.length })).toThrow(/rank at most L-1 = 5/);
     expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: 0 })).toThrow(LsarError);
-    expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: 3, remove: 4 })).toThrow(/--remove must be an integer from 1 to the rank 3/);
+    expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: 3, remove: 4 })).toThrow(
+      /--remove must be an integer from 1 to the rank 3/,
+    );
   });
 
   it('refuses a rank the means do not have', () => {
@@ -109,7 +111,8 @@ describe('lir', () => {
     for (const lang of LANGS) {
       const b = p.languageBases![lang]!;
       expect(b.rows).toBe(2);
-      for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) expect(Math.abs(dot(b.data, i * D, b.data, j * D, D) - (i === j ? 1 : 0))).toBeLessThan(1e-10);
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 2; j++) expect(Math.abs(dot(b.data, i * D, b.data, j * D, D) - (i === j ? 1 : 0))).toBeLessThan(1e-10);
       const y = apply(p, vectors, { lang });
       for (let r = 0; r < 10; r++) for (let j = 0; j < 2; j++) expect(Math.abs(dot(y, r * D, b.data, j * D, D))).toBeLessThan(1e-10);
       expect(maxAbsDiff(apply(p, y, { lang }), y)).toBeLessThan(1e-10);

@@ -59,7 +59,9 @@ describe('XQuAD-R loader', () => {
     const dir = await tempDir();
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'xx.json'), JSON.stringify({ data: [{ paragraphs: [{ context: 'a', qas: [] }] }] }));
-    await expect(loadXquadR(dir, ['xx'])).rejects.toThrow(/xx\.json: not an XQuAD-R file: a paragraph lacks matching "sentences" and "sentence_breaks"/);
+    await expect(loadXquadR(dir, ['xx'])).rejects.toThrow(
+      /xx\.json: not an XQuAD-R file: a paragraph lacks matching "sentences" and "sentence_breaks"/,
+    );
     await writeFile(join(dir, 'yy.json'), '[1, 2]');
     await expect(loadXquadR(dir, ['yy'])).rejects.toThrow(/yy\.json: not an XQuAD-R file: no "data" array/);
   });

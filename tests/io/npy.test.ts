@@ -75,9 +75,15 @@ describe('npy reading', () => {
 
   it('rejects Fortran order, integer dtypes, 1-D and 0-row arrays', async () => {
     const dir = await tempDir();
-    const fortran = Buffer.from(encodeNpy(values, [ROWS, DIM])).toString('latin1').replace("'fortran_order': False", "'fortran_order': True ");
-    await expect(readNpy(await npyFile(dir, 'f.npy', Buffer.from(fortran, 'latin1')))).rejects.toThrow(/Fortran-ordered arrays are not supported/);
-    const int = Buffer.from(encodeNpy(values, [ROWS, DIM])).toString('latin1').replace("'<f4'", "'<i4'");
+    const fortran = Buffer.from(encodeNpy(values, [ROWS, DIM]))
+      .toString('latin1')
+      .replace("'fortran_order': False", "'fortran_order': True ");
+    await expect(readNpy(await npyFile(dir, 'f.npy', Buffer.from(fortran, 'latin1')))).rejects.toThrow(
+      /Fortran-ordered arrays are not supported/,
+    );
+    const int = Buffer.from(encodeNpy(values, [ROWS, DIM]))
+      .toString('latin1')
+      .replace("'<f4'", "'<i4'");
     await expect(readNpy(await npyFile(dir, 'i.npy', Buffer.from(int, 'latin1')))).rejects.toThrow(/unsupported dtype '<i4'/);
     await expect(readNpy(await npyFile(dir, 'v.npy', encodeNpy(values, [ROWS * DIM])))).rejects.toThrow(/expected a 2-D array/);
     await expect(readNpy(await npyFile(dir, 'z.npy', encodeNpy([], [0, DIM])))).rejects.toThrow(/no rows/);

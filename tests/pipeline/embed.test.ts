@@ -10,7 +10,10 @@ import { embedCorpora, type EmbedManifest } from '../../src/pipeline/embed.js';
 import { listFiles, ROOT, runCli, tempDir } from '../helpers.js';
 
 const MODEL = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
-const lines = (lang: string, n: number) => readFileSync(join(ROOT, 'corpora', `${lang}.txt`), 'utf8').split('\n').slice(0, n);
+const lines = (lang: string, n: number) =>
+  readFileSync(join(ROOT, 'corpora', `${lang}.txt`), 'utf8')
+    .split('\n')
+    .slice(0, n);
 
 async function corpora(): Promise<string> {
   const dir = await tempDir();
@@ -83,7 +86,11 @@ describe('embedCorpora', () => {
     const out = join(await tempDir(), 'emb');
     const m = await embedCorpora({ model: MODEL, offline: true, corpora: dir, out, batchSize: 4 });
     expect(await listFiles(out)).toEqual(['de.npy', 'en.npy', 'manifest.json', 'zh.npy']);
-    for (const [lang, n] of [['en', 30], ['de', 20], ['zh', 25]] as const) {
+    for (const [lang, n] of [
+      ['en', 30],
+      ['de', 20],
+      ['zh', 25],
+    ] as const) {
       const x = await readNpy(join(out, `${lang}.npy`));
       expect([x.rows, x.dim, x.dtype]).toEqual([n, 32, '<f4']);
     }
@@ -121,12 +128,23 @@ describe('embedCorpora', () => {
     const seen: [string, boolean][] = [];
     await writeFile(join(dir, 'de.txt'), lines('de', 5).join('\n'));
     await embedCorpora({ model: MODEL, offline: true, corpora: dir, out, onLanguage: (p) => seen.push([p.lang, p.skipped]) });
-    expect(seen).toEqual([['de', false], ['en', true], ['zh', true]]);
+    expect(seen).toEqual([
+      ['de', false],
+      ['en', true],
+      ['zh', true],
+    ]);
     expect((await stat(join(out, 'en.npy'))).mtimeMs).toBe(before.mtimeMs);
     expect((await readNpy(join(out, 'de.npy'))).rows).toBe(5);
     // other options: everything is embedded again
     const again: [string, boolean][] = [];
-    await embedCorpora({ model: MODEL, offline: true, corpora: dir, out, normalize: true, onLanguage: (p) => again.push([p.lang, p.skipped]) });
+    await embedCorpora({
+      model: MODEL,
+      offline: true,
+      corpora: dir,
+      out,
+      normalize: true,
+      onLanguage: (p) => again.push([p.lang, p.skipped]),
+    });
     expect(again.every(([, s]) => !s)).toBe(true);
   });
 
@@ -137,11 +155,27 @@ describe('embedCorpora', () => {
     const m = await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out, maxLength: 16 });
     expect(m.languages.en).toMatchObject({ rows: 3, truncated: 1 });
     const last = await readNpy(join(out, 'en.npy'));
-    const l1 = await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: join(out, 'l1'), maxLength: 16, layer: 1 });
+    const l1 = await embedCorpora({
+      model: MODEL,
+      offline: true,
+      inputs: [`en=${join(dir, 'en.txt')}`],
+      out: join(out, 'l1'),
+      maxLength: 16,
+      layer: 1,
+    });
     expect(l1.options.layer).toBe(1);
     expect(maxAbs((await readNpy(join(out, 'l1', 'en.npy'))).data, last.data)).toBeGreaterThan(1e-3);
-    await expect(embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: join(out, 'l9'), layer: 9 })).rejects.toThrow(/no output "hidden_states\.9"; it exposes hidden_states\.0, hidden_states\.1, hidden_states\.2/);
-    const cls = await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: join(out, 'cls'), pooling: 'cls', normalize: true });
+    await expect(
+      embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: join(out, 'l9'), layer: 9 }),
+    ).rejects.toThrow(/no output "hidden_states\.9"; it exposes hidden_states\.0, hidden_states\.1, hidden_states\.2/);
+    const cls = await embedCorpora({
+      model: MODEL,
+      offline: true,
+      inputs: [`en=${join(dir, 'en.txt')}`],
+      out: join(out, 'cls'),
+      pooling: 'cls',
+      normalize: true,
+    });
     const x = await readNpy(join(out, 'cls', 'en.npy'));
     expect(cls.options.pooling).toBe('cls');
     let n2 = 0;
@@ -173,13 +207,24 @@ describe('lsar embed: bad input', () => {
     await writeFile(join(model, 'config.json'), readFileSync(join(MODEL, 'config.json')));
     await writeFile(join(model, 'tokenizer.json'), readFileSync(join(MODEL, 'tokenizer.json')));
     await writeFile(join(dir, 'en.txt'), 'a sentence\n');
-    const run = (m: string, ...extra: string[]) => runCli(['embed', '-i', `en=${join(dir, 'en.txt')}`, '--model', m, '--out', join(dir, 'o'), '-q', ...extra]);
+    const run = (m: string, ...extra: string[]) =>
+      runCli(['embed', '-i', `en=${join(dir, 'en.txt')}`, '--model', m, '--out', join(dir, 'o'), '-q', ...extra]);
     let r = await run(model);
-    expect(r.stderr).toMatch(new RegExp(`${join(model, 'onnx', 'model.onnx')}: missing: a model directory needs config.json, tokenizer.json and onnx/model.onnx .*optimum-cli export onnx`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `${join(model, 'onnx', 'model.onnx')}: missing: a model directory needs config.json, tokenizer.json and onnx/model.onnx .*optimum-cli export onnx`,
+      ),
+    );
     r = await run(join(dir, 'absent'));
-    expect(r.stderr).toMatch(/absent: no such model directory; pass a directory holding config.json, tokenizer.json and onnx\/model.onnx, or a Hub id/);
+    expect(r.stderr).toMatch(
+      /absent: no such model directory; pass a directory holding config.json, tokenizer.json and onnx\/model.onnx, or a Hub id/,
+    );
     r = await run('someone/no-such-model', '--offline', '--cache-dir', join(dir, 'cache'));
-    expect(r.stderr).toMatch(new RegExp(`model "someone/no-such-model" not found: .*it is not in the cache \\(cache dir ${join(dir, 'cache')}.*Fix: pass a local model directory`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `model "someone/no-such-model" not found: .*it is not in the cache \\(cache dir ${join(dir, 'cache')}.*Fix: pass a local model directory`,
+      ),
+    );
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     r = await run(MODEL, '--dtype', 'fp16');
     expect(r.stderr).toMatch(/onnx\/model_fp16\.onnx: missing: .*this one has --dtype fp32/);

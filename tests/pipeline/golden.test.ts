@@ -63,7 +63,10 @@ describe('golden planted-small', () => {
       }
       const expected = metrics[name] as Record<string, number>;
       for (const lang of foreign) expect((hits[lang] as number) / (totals[lang] as number), `${name}/${lang}`).toBe(expected[lang]);
-      const mean = meanAccuracy(foreign.map((l) => hits[l] as number), foreign.map((l) => totals[l] as number));
+      const mean = meanAccuracy(
+        foreign.map((l) => hits[l] as number),
+        foreign.map((l) => totals[l] as number),
+      );
       expect(mean).toBe(expected.mean);
     });
   }

@@ -20,7 +20,10 @@ async function bigInput(dir: string, nanRow?: number): Promise<string> {
 }
 
 describe('projectStream on worker threads', () => {
-  for (const [method, lang] of [['lsar', undefined], ['lir', 'de']] as const) {
+  for (const [method, lang] of [
+    ['lsar', undefined],
+    ['lir', 'de'],
+  ] as const) {
     it(`${method}: workers give exactly the single-thread result (with --normalize)`, async () => {
       const dir = await tempDir();
       const input = await bigInput(dir);
@@ -39,7 +42,9 @@ describe('projectStream on worker threads', () => {
     const dir = await tempDir();
     const input = await bigInput(dir, 17_001);
     const out = join(await tempDir(), 'o.npy');
-    await expect(projectStream(fitFromArrays(langs, D, { method: 'lsar' }), { input, output: out, workers: 2 })).rejects.toThrow(/big\.npy: row 17001 holds NaN or Inf/);
+    await expect(projectStream(fitFromArrays(langs, D, { method: 'lsar' }), { input, output: out, workers: 2 })).rejects.toThrow(
+      /big\.npy: row 17001 holds NaN or Inf/,
+    );
     expect(await listFiles(join(out, '..'))).toEqual([]);
   });
 });

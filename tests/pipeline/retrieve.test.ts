@@ -8,7 +8,12 @@ import { retrieve } from '../../src/pipeline/retrieve.js';
 import { gaussian, GOLDEN, listFiles, runCli, SHARED, tempDir } from '../helpers.js';
 
 const metrics = JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) as Record<string, Record<string, number>>;
-const golden = { embeddings: join(GOLDEN, 'bitext'), fitEmbeddings: join(GOLDEN, 'fit'), methods: ['none', 'demean', 'lir', 'lsar'], ranks: [8, 2] };
+const golden = {
+  embeddings: join(GOLDEN, 'bitext'),
+  fitEmbeddings: join(GOLDEN, 'fit'),
+  methods: ['none', 'demean', 'lir', 'lsar'],
+  ranks: [8, 2],
+};
 
 describe('retrieve pairs on planted-small', () => {
   it('exact search reproduces expected/metrics.json exactly for every method', async () => {
@@ -27,7 +32,8 @@ describe('retrieve pairs on planted-small', () => {
     expect(r.search).toBe('hnsw');
     for (const [name, want] of Object.entries(metrics)) {
       expect(Math.abs(r.results[name]!.mean - (want.mean as number)), name).toBeLessThanOrEqual(0.005 + 1e-12);
-      for (const [lang, v] of Object.entries(want)) if (lang !== 'mean') expect(Math.abs(r.results[name]!.per_language[lang]! - v)).toBeLessThanOrEqual(0.005 + 1e-12); // one query in 200
+      for (const [lang, v] of Object.entries(want))
+        if (lang !== 'mean') expect(Math.abs(r.results[name]!.per_language[lang]! - v)).toBeLessThanOrEqual(0.005 + 1e-12); // one query in 200
     }
     expect(r.recall!.queries).toBeGreaterThan(0);
     expect(r.recall!.at10).toBeGreaterThanOrEqual(0.98);
@@ -37,7 +43,15 @@ describe('retrieve pairs on planted-small', () => {
   it('evaluates a saved projection and explicit --queries/--targets files', async () => {
     const dir = await tempDir();
     await fitToArtifact({ dir: golden.fitEmbeddings, method: 'lsar', rank: 2, out: join(dir, 'p.json') });
-    const r = await retrieve({ task: 'pairs', methods: [], projections: [join(dir, 'p.json')], queries: join(GOLDEN, 'bitext', 'de.npy'), targets: join(GOLDEN, 'bitext', 'de.en.npy'), queryLang: 'de', exact: true });
+    const r = await retrieve({
+      task: 'pairs',
+      methods: [],
+      projections: [join(dir, 'p.json')],
+      queries: join(GOLDEN, 'bitext', 'de.npy'),
+      targets: join(GOLDEN, 'bitext', 'de.en.npy'),
+      queryLang: 'de',
+      exact: true,
+    });
     expect(r.results['lsar-2']!.mean).toBe(metrics['lsar-2']!.de);
   });
 
@@ -45,16 +59,28 @@ describe('retrieve pairs on planted-small', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'q.npy'), encodeNpy(new Float32Array(5 * 64), [5, 64]));
     await writeFile(join(dir, 't.npy'), encodeNpy(new Float32Array(4 * 64), [4, 64]));
-    await expect(retrieve({ task: 'pairs', methods: ['none'], queries: join(dir, 'q.npy'), targets: join(dir, 't.npy') })).rejects.toThrow(/t\.npy: 4 rows, but .*q\.npy has 5: aligned pairs need equal lengths/);
+    await expect(retrieve({ task: 'pairs', methods: ['none'], queries: join(dir, 'q.npy'), targets: join(dir, 't.npy') })).rejects.toThrow(
+      /t\.npy: 4 rows, but .*q\.npy has 5: aligned pairs need equal lengths/,
+    );
     await writeFile(join(dir, 'q8.npy'), encodeNpy(new Float32Array(4 * 8), [4, 8]));
     await writeFile(join(dir, 't8.npy'), encodeNpy(new Float32Array(4 * 8), [4, 8]));
-    await expect(retrieve({ task: 'pairs', methods: ['lsar'], fitEmbeddings: golden.fitEmbeddings, queries: join(dir, 'q8.npy'), targets: join(dir, 't8.npy') })).rejects.toThrow(/q8\.npy: dimension 8, but lsar-8 was fitted on dimension 64/);
+    await expect(
+      retrieve({
+        task: 'pairs',
+        methods: ['lsar'],
+        fitEmbeddings: golden.fitEmbeddings,
+        queries: join(dir, 'q8.npy'),
+        targets: join(dir, 't8.npy'),
+      }),
+    ).rejects.toThrow(/q8\.npy: dimension 8, but lsar-8 was fitted on dimension 64/);
   });
 
   it('refuses lir without fit data for an evaluated language', async () => {
     const dir = await tempDir();
     for (const l of ['en', 'de']) await writeFile(join(dir, `${l}.npy`), readFileSync(join(GOLDEN, 'fit', `${l}.npy`)));
-    await expect(retrieve({ task: 'pairs', methods: ['lir'], fitEmbeddings: dir, embeddings: golden.embeddings, langs: ['fr'], exact: true })).rejects.toThrow(/lir-1 has no fit data for language "fr"/);
+    await expect(
+      retrieve({ task: 'pairs', methods: ['lir'], fitEmbeddings: dir, embeddings: golden.embeddings, langs: ['fr'], exact: true }),
+    ).rejects.toThrow(/lir-1 has no fit data for language "fr"/);
   });
 });
 
@@ -64,8 +90,12 @@ describe('retrieve tatoeba', () => {
     await writeFile(join(dir, 'de.npy'), encodeNpy(new Float32Array(999 * 4), [999, 4]));
     await writeFile(join(dir, 'de.en.npy'), encodeNpy(new Float32Array(999 * 4), [999, 4]));
     const data = join(SHARED, 'data', 'tatoeba');
-    await expect(retrieve({ task: 'tatoeba', data, embeddings: dir, langs: ['de'], methods: ['none'] })).rejects.toThrow(/de\.npy: 999 rows, but .*tatoeba\.deu-eng\.deu has 1000/);
-    await expect(retrieve({ task: 'tatoeba', data: dir, embeddings: dir, langs: ['de'], methods: ['none'] })).rejects.toThrow(/tatoeba\.deu-eng\.deu: missing: Tatoeba language "de" needs both/);
+    await expect(retrieve({ task: 'tatoeba', data, embeddings: dir, langs: ['de'], methods: ['none'] })).rejects.toThrow(
+      /de\.npy: 999 rows, but .*tatoeba\.deu-eng\.deu has 1000/,
+    );
+    await expect(retrieve({ task: 'tatoeba', data: dir, embeddings: dir, langs: ['de'], methods: ['none'] })).rejects.toThrow(
+      /tatoeba\.deu-eng\.deu: missing: Tatoeba language "de" needs both/,
+    );
   });
 
   it('English queries the foreign side by default; both directions and xSIM on request', async () => {
@@ -77,7 +107,15 @@ describe('retrieve tatoeba', () => {
     const noisy = (s: number) => Float32Array.from(meaning, (x) => x + s * g());
     await writeFile(join(dir, 'de.npy'), encodeNpy(noisy(0.7), [1000, d]));
     await writeFile(join(dir, 'de.en.npy'), encodeNpy(noisy(0.7), [1000, d]));
-    const r = await retrieve({ task: 'tatoeba', data: join(SHARED, 'data', 'tatoeba'), embeddings: dir, methods: ['none'], exact: true, direction: 'both', xsim: true });
+    const r = await retrieve({
+      task: 'tatoeba',
+      data: join(SHARED, 'data', 'tatoeba'),
+      embeddings: dir,
+      methods: ['none'],
+      exact: true,
+      direction: 'both',
+      xsim: true,
+    });
     expect(r.metric).toBe('accuracy@1 (en->xx, cosine)');
     expect(Object.keys(r.results.none!.per_language)).toEqual(['de']);
     const a = r.results.none!.mean;
@@ -102,10 +140,53 @@ describe('retrieve lareqa', () => {
         breaks.push([ctx.length, ctx.length + s.length]);
         ctx += s + ' ';
       }
-      return { context: ctx, sentences: sents, sentence_breaks: breaks, qas: qs.map(([id, q, sent]) => ({ id, question: q, answers: [{ answer_start: (breaks[sent] as [number, number])[0] + 1, text: 'x' }] })) };
+      return {
+        context: ctx,
+        sentences: sents,
+        sentence_breaks: breaks,
+        qas: qs.map(([id, q, sent]) => ({
+          id,
+          question: q,
+          answers: [{ answer_start: (breaks[sent] as [number, number])[0] + 1, text: 'x' }],
+        })),
+      };
     };
-    await writeFile(join(data, 'en.json'), JSON.stringify({ data: [{ paragraphs: [para(['A one.', 'B two.', 'C three.'], [['q1', 'which one?', 0], ['q2', 'which three?', 2]])] }] }));
-    await writeFile(join(data, 'de.json'), JSON.stringify({ data: [{ paragraphs: [para(['A eins.', 'B zwei.', 'C drei.'], [['q1', 'welche eins?', 0], ['q2', 'welche drei?', 2]])] }] }));
+    await writeFile(
+      join(data, 'en.json'),
+      JSON.stringify({
+        data: [
+          {
+            paragraphs: [
+              para(
+                ['A one.', 'B two.', 'C three.'],
+                [
+                  ['q1', 'which one?', 0],
+                  ['q2', 'which three?', 2],
+                ],
+              ),
+            ],
+          },
+        ],
+      }),
+    );
+    await writeFile(
+      join(data, 'de.json'),
+      JSON.stringify({
+        data: [
+          {
+            paragraphs: [
+              para(
+                ['A eins.', 'B zwei.', 'C drei.'],
+                [
+                  ['q1', 'welche eins?', 0],
+                  ['q2', 'welche drei?', 2],
+                ],
+              ),
+            ],
+          },
+        ],
+      }),
+    );
     const emb = join(dir, 'emb');
     await mkdir(emb);
     const e = (i: number) => [i === 0 ? 1 : 0, i === 1 ? 1 : 0, i === 2 ? 1 : 0, 0.1];
@@ -122,17 +203,41 @@ describe('retrieve lareqa', () => {
     const s = await retrieve({ task: 'lareqa', data, embeddings: emb, methods: ['none'], exact: true });
     expect(s.results.none!.mean).toBeLessThan(1);
     await writeFile(join(emb, 'de.questions.npy'), encodeNpy([0, 1, 2].flatMap(e), [3, 4]));
-    await expect(retrieve({ task: 'lareqa', data, embeddings: emb, methods: ['none'] })).rejects.toThrow(/de\.questions\.npy: 3 rows, but .*de\.json \(questions\) has 2/);
+    await expect(retrieve({ task: 'lareqa', data, embeddings: emb, methods: ['none'] })).rejects.toThrow(
+      /de\.questions\.npy: 3 rows, but .*de\.json \(questions\) has 2/,
+    );
   });
 });
 
 describe('lsar retrieve (CLI)', () => {
   it('--json has the documented shape and --report writes Markdown with SVG plots', async () => {
     const rep = join(await tempDir(), 'report');
-    const r = await runCli(['retrieve', 'pairs', '--embeddings', golden.embeddings, '--fit-embeddings', golden.fitEmbeddings, '--methods', 'none,lsar', '--rank', '8,2', '--exact', '--json', '--report', rep, '-q']);
+    const r = await runCli([
+      'retrieve',
+      'pairs',
+      '--embeddings',
+      golden.embeddings,
+      '--fit-embeddings',
+      golden.fitEmbeddings,
+      '--methods',
+      'none,lsar',
+      '--rank',
+      '8,2',
+      '--exact',
+      '--json',
+      '--report',
+      rep,
+      '-q',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout) as { task: string; metric: string; search: string; results: Record<string, { mean: number; per_language: Record<string, number> }>; manifest: Record<string, unknown> };
+    const j = JSON.parse(r.stdout) as {
+      task: string;
+      metric: string;
+      search: string;
+      results: Record<string, { mean: number; per_language: Record<string, number> }>;
+      manifest: Record<string, unknown>;
+    };
     expect(j.task).toBe('pairs');
     expect(j.search).toBe('exact');
     expect(j.metric).toMatch(/^accuracy@1/);
@@ -161,9 +266,25 @@ describe('retrieve with a model (fixture, offline)', () => {
     const dir = await tempDir();
     const corpora = join(dir, 'corpora');
     await mkdir(corpora);
-    for (const l of ['en', 'de', 'fr']) await writeFile(join(corpora, `${l}.txt`), readFileSync(join(ROOT, 'corpora', `${l}.txt`), 'utf8').split('\n').slice(0, 60).join('\n'));
+    for (const l of ['en', 'de', 'fr'])
+      await writeFile(
+        join(corpora, `${l}.txt`),
+        readFileSync(join(ROOT, 'corpora', `${l}.txt`), 'utf8')
+          .split('\n')
+          .slice(0, 60)
+          .join('\n'),
+      );
     const embed = { model: fixture, offline: true };
-    const r = await retrieve({ task: 'tatoeba', data: join(SHARED, 'data', 'tatoeba'), langs: ['jv'], embed, corpora, embedDir: join(dir, 'cache'), methods: ['none', 'lsar'], exact: true });
+    const r = await retrieve({
+      task: 'tatoeba',
+      data: join(SHARED, 'data', 'tatoeba'),
+      langs: ['jv'],
+      embed,
+      corpora,
+      embedDir: join(dir, 'cache'),
+      methods: ['none', 'lsar'],
+      exact: true,
+    });
     expect(Object.keys(r.results)).toEqual(['none', 'lsar-2']);
     expect(Object.keys(r.results.none!.per_language)).toEqual(['jv']);
     expect(r.manifest.model).toBe(fixture);
@@ -171,7 +292,15 @@ describe('retrieve with a model (fixture, offline)', () => {
     // the same sentences on both sides retrieve each other perfectly
     const txt = join(dir, 'same.txt');
     await writeFile(txt, readFileSync(join(SHARED, 'data', 'tatoeba', 'tatoeba.jav-eng.eng'), 'utf8'));
-    const p = await retrieve({ task: 'pairs', queries: txt, targets: txt, embed, embedDir: join(dir, 'cache'), methods: ['none'], exact: true });
+    const p = await retrieve({
+      task: 'pairs',
+      queries: txt,
+      targets: txt,
+      embed,
+      embedDir: join(dir, 'cache'),
+      methods: ['none'],
+      exact: true,
+    });
     expect(p.results.none!.mean).toBeGreaterThan(0.95);
   });
 });

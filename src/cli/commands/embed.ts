@@ -12,18 +12,55 @@ export const describe = 'Embed per-language corpora (one sentence per line) with
 /** Options shared by `embed` and `fit --corpora`. */
 export function modelOptions(y: Argv): Argv {
   return y
-    .option('model', { type: 'string', describe: `Hub id or a local model directory (config.json, tokenizer.json, onnx/model.onnx); embed and fit --corpora default to ${DEFAULT_MODEL}` })
-    .option('cache-dir', { type: 'string', describe: 'Where Hub downloads are cached (default $HF_HOME/transformers.js or ~/.cache/huggingface/transformers.js)' })
+    .option('model', {
+      type: 'string',
+      describe: `Hub id or a local model directory (config.json, tokenizer.json, onnx/model.onnx); embed and fit --corpora default to ${DEFAULT_MODEL}`,
+    })
+    .option('cache-dir', {
+      type: 'string',
+      describe: 'Where Hub downloads are cached (default $HF_HOME/transformers.js or ~/.cache/huggingface/transformers.js)',
+    })
     .option('offline', { type: 'boolean', default: false, describe: 'Never download: use the cache or a local directory only' })
     .option('revision', { type: 'string', describe: 'Hub revision (branch, tag or commit)' })
-    .option('dtype', { type: 'string', choices: ['fp32', 'fp16', 'q8'], default: 'fp32', describe: 'Model weights to load, where the model has them (onnx/model.onnx, model_fp16.onnx, model_quantized.onnx)' })
-    .option('pooling', { type: 'string', choices: ['mean', 'cls'], default: 'mean', describe: 'mean: attention-mask-aware mean of token states (special tokens included, as in the paper); cls: the first token' })
+    .option('dtype', {
+      type: 'string',
+      choices: ['fp32', 'fp16', 'q8'],
+      default: 'fp32',
+      describe: 'Model weights to load, where the model has them (onnx/model.onnx, model_fp16.onnx, model_quantized.onnx)',
+    })
+    .option('pooling', {
+      type: 'string',
+      choices: ['mean', 'cls'],
+      default: 'mean',
+      describe: 'mean: attention-mask-aware mean of token states (special tokens included, as in the paper); cls: the first token',
+    })
     .option('exclude-special', { type: 'boolean', default: false, describe: 'mean pooling without special tokens ([CLS], [SEP])' })
-    .option('layer', { type: 'string', describe: 'Pool hidden_states.<N> instead of the last layer (needs an export with per-layer outputs; the paper uses 8 for mBERT)' })
+    .option('layer', {
+      type: 'string',
+      describe: 'Pool hidden_states.<N> instead of the last layer (needs an export with per-layer outputs; the paper uses 8 for mBERT)',
+    })
     .option('normalize', { type: 'boolean', default: false, describe: 'L2-normalise each sentence vector' })
-    .option('max-length', { type: 'string', describe: "Truncate to this many tokens (default: the model's maximum); truncations are counted" })
+    .option('max-length', {
+      type: 'string',
+      describe: "Truncate to this many tokens (default: the model's maximum); truncations are counted",
+    })
     .option('batch-size', { type: 'string', default: '32', describe: 'Sentences per forward pass' })
-    .group(['model', 'cache-dir', 'offline', 'revision', 'dtype', 'pooling', 'exclude-special', 'layer', 'normalize', 'max-length', 'batch-size'], 'Model and embedding:');
+    .group(
+      [
+        'model',
+        'cache-dir',
+        'offline',
+        'revision',
+        'dtype',
+        'pooling',
+        'exclude-special',
+        'layer',
+        'normalize',
+        'max-length',
+        'batch-size',
+      ],
+      'Model and embedding:',
+    );
 }
 
 export function embedArgs(argv: Record<string, unknown>) {
@@ -57,7 +94,8 @@ export function builder(y: Argv): Argv {
 
 export async function handler(argv: Record<string, unknown>, io: CliIO): Promise<void> {
   const inputs = stringList(argv.input);
-  if (argv.corpora === undefined && inputs.length === 0) throw createError('USAGE', 'lsar embed needs --corpora <dir> or --input <lang>=<file.txt>');
+  if (argv.corpora === undefined && inputs.length === 0)
+    throw createError('USAGE', 'lsar embed needs --corpora <dir> or --input <lang>=<file.txt>');
   const progress = new Progress(io.stderr, argv.quiet === true);
   const manifest = await embedCorpora({
     ...embedArgs(argv),
@@ -65,7 +103,11 @@ export async function handler(argv: Record<string, unknown>, io: CliIO): Promise
     out: String(argv.out),
     force: argv.force === true,
     onProgress: (p) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences', p.lang)}`),
-    onLanguage: (p) => progress.update(`${p.lang}: ${p.skipped ? 'up to date, skipped' : `${p.rows} rows`}${p.truncated ? `, ${p.truncated} truncated` : ''}`, true),
+    onLanguage: (p) =>
+      progress.update(
+        `${p.lang}: ${p.skipped ? 'up to date, skipped' : `${p.rows} rows`}${p.truncated ? `, ${p.truncated} truncated` : ''}`,
+        true,
+      ),
   });
   progress.done();
   if (argv.json === true) io.stdout.write(JSON.stringify(manifest, null, 1) + '\n');

@@ -11,10 +11,18 @@ export function builder(y: Argv): Argv {
   return y
     .option('projection', { alias: 'p', type: 'string', demandOption: true, describe: 'projection.json from lsar fit (or its directory)' })
     .option('in', { type: 'string', default: '-', describe: 'Input: .npy, .jsonl, or - for JSON Lines on stdin' })
-    .option('out', { type: 'string', default: '-', describe: 'Output: .npy, .jsonl, or - for JSON Lines on stdout (files are written atomically)' })
+    .option('out', {
+      type: 'string',
+      default: '-',
+      describe: 'Output: .npy, .jsonl, or - for JSON Lines on stdout (files are written atomically)',
+    })
     .option('lang', { alias: 'l', type: 'string', describe: "The input's language: required for lir and demean, ignored by lsar and none" })
     .option('normalize', { type: 'boolean', default: false, describe: 'L2-normalise each output row' })
-    .option('dtype', { type: 'string', choices: ['float32', 'float64'], describe: '.npy output dtype (default: float64 for float64 input, else float32)' })
+    .option('dtype', {
+      type: 'string',
+      choices: ['float32', 'float64'],
+      describe: '.npy output dtype (default: float64 for float64 input, else float32)',
+    })
     .option('json', { type: 'boolean', default: false, describe: 'Print a JSON summary on stdout (only when --out is a file)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
     .example('$0 project -p proj.json --in de.npy --out de.lsar.npy', 'language-agnostic projection')

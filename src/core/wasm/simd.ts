@@ -136,7 +136,10 @@ export class SimdColumnSums {
     const x1 = align(x0 + 4 * capacity * dim);
     this.ex = instantiate(x1 + 4 * capacity * dim);
     this.sums = new Float64Array(this.ex.memory.buffer, 0, dim);
-    this.buffers = [new Float32Array(this.ex.memory.buffer, x0, capacity * dim), new Float32Array(this.ex.memory.buffer, x1, capacity * dim)];
+    this.buffers = [
+      new Float32Array(this.ex.memory.buffer, x0, capacity * dim),
+      new Float32Array(this.ex.memory.buffer, x1, capacity * dim),
+    ];
   }
 
   /** Column sums of `rows` rows of `block` (float64, length dim). */

@@ -14,7 +14,8 @@ function reference(x: Float32Array, rows: number, B: Float64Array, k: number, d:
       for (let i = 0; i < d; i++) s += (out[r * d + i] as number) * (B[j * d + i] as number);
       return s;
     });
-    for (let j = 0; j < k; j++) for (let i = 0; i < d; i++) out[r * d + i] = (out[r * d + i] as number) - (c[j] as number) * (B[j * d + i] as number);
+    for (let j = 0; j < k; j++)
+      for (let i = 0; i < d; i++) out[r * d + i] = (out[r * d + i] as number) - (c[j] as number) * (B[j * d + i] as number);
   }
   return out;
 }
@@ -29,7 +30,11 @@ describe('WebAssembly SIMD kernels', () => {
   });
 
   // d = 12 exercises the 4-float tail of the 8-float loop; 11 rows the 1-row path after 4-row groups.
-  for (const [d, k, rows] of [[12, 3, 11], [64, 8, 200], [768, 36, 9]] as const) {
+  for (const [d, k, rows] of [
+    [12, 3, 11],
+    [64, 8, 200],
+    [768, 36, 9],
+  ] as const) {
     it(`project ${rows} rows, d=${d}, k=${k}: matches float64 within 1e-5 relative`, () => {
       const g = gaussian(d + k);
       const B = Float64Array.from({ length: k * d }, () => g() / Math.sqrt(d));
