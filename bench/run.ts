@@ -21,10 +21,11 @@ import { fitFromFiles } from '../src/pipeline/fit.js';
 import { projectStream } from '../src/pipeline/project.js';
 import { encodeNpyHeader } from '../src/io/npy.js';
 import { fitFromArrays } from '../src/pipeline/fit.js';
-import { sha256Files } from '../src/io/hash.js';
-import { Hnsw, HNSW_DEFAULTS } from '../src/adapters/hnsw.js';
-import { normalizeRows } from '../src/core/retrieval.js';
-import { exactTopK } from '../src/core/search.js';
+import { closeWorkerPool, hashFilesInPool } from '../src/adapters/pool.js';
+import { HNSW_DEFAULTS } from '../src/adapters/hnsw.js';
+import { embeddings } from '../src/core/embeddings.js';
+import { mulberry32 } from '../src/core/random.js';
+import { buildIndex } from '../src/pipeline/vector-search.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIR = join(ROOT, '.bench');
@@ -44,11 +45,8 @@ async function exists(p: string): Promise<boolean> {
 /** Write an n x d float32 .npy of clustered random data (language offset + noise). */
 async function makeNpy(path: string, n: number, seed: number): Promise<void> {
   if (await exists(path)) return;
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
+  const uniform = mulberry32(seed);
+  const rand = () => uniform() - 0.5;
   const offset = Float32Array.from({ length: D }, () => rand() * 2);
   const fh = await open(path + '.tmp', 'w');
   const header = encodeNpyHeader('<f4', [n, D]);
@@ -134,7 +132,7 @@ async function benchFit(): Promise<void> {
   });
   const inputs = langs.map((lang, i) => ({ lang, path: files[i] as string }));
   const [tAcc] = await best(3, () => fitFromFiles(inputs, { method: 'lsar', hash: false }));
-  const [tHash] = await best(3, () => sha256Files(files));
+  const [tHash] = await best(3, () => hashFilesInPool(files));
   const [tFit] = await best(3, () => fitFromFiles(inputs, { method: 'lsar' }));
   console.log(`fit      ${L} x ${fmt(n)} x ${D} float32 (${fmt(rows)} rows)`);
   console.log(`  plain read             : ${tRead.toFixed(2)} s  ${fmt(rows / tRead)} rows/s`);
@@ -152,13 +150,10 @@ async function benchProject(): Promise<void> {
   // A rank-36 LSAR projection from 37 synthetic language means.
   const L = 37;
   const means: Record<string, Float32Array> = {};
-  let s = 7;
+  const uniform = mulberry32(7);
   for (let i = 0; i < L; i++) {
     const code = `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3);
-    means[code] = Float32Array.from({ length: D }, () => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s / 4294967296 - 0.5;
-    });
+    means[code] = Float32Array.from({ length: D }, () => uniform() - 0.5);
   }
   const projection = fitFromArrays(means, D, { method: 'lsar' });
   const copy = join(DIR, 'copy.npy');
@@ -176,11 +171,8 @@ async function benchProject(): Promise<void> {
 async function benchSearch(): Promise<void> {
   const n = Math.max(2000, Math.round(100_000 * SCALE));
   const clusters = Math.max(20, Math.round(n / 100));
-  let s = 12345;
-  const rand = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
+  const uniform = mulberry32(12345);
+  const rand = () => uniform() - 0.5;
   const centres = Float32Array.from({ length: clusters * D }, rand);
   const point = (out: Float32Array, o: number) => {
     const c = Math.floor((rand() + 0.5) * clusters) % clusters;
@@ -191,12 +183,11 @@ async function benchSearch(): Promise<void> {
   const nq = 1000;
   const queries = new Float32Array(nq * D);
   for (let r = 0; r < nq; r++) point(queries, r * D);
-  const xn = normalizeRows(data, D);
-  const qn = normalizeRows(queries, D);
-  const [tBuild, index] = await time(async () => Hnsw.build(data, D));
-  const [tHnsw, approx] = await time(async () => index.search(queries, 10));
+  const [tBuild, index] = await time(() => buildIndex(embeddings(data, D), { kind: 'hnsw' }));
+  const [tHnsw, approx] = await time(() => index.search(embeddings(queries, D), 10));
   const ne = 200; // exact is slow: time it on the first 200 queries
-  const [tExact, exact] = await time(async () => exactTopK(qn.subarray(0, ne * D), xn, D, 10));
+  const exactIndex = await buildIndex(embeddings(data, D), { kind: 'exact' });
+  const [tExact, exact] = await time(() => exactIndex.search(embeddings(queries.subarray(0, ne * D), D), 10));
   let r1 = 0;
   let r10 = 0;
   for (let q = 0; q < ne; q++) {
@@ -314,3 +305,4 @@ if (which === 'all' || which === 'fit') await benchFit();
 if (which === 'all' || which === 'project') await benchProject();
 if (which === 'all' || which === 'embed') await benchEmbed();
 if (which === 'all' || which === 'search') await benchSearch();
+await closeWorkerPool();

@@ -1,131 +1,122 @@
 /**
- * HNSW search with hnswlib-node (cosine space), loaded lazily: importing lsar does not
- * load the native module. hnswlib-node is CommonJS, takes plain arrays and returns
- * distances (cosine distance = 1 - cosine similarity).
+ * Approximate search with hnswlib-node, behind the VectorIndex interface. Loaded lazily:
+ * importing lsar does not load the native module. hnswlib-node is CommonJS, takes plain
+ * arrays and returns distances (cosine and inner-product distance = 1 - similarity).
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createError } from '../core/errors.js';
-import type { FloatArray } from '../core/moments.js';
-import type { HierarchicalNSW as HnswIndex } from 'hnswlib-node';
-import { ensureParentDir, releaseTemp, tempPathFor } from '../io/atomic.js';
+import type { HierarchicalNSW } from 'hnswlib-node';
+import type { Embeddings } from '../core/embeddings.js';
+import { checkDim, prepareRows, type Metric, type VectorIndex } from '../core/vector-index.js';
+import { emptyTopK, type TopK } from '../core/topk.js';
+import { requireOptional } from './optional.js';
 
-/** Defaults chosen for recall: recall@10 >= 0.98 on clustered 768-d data with a margin (0.999 at 30k points), at 20x+ the speed of exact search; see npm run bench. */
+/** Defaults chosen for recall: recall@10 >= 0.98 on clustered 768-d data with a margin (0.999 at 30k points); see npm run bench. */
 export const HNSW_DEFAULTS = { m: 16, efConstruction: 200, ef: 64, seed: 100 } as const;
 
-export interface HnswOptions {
+export interface HnswParams {
   m?: number;
   efConstruction?: number;
   ef?: number;
   seed?: number;
 }
 
-let lib: typeof import('hnswlib-node') | undefined;
 function hnswlib(): typeof import('hnswlib-node') {
-  if (!lib) lib = createRequire(import.meta.url)('hnswlib-node') as typeof import('hnswlib-node');
-  return lib;
+  return requireOptional<typeof import('hnswlib-node')>('hnswlib-node', 'HNSW search (the default; --exact does not)');
 }
 
-export interface HnswMeta {
-  format: 'lsar-hnsw';
-  dim: number;
-  count: number;
-  m: number;
-  efConstruction: number;
-  /** What the indexed vectors are (e.g. projection method and its hash), checked on reuse. */
-  key: string;
-}
+export class HnswIndex implements VectorIndex {
+  readonly kind = 'hnsw' as const;
+  readonly approximate = true;
+  readonly m: number;
+  readonly efConstruction: number;
+  private index: HierarchicalNSW;
+  private count = 0;
 
-export class Hnsw {
-  readonly dim: number;
-  readonly meta: HnswMeta;
-  private index: HnswIndex;
-
-  private constructor(index: HnswIndex, meta: HnswMeta) {
+  private constructor(
+    readonly dim: number,
+    readonly metric: Metric,
+    index: HierarchicalNSW,
+    params: Required<Omit<HnswParams, 'seed'>>,
+  ) {
     this.index = index;
-    this.meta = meta;
-    this.dim = meta.dim;
+    this.m = params.m;
+    this.efConstruction = params.efConstruction;
+    index.setEf(params.ef);
   }
 
-  /** Build an index over `rows` rows (labels 0..rows-1). */
-  static build(data: FloatArray, dim: number, options: HnswOptions = {}, key = ''): Hnsw {
-    const rows = data.length / dim;
-    const m = options.m ?? HNSW_DEFAULTS.m;
-    const efConstruction = options.efConstruction ?? HNSW_DEFAULTS.efConstruction;
-    const index = new (hnswlib().HierarchicalNSW)('cosine', dim);
-    index.initIndex(rows, m, efConstruction, options.seed ?? HNSW_DEFAULTS.seed);
-    const row = new Array<number>(dim);
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < dim; i++) row[i] = data[r * dim + i] as number;
-      index.addPoint(row, r);
-    }
-    index.setEf(options.ef ?? HNSW_DEFAULTS.ef);
-    return new Hnsw(index, { format: 'lsar-hnsw', dim, count: rows, m, efConstruction, key });
+  /** An empty index (capacity grows as rows are added). */
+  static create(dim: number, metric: Metric, params: HnswParams = {}, capacity = 1024): HnswIndex {
+    const index = new (hnswlib().HierarchicalNSW)(metric === 'cosine' ? 'cosine' : 'ip', dim);
+    const m = params.m ?? HNSW_DEFAULTS.m;
+    const efConstruction = params.efConstruction ?? HNSW_DEFAULTS.efConstruction;
+    index.initIndex(Math.max(1, capacity), m, efConstruction, params.seed ?? HNSW_DEFAULTS.seed);
+    return new HnswIndex(dim, metric, index, { m, efConstruction, ef: params.ef ?? HNSW_DEFAULTS.ef });
+  }
+
+  /** An index read from a file written by `writeTo`. */
+  static async readFrom(path: string, dim: number, metric: Metric, params: Required<Omit<HnswParams, 'seed'>>): Promise<HnswIndex> {
+    const index = new (hnswlib().HierarchicalNSW)(metric === 'cosine' ? 'cosine' : 'ip', dim);
+    await index.readIndex(path);
+    const h = new HnswIndex(dim, metric, index, params);
+    h.count = index.getCurrentCount();
+    return h;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get ef(): number {
+    return this.index.getEf();
   }
 
   setEf(ef: number): void {
     this.index.setEf(ef);
   }
 
-  /** Top-k labels (best first) and cosine similarities for each query row. */
-  search(queries: FloatArray, k: number): { indices: Int32Array; scores: Float64Array } {
-    const nq = queries.length / this.dim;
-    const kk = Math.min(k, this.meta.count);
-    const indices = new Int32Array(nq * k).fill(-1);
-    const scores = new Float64Array(nq * k).fill(-Infinity);
-    const row = new Array<number>(this.dim);
-    for (let q = 0; q < nq; q++) {
-      for (let i = 0; i < this.dim; i++) row[i] = queries[q * this.dim + i] as number;
+  async add(input: Embeddings): Promise<void> {
+    checkDim(this, input, 'add');
+    const vectors = prepareRows(input, this.metric);
+    const d = this.dim;
+    const need = this.count + vectors.rows;
+    if (need > this.index.getMaxElements()) this.index.resizeIndex(Math.max(need, 2 * this.index.getMaxElements()));
+    const row = new Array<number>(d);
+    for (let r = 0; r < vectors.rows; r++) {
+      for (let i = 0; i < d; i++) row[i] = vectors.data[r * d + i] as number;
+      this.index.addPoint(row, this.count++);
+    }
+  }
+
+  async search(input: Embeddings, k: number): Promise<TopK> {
+    checkDim(this, input, 'search');
+    const queries = prepareRows(input, this.metric);
+    const d = this.dim;
+    const kk = Math.min(k, this.count);
+    const out = emptyTopK(queries.rows, k);
+    if (kk === 0) return out;
+    const row = new Array<number>(d);
+    for (let q = 0; q < queries.rows; q++) {
+      for (let i = 0; i < d; i++) row[i] = queries.data[q * d + i] as number;
       const res = this.index.searchKnn(row, kk);
-      // hnswlib returns nearest first; keep that order.
-      const order = res.neighbors.map((n, i) => ({ n, d: res.distances[i] as number })).sort((a, b) => a.d - b.d || a.n - b.n);
-      order.forEach((o, j) => {
-        indices[q * k + j] = o.n;
-        scores[q * k + j] = 1 - o.d;
+      const order = res.neighbors
+        .map((_, i) => i)
+        .sort(
+          (a, b) =>
+            (res.distances[a] as number) - (res.distances[b] as number) || (res.neighbors[a] as number) - (res.neighbors[b] as number),
+        );
+      order.forEach((i, j) => {
+        out.indices[q * k + j] = res.neighbors[i] as number;
+        out.scores[q * k + j] = 1 - (res.distances[i] as number);
       });
     }
-    return { indices, scores };
+    return out;
   }
 
-  /** Save the index (and a `.json` description beside it) atomically. */
-  async save(path: string): Promise<void> {
-    await ensureParentDir(path);
-    const tmp = tempPathFor(path);
-    try {
-      await this.index.writeIndex(tmp);
-      await writeFile(`${tmp}.json`, JSON.stringify(this.meta, null, 1));
-      await rename(`${tmp}.json`, `${path}.json`);
-      await rename(tmp, path);
-      releaseTemp(tmp);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      await rm(`${tmp}.json`, { force: true });
-      releaseTemp(tmp);
-      throw createError('OUTPUT', `${path}: cannot write the index (${(e as Error).message})`);
-    }
+  /** Write the native index to `path` (the caller makes it atomic). */
+  async writeTo(path: string): Promise<void> {
+    await this.index.writeIndex(path);
   }
 
-  /** Load an index saved by `save`; `key` must match what it was built from. */
-  static async load(path: string, expect: { dim: number; count: number; key: string }, ef?: number): Promise<Hnsw> {
-    let meta: HnswMeta;
-    try {
-      meta = JSON.parse(await readFile(`${path}.json`, 'utf8')) as HnswMeta;
-    } catch {
-      throw createError(
-        'NOT_FOUND',
-        `${path}.json: missing or unreadable: an lsar index is saved with --index-out as <file> and <file>.json`,
-      );
-    }
-    if (meta.format !== 'lsar-hnsw') throw createError('INPUT', `${path}.json: not an lsar HNSW index description`);
-    if (meta.dim !== expect.dim || meta.count !== expect.count || meta.key !== expect.key) {
-      throw createError(
-        'INPUT',
-        `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key || 'no key'}), but this run indexes ${expect.count} x ${expect.dim} (${expect.key || 'no key'}): rebuild it with --index-out`,
-      );
-    }
-    const index = new (hnswlib().HierarchicalNSW)('cosine', meta.dim);
-    await index.readIndex(path);
-    index.setEf(ef ?? HNSW_DEFAULTS.ef);
-    return new Hnsw(index, meta);
+  async dispose(): Promise<void> {
+    // hnswlib-node frees the native index when the object is collected.
   }
 }

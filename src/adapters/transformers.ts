@@ -5,14 +5,14 @@
  *
  *   config.json  tokenizer.json  tokenizer_config.json  onnx/model.onnx  (model_fp16.onnx, model_quantized.onnx)
  */
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism, homedir } from 'node:os';
-import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { createError } from '../core/errors.js';
+import { hashFile } from '../io/hash.js';
+import { importOptional } from './optional.js';
+import type { TokenizerSpec } from './worker.js';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8';
 
@@ -54,7 +54,7 @@ export function defaultCacheDir(): string {
 type Transformers = typeof import('@huggingface/transformers');
 let tf: Promise<Transformers> | undefined;
 function transformers(): Promise<Transformers> {
-  tf ??= import('@huggingface/transformers');
+  tf ??= importOptional<Transformers>('@huggingface/transformers', 'Embedding with a model');
   return tf;
 }
 
@@ -71,12 +71,6 @@ interface LoadedModel {
   sessions?: Record<string, { outputNames?: string[] }>;
 }
 
-async function sha256(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -87,16 +81,12 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-interface LoadSpec {
-  id: string;
-  opts: Record<string, unknown>;
-  env: Record<string, unknown>;
-}
-
 export class Encoder {
   readonly info: ModelInfo;
   /** How the model was found, for loading its tokenizer again on a worker thread. */
-  spec!: LoadSpec;
+  spec!: TokenizerSpec;
+  /** Models loaded by this process so far (one per command run is the rule). */
+  static loads = 0;
   readonly specialIds: Set<number>;
   readonly maxLength: number;
   readonly padId: number;
@@ -176,7 +166,7 @@ export class Encoder {
     if (existsSync(root)) {
       const wanted = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', MODEL_FILE[dtype]]);
       for (const f of (await listFiles(root)).sort())
-        if (wanted.has(basename(f))) files.push({ name: f.slice(root.length + 1), sha256: await sha256(f) });
+        if (wanted.has(basename(f))) files.push({ name: f.slice(root.length + 1), sha256: await hashFile(f) });
     }
     const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as {
       max_position_embeddings?: number;
@@ -192,6 +182,7 @@ export class Encoder {
       outputs,
     };
     const encoder = new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
+    Encoder.loads++;
     encoder.spec = {
       id,
       opts: { ...opts, local_files_only: true },
@@ -255,107 +246,5 @@ export class Encoder {
 
   async dispose(): Promise<void> {
     await this.model.dispose();
-  }
-}
-
-// Plain JavaScript evaluated in the worker (works from src/ and dist/ alike).
-const TOKENIZER_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-(async () => {
-  const T = require(workerData.modulePath);
-  Object.assign(T.env, workerData.env);
-  const tok = await T.AutoTokenizer.from_pretrained(workerData.id, workerData.opts);
-  parentPort.on('message', ({ id, texts }) => {
-    try {
-      const lens = new Int32Array(texts.length);
-      const parts = [];
-      let total = 0;
-      for (let i = 0; i < texts.length; i++) {
-        const t = tok.encode(texts[i]);
-        lens[i] = t.length;
-        total += t.length;
-        parts.push(t);
-      }
-      const flat = new Int32Array(total);
-      let o = 0;
-      for (const p of parts) { flat.set(p, o); o += p.length; }
-      parentPort.postMessage({ id, lens, flat }, [lens.buffer, flat.buffer]);
-    } catch (e) {
-      parentPort.postMessage({ id, error: String((e && e.message) || e) });
-    }
-  });
-  parentPort.postMessage({ ready: true });
-})().catch((e) => parentPort.postMessage({ fatal: String((e && e.message) || e) }));
-`;
-
-/**
- * The model's tokenizer on a worker thread, so that tokenising the next window of
- * sentences overlaps with running the model on this one.
- */
-export class TokenizerWorker {
-  private worker: Worker;
-  private pending = new Map<number, { resolve: (ids: number[][]) => void; reject: (e: Error) => void }>();
-  private next = 0;
-
-  private constructor(worker: Worker) {
-    this.worker = worker;
-    worker.on('message', (m: { id: number; lens?: Int32Array; flat?: Int32Array; error?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error !== undefined || !m.lens || !m.flat) return p.reject(new Error(m.error ?? 'tokenizer worker failed'));
-      const out: number[][] = [];
-      let o = 0;
-      for (const n of m.lens) {
-        out.push(Array.from(m.flat.subarray(o, o + n)));
-        o += n;
-      }
-      p.resolve(out);
-    });
-    worker.on('error', (e) => {
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    });
-  }
-
-  /** Start a worker with the encoder's tokenizer; undefined when that is not possible. */
-  static async start(encoder: Encoder): Promise<TokenizerWorker | undefined> {
-    let modulePath: string;
-    try {
-      modulePath = createRequire(import.meta.url).resolve('@huggingface/transformers');
-    } catch {
-      return undefined;
-    }
-    const worker = new Worker(TOKENIZER_WORKER, {
-      eval: true,
-      workerData: { modulePath, id: encoder.spec.id, opts: encoder.spec.opts, env: encoder.spec.env },
-    });
-    const ok = await new Promise<boolean>((resolveReady) => {
-      const onMessage = (m: { ready?: boolean; fatal?: string }) => {
-        if (m.ready || m.fatal !== undefined) {
-          worker.off('message', onMessage);
-          resolveReady(m.ready === true);
-        }
-      };
-      worker.on('message', onMessage);
-      worker.once('error', () => resolveReady(false));
-    });
-    if (!ok) {
-      await worker.terminate();
-      return undefined;
-    }
-    return new TokenizerWorker(worker);
-  }
-
-  tokenize(texts: string[]): Promise<number[][]> {
-    const id = this.next++;
-    return new Promise((resolveIds, reject) => {
-      this.pending.set(id, { resolve: resolveIds, reject });
-      this.worker.postMessage({ id, texts });
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
   }
 }

@@ -1,28 +1,42 @@
 /**
- * The CLI: parse flags, make one library call per command. Errors are caught
- * here, once: one line on stderr and a non-zero exit code.
+ * The CLI: parse flags, make one library call per command. Errors are caught here, once:
+ * one line on stderr and a non-zero exit code (2 for usage errors, 1 for bad data or
+ * files, 70 for an internal error).
  */
-import yargs, { type Argv } from 'yargs';
-import { isLsarError } from '../core/errors.js';
+import yargs from 'yargs';
+import { isLsarError, USAGE_CODES, type LsarError } from '../core/errors.js';
+import { closeWorkerPool } from '../adapters/pool.js';
 import { VERSION } from '../version.js';
-import * as embed from './commands/embed.js';
-import * as fit from './commands/fit.js';
-import * as project from './commands/project.js';
-import * as retrieve from './commands/retrieve.js';
-import * as search from './commands/search.js';
-import { processIO, type CliIO } from './io.js';
+import type { Command } from './command.js';
+import { embedCommand } from './commands/embed.js';
+import { fitCommand } from './commands/fit.js';
+import { projectCommand } from './commands/project.js';
+import { retrieveCommand } from './commands/retrieve.js';
+import { searchCommand } from './commands/search.js';
+import { setRawArgv } from './options.js';
+import { processIO, type CliIO } from './progress.js';
 
-interface CommandModule {
-  command: string;
-  describe: string;
-  builder: (y: Argv) => Argv;
-  handler: (argv: Record<string, unknown>, io: CliIO) => Promise<void>;
+const COMMANDS = [embedCommand, fitCommand, projectCommand, retrieveCommand, searchCommand] as Command<unknown>[];
+
+/** Library parameter names whose flag is not simply --<kebab-case name>. */
+const FLAGS: Record<string, string> = { k: '-k', m: '--hnsw-m', lang: '--lang', dtype: '--dtype' };
+
+function flagFor(param: string): string {
+  return FLAGS[param] ?? `--${param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-const COMMANDS: CommandModule[] = [embed, fit, project, retrieve, search];
+/** A library message as the CLI says it: the parameter it names shown as its flag. */
+export function cliMessage(e: LsarError): string {
+  const p = e.param;
+  if (!p) return e.message;
+  const flag = flagFor(p);
+  const esc = p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return e.message.replace(new RegExp(`^${esc}(?=[ :])`), flag).replace(new RegExp(`\\(${esc}(?=[ )])`, 'g'), `(${flag}`);
+}
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  setRawArgv(argv);
   let y = yargs(argv)
     .scriptName('lsar')
     .usage(
@@ -40,22 +54,25 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       throw err ?? new UsageError(msg);
     });
   for (const c of COMMANDS) {
-    y = y.command(c.command, c.describe, c.builder, async (args) => c.handler(args as Record<string, unknown>, io));
+    y = y.command(c.command, c.describe, c.builder, async (args) => c.run(args, io));
   }
   try {
     await y.parseAsync();
     return 0;
   } catch (e) {
     if (isLsarError(e)) {
-      io.stderr.write(`lsar: ${e.message}\n`);
-      return e.code === 'USAGE' ? 2 : 1;
+      io.stderr.write(`lsar: ${cliMessage(e)}\n`);
+      return USAGE_CODES.has(e.code) ? 2 : 1;
     }
-    if (e instanceof UsageError) {
-      io.stderr.write(`lsar: ${e.message} (see lsar --help)\n`);
+    // yargs rethrows errors of option checks (coerce) as YError, keeping their message.
+    if (e instanceof UsageError || (e as Error)?.name === 'YError') {
+      io.stderr.write(`lsar: ${(e as Error).message}${e instanceof UsageError ? ' (see lsar --help)' : ''}\n`);
       return 2;
     }
     io.stderr.write(`lsar: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 70;
+  } finally {
+    await closeWorkerPool();
   }
 }
 

@@ -1,10 +1,13 @@
 /**
- * One table of error codes for the whole library. Every thrown error is an
- * `LsarError` made with `createError(code, message)`; the CLI prints
- * `lsar: <message> [<code>]` on one line and exits non-zero.
+ * One table of error codes for the whole library. Every thrown error is an `LsarError`
+ * made with `createError(code, message, { param?, cause? })`. Messages describe the value
+ * ("rank must be an integer from 1 to 3, got 4: ..."); `param` names the parameter it came
+ * from (the library's option name), so the CLI can say which flag it was. The CLI prints
+ * `lsar: <message>` on one line and exits 1, or 2 for the codes in `USAGE_CODES`.
  */
 export const ERROR_CODES = {
-  USAGE: 'bad command-line usage',
+  USAGE: 'bad usage: a missing or conflicting option',
+  RANGE: 'a numeric parameter is out of its range',
   NOT_FOUND: 'a file or directory does not exist',
   NPY_HEADER: 'truncated or corrupt .npy header',
   NPY_DTYPE: 'unsupported .npy dtype',
@@ -14,36 +17,77 @@ export const ERROR_CODES = {
   JSONL: 'malformed JSON Lines input',
   EMPTY: 'an input holds no rows',
   DIM_MISMATCH: 'embedding dimensions disagree',
-  NON_FINITE: 'NaN or Inf in the input',
+  NON_FINITE: 'NaN or Inf in the input, or a value beyond the output type',
   TOO_FEW_LANGUAGES: 'fitting needs at least two languages',
   DUPLICATE_LANGUAGE: 'a language was given twice',
-  BAD_LANGUAGE: 'not a language code',
-  RANK_RANGE: '--rank out of range',
-  REMOVE_RANGE: '--remove out of range',
+  BAD_LANGUAGE: 'not a language label',
+  RANK_RANGE: 'rank out of range',
+  REMOVE_RANGE: 'remove out of range',
   UNKNOWN_METHOD: 'unknown method',
-  LANG_REQUIRED: 'the method needs --lang',
+  LANG_REQUIRED: 'the method needs the input language',
   UNKNOWN_LANGUAGE: 'the projection has no such language',
   ARTIFACT: 'a projection artifact is invalid',
+  INDEX: 'a saved search index is invalid or was built from other data',
   OUTPUT: 'an output cannot be written',
   INPUT: 'an input file is malformed',
   MODEL: 'a model cannot be found or loaded',
+  DEPENDENCY: 'an optional package is not installed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Codes that mean "the call was wrong" rather than "the data was": the CLI exits 2 for these. */
+export const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'RANGE', 'RANK_RANGE', 'REMOVE_RANGE', 'UNKNOWN_METHOD']);
+
+export interface ErrorDetails {
+  /** The parameter the bad value came from (library option name, e.g. "rank", "k", "lang"). */
+  param?: string;
+  /** The underlying error, when this one wraps another. */
+  cause?: unknown;
+}
+
 export class LsarError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
+  readonly param: string | undefined;
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = 'LsarError';
     this.code = code;
+    this.param = details.param;
   }
 }
 
-export function createError(code: ErrorCode, message: string): LsarError {
-  return new LsarError(code, message);
+export function createError(code: ErrorCode, message: string, details?: ErrorDetails): LsarError {
+  return new LsarError(code, message, details);
 }
 
 export function isLsarError(e: unknown): e is LsarError {
   return e instanceof LsarError;
+}
+
+/**
+ * Check a numeric parameter: an integer (unless `integer: false`) within [min, max].
+ * The message names the parameter and the accepted range.
+ */
+export function checkNumber(param: string, value: number, range: { min?: number; max?: number; integer?: boolean; why?: string }): number {
+  const integer = range.integer !== false;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!integer || Number.isInteger(value)) &&
+    (range.min === undefined || value >= range.min) &&
+    (range.max === undefined || value <= range.max);
+  if (!ok) {
+    const kind = integer ? 'an integer' : 'a number';
+    const span =
+      range.min !== undefined && range.max !== undefined
+        ? ` from ${range.min} to ${range.max}`
+        : range.min !== undefined
+          ? ` >= ${range.min}`
+          : range.max !== undefined
+            ? ` <= ${range.max}`
+            : '';
+    throw createError('RANGE', `${param} must be ${kind}${span}, got ${String(value)}${range.why ? `: ${range.why}` : ''}`, { param });
+  }
+  return value;
 }

@@ -4,6 +4,7 @@
  * never on n x d data.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { mulberry32 } from './random.js';
 
 /** A row-major dense matrix. */
 export interface Dense {
@@ -18,12 +19,6 @@ export function toMatrix(a: Dense): Matrix {
     for (let j = 0; j < a.cols; j++) m.set(i, j, a.data[i * a.cols + j] as number);
   }
   return m;
-}
-
-export function fromMatrix(m: Matrix): Dense {
-  const data = new Float64Array(m.rows * m.columns);
-  for (let i = 0; i < m.rows; i++) data.set(m.getRow(i), i * m.columns);
-  return { rows: m.rows, cols: m.columns, data };
 }
 
 export interface ThinSvd {
@@ -219,11 +214,8 @@ function orthonormalize(vs: Float64Array[]): void {
 function subspaceEigen(a: Dense, r: number): { values: Float64Array; vectors: Dense } | undefined {
   const n = a.rows;
   const q = r + 8;
-  let seed = 12345;
-  const rand = () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 4294967296 - 0.5;
-  };
+  const uniform = mulberry32(12345);
+  const rand = () => uniform() - 0.5;
   let v = Array.from({ length: q }, () => Float64Array.from({ length: n }, rand));
   orthonormalize(v);
   const A = a.data;

@@ -1,6 +1,9 @@
 /** Retrieval metrics: accuracy@1, xSIM margin error, average precision (full pool and @k). */
-import { exactTopK, scoreBatches } from './search.js';
-import type { FloatArray } from './moments.js';
+import type { Embeddings } from './embeddings.js';
+import { createError } from './errors.js';
+import { exactTopK } from './exact-search.js';
+import { normalizeRows } from './rows.js';
+import type { TopK } from './topk.js';
 
 /**
  * Average precision of one ranked pool, as sklearn's average_precision_score: tied
@@ -70,13 +73,12 @@ export function averagePrecisionAtK(ranked: ArrayLike<number>, relevant: Set<num
  * query is an error when the best-scoring candidate is not its own row. Returns the
  * number of errors. Rows must be L2-normalised.
  */
-export function xsimErrors(queries: FloatArray, targets: FloatArray, dim: number, k = 4): number {
-  const nq = queries.length / dim;
-  const nt = targets.length / dim;
-  const kk = Math.min(k, nt);
-  const fwd = exactTopK(queries, targets, dim, kk);
-  const bwd = exactTopK(targets, queries, dim, Math.min(k, nq));
-  const mean = (t: typeof fwd, i: number) => {
+export function xsimErrors(queries: Embeddings, targets: Embeddings, k = 4): number {
+  const nq = queries.rows;
+  const kk = Math.min(k, targets.rows);
+  const fwd = exactTopK(queries, targets, kk);
+  const bwd = exactTopK(targets, queries, Math.min(k, nq));
+  const mean = (t: TopK, i: number) => {
     let s = 0;
     for (let j = 0; j < t.k; j++) s += t.scores[i * t.k + j] as number;
     return s / t.k;
@@ -99,43 +101,29 @@ export function xsimErrors(queries: FloatArray, targets: FloatArray, dim: number
   return errors;
 }
 
-/** Full-pool average precision for every query; `relevant(q)` lists its relevant targets. */
-export function meanAveragePrecisions(
-  queries: FloatArray,
-  targets: FloatArray,
-  dim: number,
-  relevant: (q: number) => number[],
-  atK?: number,
-): Float64Array {
-  const nq = queries.length / dim;
-  const nt = targets.length / dim;
-  const out = new Float64Array(nq);
-  for (const b of scoreBatches(queries, targets, dim)) {
-    for (let r = 0; r < b.rows; r++) {
-      const q = b.start + r;
-      const row = b.scores.subarray(r * nt, (r + 1) * nt);
-      const rel = relevant(q);
-      if (atK === undefined) out[q] = averagePrecision(row, rel);
-      else out[q] = averagePrecisionAtK(topIndices(row, atK), new Set(rel), atK);
-    }
-  }
-  return out;
+/** Number of queries whose top-1 target (in `top`) is their own row. */
+export function alignedHits(top: TopK): number {
+  let hits = 0;
+  for (let q = 0; q < top.indices.length / top.k; q++) if (top.indices[q * top.k] === q) hits++;
+  return hits;
 }
 
-/** Indices of the k highest scores, best first, ties to the lower index. */
-export function topIndices(row: ArrayLike<number>, k: number): number[] {
-  const idx: number[] = [];
-  for (let j = 0; j < row.length; j++) {
-    const s = row[j] as number;
-    if (idx.length < k || s > (row[idx[idx.length - 1] as number] as number)) {
-      let p = idx.length < k ? idx.length : k - 1;
-      if (idx.length < k) idx.push(j);
-      while (p > 0 && (row[idx[p - 1] as number] as number) < s) {
-        idx[p] = idx[p - 1] as number;
-        p--;
-      }
-      idx[p] = j;
-    }
+/** Number of queries whose cosine top-1 target is their own row (rows L2-normalised). */
+export function alignedTop1Hits(queries: Embeddings, targets: Embeddings): number {
+  if (queries.rows !== targets.rows) {
+    throw createError('DIM_MISMATCH', `aligned pairs need as many queries as targets: ${queries.rows} vs ${targets.rows}`);
   }
-  return idx;
+  const unit = (e: Embeddings): Embeddings => ({ data: normalizeRows(e.data, e.dim), rows: e.rows, dim: e.dim, dtype: 'float32' });
+  return alignedHits(exactTopK(unit(queries), unit(targets), 1));
+}
+
+/**
+ * Unweighted mean over languages of hits[i] / totals[i], rounded once: with equal
+ * totals it is sum(hits) / (total * L), exactly the correctly rounded rational.
+ */
+export function meanAccuracy(hits: number[], totals: number[]): number {
+  if (hits.length === 0) return NaN;
+  const t0 = totals[0] as number;
+  if (totals.every((t) => t === t0)) return hits.reduce((a, b) => a + b, 0) / (t0 * hits.length);
+  return hits.reduce((a, h, i) => a + h / (totals[i] as number), 0) / hits.length;
 }

@@ -4,9 +4,8 @@
  * the d-vector of sums (and, when asked, the d x d matrix X^T X) is kept.
  */
 import type { Dense } from './linalg.js';
+import { firstNonFiniteRow, type FloatArray } from './rows.js';
 import { acquireColumnSums, releaseColumnSums, SimdGram, simdAvailable, type SimdColumnSums } from './wasm/simd.js';
-
-export type FloatArray = Float32Array | Float64Array;
 
 export class MomentAccumulator {
   readonly dim: number;
@@ -125,11 +124,4 @@ export class MomentAccumulator {
     }
     return { rows: d, cols: d, data: full };
   }
-}
-
-export function firstNonFiniteRow(block: FloatArray, rows: number, d: number): number {
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < d; j++) if (!Number.isFinite(block[r * d + j] as number)) return r;
-  }
-  return -1;
 }

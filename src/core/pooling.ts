@@ -1,4 +1,5 @@
 /** Pooling token states [batch, seq, hidden] into sentence vectors. */
+import { normalizeRowsInPlace } from './rows.js';
 
 export type Pooling = 'mean' | 'cls';
 
@@ -11,7 +12,8 @@ export interface PoolOptions {
 
 /**
  * Pool a batch. `mask[b * seq + t]` is 1 for real tokens; `special[b * seq + t]` is 1 for
- * special tokens (used only with excludeSpecial). Sums are accumulated in float64.
+ * special tokens (used only with excludeSpecial). Sums and the norm are taken in float64;
+ * the result is rounded to float32 once, at the end.
  */
 export function poolBatch(
   hidden: Float32Array,
@@ -21,30 +23,23 @@ export function poolBatch(
   options: PoolOptions,
 ): Float32Array {
   const [b, s, h] = dims;
-  const out = new Float32Array(b * h);
-  const acc = new Float64Array(h);
+  const acc = new Float64Array(b * h);
   for (let i = 0; i < b; i++) {
-    acc.fill(0);
+    const a = i * h;
     if (options.pooling === 'cls') {
-      for (let k = 0; k < h; k++) acc[k] = hidden[i * s * h + k] as number;
-    } else {
-      let n = 0;
-      for (let t = 0; t < s; t++) {
-        const m = i * s + t;
-        if (!mask[m] || (options.excludeSpecial && special?.[m])) continue;
-        n++;
-        const o = m * h;
-        for (let k = 0; k < h; k++) acc[k] = (acc[k] as number) + (hidden[o + k] as number);
-      }
-      if (n > 0) for (let k = 0; k < h; k++) acc[k] = (acc[k] as number) / n;
+      for (let k = 0; k < h; k++) acc[a + k] = hidden[i * s * h + k] as number;
+      continue;
     }
-    if (options.normalize) {
-      let n2 = 0;
-      for (let k = 0; k < h; k++) n2 += (acc[k] as number) ** 2;
-      const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 1;
-      for (let k = 0; k < h; k++) acc[k] = (acc[k] as number) * inv;
+    let n = 0;
+    for (let t = 0; t < s; t++) {
+      const m = i * s + t;
+      if (!mask[m] || (options.excludeSpecial && special?.[m])) continue;
+      n++;
+      const o = m * h;
+      for (let k = 0; k < h; k++) acc[a + k] = (acc[a + k] as number) + (hidden[o + k] as number);
     }
-    for (let k = 0; k < h; k++) out[i * h + k] = acc[k] as number;
+    if (n > 0) for (let k = 0; k < h; k++) acc[a + k] = (acc[a + k] as number) / n;
   }
-  return out;
+  if (options.normalize) normalizeRowsInPlace(acc, h, b);
+  return Float32Array.from(acc);
 }

@@ -10,15 +10,13 @@
  */
 import { createError } from './errors.js';
 import { canonicalSigns, rankTolerance, thinSvd, topSymmetricEigen, type Dense } from './linalg.js';
-import { firstNonFiniteRow, type FloatArray } from './moments.js';
-import { SimdProjector, simdAvailable } from './wasm/simd.js';
 
 export const METHODS = ['lsar', 'lir', 'demean', 'none'] as const;
 export type Method = (typeof METHODS)[number];
 
 export function parseMethod(name: string): Method {
   if ((METHODS as readonly string[]).includes(name)) return name as Method;
-  throw createError('UNKNOWN_METHOD', `unknown method "${name}": expected one of ${METHODS.join(', ')}`);
+  throw createError('UNKNOWN_METHOD', `unknown method "${name}": expected one of ${METHODS.join(', ')}`, { param: 'method' });
 }
 
 /** What fitting needs to know about one language. */
@@ -90,7 +88,8 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
   if (numericalRank < rank) {
     throw createError(
       'RANK_RANGE',
-      `--rank ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`,
+      `rank ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`,
+      { param: 'rank' },
     );
   }
   // Best rank-K fit, plus the column mean: fit = U_K S_K V_K^T + mu.
@@ -140,7 +139,7 @@ function checkRank(rank: number, L: number, d: number): void {
       L - 1 <= d - 1
         ? `with ${L} languages the centred means have rank at most L-1 = ${L - 1}`
         : `the embeddings have only ${d} dimensions, and removing all of them leaves nothing`;
-    throw createError('RANK_RANGE', `--rank must be an integer from 1 to ${max}, got ${rank}: ${why}`);
+    throw createError('RANK_RANGE', `rank must be an integer from 1 to ${max}, got ${rank}: ${why}`, { param: 'rank' });
   }
 }
 
@@ -158,8 +157,8 @@ export function lirBasis(secondMoment: Dense, r: number): { basis: Dense; eigenv
 export function resolveParams(options: FitOptions, L: number, d: number): { rank?: number; remove: number } {
   const method = parseMethod(options.method);
   if (method === 'none' || method === 'demean') {
-    if (options.rank !== undefined) throw createError('RANK_RANGE', `--rank does not apply to method "${method}"`);
-    if (options.remove !== undefined) throw createError('REMOVE_RANGE', `--remove does not apply to method "${method}"`);
+    if (options.rank !== undefined) throw createError('RANK_RANGE', `rank does not apply to method "${method}"`, { param: 'rank' });
+    if (options.remove !== undefined) throw createError('REMOVE_RANGE', `remove does not apply to method "${method}"`, { param: 'remove' });
     return { remove: 0 };
   }
   if (method === 'lsar') {
@@ -167,14 +166,14 @@ export function resolveParams(options: FitOptions, L: number, d: number): { rank
     checkRank(rank, L, d);
     const remove = options.remove ?? rank;
     if (!Number.isInteger(remove) || remove < 1 || remove > rank) {
-      throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the rank ${rank}, got ${remove}`);
+      throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the rank ${rank}, got ${remove}`, { param: 'remove' });
     }
     return { rank, remove };
   }
-  if (options.rank !== undefined) throw createError('RANK_RANGE', '--rank does not apply to method "lir" (use --remove)');
+  if (options.rank !== undefined) throw createError('RANK_RANGE', 'rank does not apply to method "lir" (use remove)', { param: 'rank' });
   const r = options.remove ?? 1;
   if (!Number.isInteger(r) || r < 1 || r > d) {
-    throw createError('REMOVE_RANGE', `--remove must be an integer from 1 to the dimension ${d}, got ${r}`);
+    throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the dimension ${d}, got ${r}`, { param: 'remove' });
   }
   return { remove: r };
 }
@@ -218,127 +217,4 @@ export function fitProjection(langs: LanguageMoments[], options: FitOptions): Pr
     languageEigenvalues[l.lang] = eigenvalues;
   }
   return { ...base, rank: r, remove: r, languageBases, languageEigenvalues };
-}
-
-export interface ApplyOptions {
-  /** The input's language; required for lir and demean. */
-  lang?: string;
-  /** L2-normalise each output row. */
-  normalize?: boolean;
-}
-
-/** The operation applied to each row: x - offset, then x - B^T B x, then optional L2 norm. */
-export interface RowOperator {
-  dim: number;
-  /** Applies in place to `rows` rows of a row-major block. */
-  applyInPlace(block: FloatArray, rows?: number): void;
-  /**
-   * A float32 buffer of `capacity` rows owned by the SIMD kernel, when there is one:
-   * rows placed there are projected without copies.
-   */
-  buffer?: Float32Array;
-  capacity?: number;
-  /** Index of the first of `rows` rows holding NaN or Inf, or -1. */
-  firstNonFiniteRow(block: FloatArray, rows: number): number;
-  /** What the operator does, resolved: subtract `offset`, remove `basis` (k x d rows), normalise. */
-  plan: { offset?: Float64Array; basis?: Dense; normalize: boolean };
-}
-
-/** Resolve a projection and options into the per-row operator. */
-export function createOperator(projection: Projection, options: ApplyOptions = {}): RowOperator {
-  const d = projection.dim;
-  let offset: Float64Array | undefined;
-  let basis: Dense | undefined;
-  if (needsLanguage(projection.method)) {
-    const lang = options.lang;
-    if (lang === undefined || lang === '') {
-      throw createError(
-        'LANG_REQUIRED',
-        `method "${projection.method}" needs the input's language (--lang); the projection knows ${projection.languages.map((l) => l.lang).join(', ')}`,
-      );
-    }
-    if (!projection.means[lang]) {
-      throw createError(
-        'UNKNOWN_LANGUAGE',
-        `the projection has no language "${lang}"; it knows ${projection.languages.map((l) => l.lang).join(', ')}`,
-      );
-    }
-    if (projection.method === 'demean') offset = projection.means[lang];
-    else basis = projection.languageBases?.[lang];
-  } else if (projection.method === 'lsar') {
-    const b = projection.basis as Dense;
-    basis = { rows: projection.remove, cols: d, data: b.data.subarray(0, projection.remove * d) };
-  }
-  const normalize = options.normalize === true;
-  const k = basis ? basis.rows : 0;
-  const B = basis ? basis.data : new Float64Array(0);
-  const simd = k > 0 && d % 4 === 0 && simdAvailable() ? new SimdProjector(B, k, d) : undefined;
-  const coef = new Float64Array(k);
-  const x = new Float64Array(d);
-
-  /** Float64 path: exact to double precision, for Float64Array input or without SIMD. */
-  function applyF64(block: FloatArray, rows: number): void {
-    for (let r = 0; r < rows; r++) {
-      const off = r * d;
-      for (let i = 0; i < d; i++) x[i] = block[off + i] as number;
-      if (offset) for (let i = 0; i < d; i++) x[i] = (x[i] as number) - (offset[i] as number);
-      for (let j = 0; j < k; j++) {
-        const bo = j * d;
-        let acc = 0;
-        for (let i = 0; i < d; i++) acc += (x[i] as number) * (B[bo + i] as number);
-        coef[j] = acc;
-      }
-      for (let j = 0; j < k; j++) {
-        const bo = j * d;
-        const c = coef[j] as number;
-        for (let i = 0; i < d; i++) x[i] = (x[i] as number) - c * (B[bo + i] as number);
-      }
-      if (normalize) normalizeRow(x, 0, d);
-      for (let i = 0; i < d; i++) block[off + i] = x[i] as number;
-    }
-  }
-
-  /** Float32 path: offset and norm in JS, the basis removal in WebAssembly SIMD. */
-  function applyF32(block: Float32Array, rows: number, kernel: SimdProjector): void {
-    if (offset) {
-      for (let r = 0; r < rows; r++) {
-        const off = r * d;
-        for (let i = 0; i < d; i++) block[off + i] = (block[off + i] as number) - (offset[i] as number);
-      }
-    }
-    kernel.applyInPlace(block, rows);
-    if (normalize) for (let r = 0; r < rows; r++) normalizeRow(block, r * d, d);
-  }
-
-  return {
-    dim: d,
-    plan: { ...(offset ? { offset } : {}), ...(k > 0 ? { basis: { rows: k, cols: d, data: B } } : {}), normalize },
-    ...(simd ? { buffer: simd.buffer, capacity: simd.capacity } : {}),
-    applyInPlace(block: FloatArray, rows = block.length / d): void {
-      if (simd && block instanceof Float32Array) applyF32(block, rows, simd);
-      else applyF64(block, rows);
-    },
-    firstNonFiniteRow(block: FloatArray, rows: number): number {
-      if (simd && block instanceof Float32Array && simd.owns(block)) return simd.firstNonFiniteRow(rows);
-      return firstNonFiniteRow(block, rows, d);
-    },
-  };
-}
-
-function normalizeRow(x: FloatArray, off: number, d: number): void {
-  let n2 = 0;
-  for (let i = 0; i < d; i++) n2 += (x[off + i] as number) * (x[off + i] as number);
-  const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 1;
-  for (let i = 0; i < d; i++) x[off + i] = (x[off + i] as number) * inv;
-}
-
-/** Apply a projection to a row-major block or a single vector; returns a new array. */
-export function apply<T extends FloatArray>(projection: Projection, data: T, options: ApplyOptions = {}): T {
-  const op = createOperator(projection, options);
-  if (data.length % op.dim !== 0) {
-    throw createError('DIM_MISMATCH', `input length ${data.length} is not a multiple of the projection's dimension ${op.dim}`);
-  }
-  const out = data.slice() as T;
-  op.applyInPlace(out);
-  return out;
 }

@@ -11,7 +11,6 @@
  * Sidecars are written first, the JSON last, each atomically; the JSON records
  * each sidecar's SHA-256 and loading checks it.
  */
-import { createHash } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { createError } from '../core/errors.js';
@@ -19,6 +18,7 @@ import type { Dense } from '../core/linalg.js';
 import { METHODS, type Method, type Projection } from '../core/projection.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
+import { hashBytes } from './hash.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 
 export const ARTIFACT_FORMAT = 'lsar-projection';
@@ -143,7 +143,7 @@ async function writeSidecar(
   const bytes = encodeNpy(data, shape, '<f8');
   await writeFileAtomic(join(dirname(jsonPath), file), bytes);
   written.push(file);
-  return { file, shape, dtype: '<f8', sha256: createHash('sha256').update(bytes).digest('hex'), description };
+  return { file, shape, dtype: '<f8', sha256: hashBytes(bytes), description };
 }
 
 function bad(path: string, what: string): never {
@@ -208,7 +208,7 @@ async function loadSidecar(jsonPath: string, ref: ArrayRef | undefined, shape: n
   } catch {
     bad(jsonPath, `its array file ${file} is missing`);
   }
-  if (ref.sha256 && createHash('sha256').update(bytes).digest('hex') !== ref.sha256) {
+  if (ref.sha256 && hashBytes(bytes) !== ref.sha256) {
     bad(jsonPath, `${file} does not match the SHA-256 recorded in the projection (was it overwritten by another fit?)`);
   }
   const { header, data } = decodeNpy(bytes, file);

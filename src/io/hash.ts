@@ -1,59 +1,49 @@
 /**
- * SHA-256 of files, computed on worker threads so that hashing (about 1.3 GB/s per core
- * here) runs beside the main thread, which reads and accumulates the same files.
+ * Content hashes: the one place lsar computes them (input provenance, artifact sidecars,
+ * model files, embedding inputs, search-index keys). Hex digests of SHA-256.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { createHash, type Hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 
-// Plain JavaScript, evaluated in the worker: works from src/ (vitest, tsx) and dist/ alike.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
-const buf = Buffer.allocUnsafe(4 << 20);
-parentPort.on('message', ({ id, path }) => {
-  try {
-    const fd = openSync(path, 'r');
-    const h = createHash('sha256');
-    let n;
-    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
-    closeSync(fd);
-    parentPort.postMessage({ id, digest: h.digest('hex') });
-  } catch (e) {
-    parentPort.postMessage({ id, error: String(e && e.message || e) });
-  }
-});
-`;
+export const HASH_ALGORITHM = 'sha256';
 
-/** SHA-256 (hex) of each file, in order, on worker threads (one per core, at most one per file). */
-export async function sha256Files(paths: string[], threads = availableParallelism()): Promise<string[]> {
-  if (paths.length === 0) return [];
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, paths.length)) }, () => new Worker(WORKER_SOURCE, { eval: true }));
+export interface Hasher {
+  update(bytes: ArrayBufferView | string): Hasher;
+  digest(): string;
+}
+
+export function createHasher(): Hasher {
+  const h: Hash = createHash(HASH_ALGORITHM);
+  const hasher: Hasher = {
+    update(bytes) {
+      h.update(typeof bytes === 'string' ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return hasher;
+    },
+    digest: () => h.digest('hex'),
+  };
+  return hasher;
+}
+
+/** Hex digest of some bytes (typed arrays are hashed as their raw bytes). */
+export function hashBytes(...parts: (ArrayBufferView | string)[]): string {
+  const h = createHasher();
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** Hex digest of a whole file, read in 4 MiB blocks. */
+export async function hashFile(path: string): Promise<string> {
+  const fh = await open(path, 'r');
   try {
-    const out = new Array<string>(paths.length);
-    let next = 0;
-    // Each worker takes the next file when it is done with one (files differ in size).
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const take = () => {
-              if (next >= paths.length) return resolve();
-              const id = next++;
-              w.postMessage({ id, path: paths[id] });
-            };
-            w.on('message', (m: { id: number; digest?: string; error?: string }) => {
-              if (m.digest === undefined) return reject(new Error(m.error));
-              out[m.id] = m.digest;
-              take();
-            });
-            w.on('error', reject);
-            take();
-          }),
-      ),
-    );
-    return out;
+    const h = createHasher();
+    const buf = new Uint8Array(4 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+    return h.digest();
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await fh.close();
   }
 }

@@ -13,9 +13,16 @@ export interface JsonlBlock {
 
 /**
  * Read rows from a JSON Lines stream in blocks of `blockRows`. Blank lines are skipped.
- * Errors name `label` and the 1-based line number.
+ * Errors name `label` and the 1-based line number. Values with |x| > maxAbs are refused
+ * (callers writing float32 pass the float32 maximum).
  */
-export async function* readJsonlBlocks(input: Readable, label: string, blockRows = 1024, expectDim?: number): AsyncGenerator<JsonlBlock> {
+export async function* readJsonlBlocks(
+  input: Readable,
+  label: string,
+  blockRows = 1024,
+  expectDim?: number,
+  maxAbs = Infinity,
+): AsyncGenerator<JsonlBlock> {
   const rl = createInterface({ input, crlfDelay: Infinity });
   let dim = expectDim ?? 0;
   let buf: Float64Array | undefined;
@@ -48,6 +55,12 @@ export async function* readJsonlBlocks(input: Readable, label: string, blockRows
         const x = v[i];
         if (typeof x !== 'number') throw createError('JSONL', `${label}:${lineNo}: value ${i} is ${JSON.stringify(x)}, expected a number`);
         if (!Number.isFinite(x)) throw createError('NON_FINITE', `${label}:${lineNo}: value ${i} is not finite`);
+        if (Math.abs(x) > maxAbs) {
+          throw createError(
+            'NON_FINITE',
+            `${label}:${lineNo}: value ${i} (${x}) is beyond the float32 range (|x| <= ${maxAbs.toExponential(4)}); write float64 output (dtype float64) to keep it`,
+          );
+        }
         buf[off + i] = x;
       }
       inBlock++;

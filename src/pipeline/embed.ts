@@ -5,37 +5,48 @@
  * and written back in their original order. Re-running skips languages whose output
  * matches the manifest (same input hash, model and options).
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createError } from '../core/errors.js';
+import { checkNumber, createError } from '../core/errors.js';
 import { poolBatch, type Pooling } from '../core/pooling.js';
-import { Encoder, TokenizerWorker, type Dtype, type ModelInfo } from '../adapters/transformers.js';
+import { Encoder, type Dtype, type EncoderOptions, type ModelInfo } from '../adapters/transformers.js';
+import { tokenizeInPool } from '../adapters/pool.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { hashBytes } from '../io/hash.js';
 import { checkUniqueLanguages, listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
 import { NpyReader, NpyWriter } from '../io/npy.js';
 import { readLines } from '../io/text.js';
 import { VERSION } from '../version.js';
 
-export interface EmbedOptions {
+/** How sentences become vectors: the model and the embedding options (one documented object). */
+export interface ModelOptions {
+  /** Hub id (owner/name) or a local model directory. */
   model: string;
+  cacheDir?: string;
+  offline?: boolean;
+  dtype?: Dtype;
+  revision?: string;
+  /** mean (default; special tokens included, as in the paper) or cls. */
+  pooling?: Pooling;
+  excludeSpecial?: boolean;
+  /** Pool `hidden_states.<layer>` instead of the last layer. */
+  layer?: number;
+  normalize?: boolean;
+  maxLength?: number;
+  /** Sentences per forward pass (default 32). */
+  batchSize?: number;
+}
+
+export interface EmbedOptions extends ModelOptions {
   /** A directory of `<lang>.txt` ... */
   corpora?: string;
   /** ... or `lang=file.txt` assignments. */
   inputs?: string[];
   out: string;
-  cacheDir?: string;
-  offline?: boolean;
-  dtype?: Dtype;
-  revision?: string;
-  pooling?: Pooling;
-  excludeSpecial?: boolean;
-  layer?: number;
-  normalize?: boolean;
-  maxLength?: number;
-  batchSize?: number;
   /** Re-embed even when the manifest says the output is current. */
   force?: boolean;
+  /** A model loaded by the caller (kept open), instead of loading `model` here. */
+  encoder?: ModelHandle;
   onProgress?: (p: { lang: string; done: number; total: number }) => void;
   onLanguage?: (p: { lang: string; skipped: boolean; rows: number; truncated: number }) => void;
 }
@@ -64,25 +75,45 @@ export const WINDOW_BATCHES = 8;
 /** Characters beyond this are cut before tokenising (the tokens would be truncated anyway). */
 const MAX_CHARS = 20_000;
 
+/**
+ * A model loaded at most once, on first use, and shared by every embedding step of a
+ * command run; `dispose()` releases it.
+ */
+export class ModelHandle {
+  private loading: Promise<Encoder> | undefined;
+  constructor(readonly options: ModelOptions) {}
+
+  get(): Promise<Encoder> {
+    const o = this.options;
+    this.loading ??= Encoder.load({
+      model: o.model,
+      ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+      ...(o.offline ? { offline: true } : {}),
+      ...(o.dtype ? { dtype: o.dtype } : {}),
+      ...(o.revision ? { revision: o.revision } : {}),
+    } satisfies EncoderOptions);
+    return this.loading;
+  }
+
+  async dispose(): Promise<void> {
+    const l = this.loading;
+    this.loading = undefined;
+    if (l) await (await l.catch(() => undefined))?.dispose();
+  }
+}
+
 export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest> {
   const inputs: LanguageInput[] =
     options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.inputs ?? []).map(parseLanguageAssignment);
-  if (inputs.length === 0) throw createError('USAGE', 'lsar embed needs --corpora <dir of <lang>.txt> or --input <lang>=<file.txt>');
+  if (inputs.length === 0) throw createError('USAGE', 'embedding needs a directory of <lang>.txt corpora or <lang>=<file.txt> inputs');
   checkUniqueLanguages(inputs);
-  const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw createError('USAGE', `--batch-size must be a positive whole number, got ${batchSize}`);
-  const encoder = await Encoder.load({
-    model: options.model,
-    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-    ...(options.offline ? { offline: true } : {}),
-    ...(options.dtype ? { dtype: options.dtype } : {}),
-    ...(options.revision ? { revision: options.revision } : {}),
-  });
-  let worker: TokenizerWorker | undefined;
+  const batchSize = checkNumber('batchSize', options.batchSize ?? 32, { min: 1, max: 65_536 });
+  if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
+  if (options.layer !== undefined) checkNumber('layer', options.layer, { min: 0 });
+  const handle = options.encoder ?? new ModelHandle(options);
   try {
+    const encoder = await handle.get();
     const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
-    if (maxLength < 2) throw createError('USAGE', `--max-length must be at least 2, got ${options.maxLength}`);
     const pooling = options.pooling ?? 'mean';
     const opts: EmbedManifest['options'] = {
       dtype: options.dtype ?? 'fp32',
@@ -107,6 +138,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       options: opts,
       languages: sameSetup ? { ...previous.languages } : {},
     };
+    const tokenize = (texts: string[]) => tokenizeInPool(encoder.spec, texts);
     interface Prepared {
       input: LanguageInput;
       inputSha256: string;
@@ -121,7 +153,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       const bytes = await readFile(input.path).catch(() => {
         throw createError('NOT_FOUND', `${input.path}: no such file`);
       });
-      const inputSha256 = createHash('sha256').update(bytes).digest('hex');
+      const inputSha256 = hashBytes(bytes);
       const prev = manifest.languages[input.lang];
       if (
         !options.force &&
@@ -149,23 +181,21 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       }
       const outFile = join(options.out, `${input.lang}.npy`);
       await removeStaleTemps(options.out, `${input.lang}.npy`);
-      worker ??= await TokenizerWorker.start(encoder);
       const following = next;
-      const tw = worker;
       const { rows, dim, truncated } = await embedLines(
         encoder,
         lines,
         outFile,
         { ...opts, batchSize },
         (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }),
-        worker,
+        tokenize,
         {
           ...(cur.first ? { first: cur.first } : {}),
           onLastWindow: () => {
             following
               ?.then((p) => {
-                if (!p.skip && tw) {
-                  p.first = tw.tokenize(windowTexts(p.lines, 0, window));
+                if (!p.skip) {
+                  p.first = tokenize(windowTexts(p.lines, 0, window));
                   p.first.catch(() => undefined);
                 }
               })
@@ -188,8 +218,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
     await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
     return manifest;
   } finally {
-    await worker?.close();
-    await encoder.dispose();
+    if (!options.encoder) await handle.dispose();
   }
 }
 
@@ -232,17 +261,17 @@ export async function embedLines(
   outFile: string,
   opts: EmbedManifest['options'] & { batchSize: number },
   onProgress?: (done: number) => void,
-  worker?: TokenizerWorker,
+  tokenizeTexts?: (texts: string[]) => Promise<number[][]>,
   prefetch: { first?: Promise<number[][]>; onLastWindow?: () => void } = {},
 ): Promise<{ rows: number; dim: number; truncated: number }> {
   let writer: NpyWriter | undefined;
   let truncated = 0;
   let done = 0;
   const window = opts.batchSize * WINDOW_BATCHES;
-  // With a worker, the next window is tokenised while the model runs on this one.
+  // With worker threads, the next window is tokenised while the model runs on this one.
   const tokenize = (w: number): Promise<number[][]> => {
     const texts = windowTexts(lines, w, window);
-    return worker ? worker.tokenize(texts) : Promise.resolve(texts.map((l) => encoder.encode(l)));
+    return tokenizeTexts ? tokenizeTexts(texts) : Promise.resolve(texts.map((l) => encoder.encode(l)));
   };
   try {
     let next = prefetch.first ?? tokenize(0);

@@ -1,18 +1,23 @@
 /** Fit from files and save the artifact: the library call behind `lsar fit`. */
-import { parseMethod, type Projection } from '../core/projection.js';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createError } from '../core/errors.js';
+import { parseMethod, type Projection } from '../core/projection.js';
 import { resolveArtifactPath, saveProjection } from '../io/artifact.js';
-import { embedCorpora, type EmbedOptions } from './embed.js';
 import { listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
 import { VERSION } from '../version.js';
+import type { EmbedOptions, ModelOptions } from './embed.js';
+import { EmbeddingCache, defaultEmbedDir } from './embedding-cache.js';
 import { fitFromFiles, type FitProgress } from './fit.js';
 
 export interface FitToArtifactOptions {
   /** Embed a directory of `<lang>.txt` corpora first (with `embed`), then fit on the result. */
   corpora?: string;
-  /** Embedding options for `corpora`, and where the embeddings go (default: `<out dir>/embeddings`). */
-  embed?: Omit<EmbedOptions, 'corpora' | 'inputs' | 'out'> & { out?: string };
+  /** The model and embedding options for `corpora`. */
+  embed?: ModelOptions;
+  /** Where embeddings of `corpora` are kept (default: the embedding cache, `.lsar-cache`; they go in `<embedDir>/corpora`). */
+  embedDir?: string;
+  onEmbedProgress?: EmbedOptions['onProgress'];
+  onEmbedLanguage?: EmbedOptions['onLanguage'];
   /** A directory of `<lang>.npy` files ... */
   dir?: string;
   /** ... or `lang=file` assignments. */
@@ -33,18 +38,30 @@ export interface FitSummary {
   languages: { lang: string; rows: number }[];
   singularValues?: number[];
   projection: string;
+  /** With corpora: where their embeddings were kept. */
+  embeddings?: string;
   lsarVersion: string;
 }
 
 export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ projection: Projection; path: string; summary: FitSummary }> {
   const method = parseMethod(options.method);
+  let embedded: string | undefined;
   if (options.corpora !== undefined) {
-    if (!options.embed?.model) throw createError('USAGE', 'fit --corpora needs --model (a Hub id or a local model directory)');
-    const jsonPath = await resolveArtifactPath(options.out);
-    const embedDir = options.embed.out ?? join(dirname(jsonPath), 'embeddings');
-    await embedCorpora({ ...options.embed, corpora: options.corpora, out: embedDir });
-    options = { ...options, dir: embedDir };
+    if (!options.embed?.model)
+      throw createError('USAGE', 'fitting on corpora needs a model (embed.model: a Hub id or a local model directory)', { param: 'model' });
+    const cache = new EmbeddingCache(options.embed, {
+      root: options.embedDir ?? defaultEmbedDir(),
+      ...(options.onEmbedProgress ? { onProgress: options.onEmbedProgress } : {}),
+      ...(options.onEmbedLanguage ? { onLanguage: options.onEmbedLanguage } : {}),
+    });
+    try {
+      embedded = await cache.embed('corpora', { corpora: options.corpora });
+    } finally {
+      await cache.dispose();
+    }
+    options = { ...options, dir: embedded };
   }
+  await resolveArtifactPath(options.out);
   const inputs: LanguageInput[] =
     options.dir !== undefined ? await listLanguageFiles(options.dir, '.npy') : (options.inputs ?? []).map(parseLanguageAssignment);
   const { projection, provenance } = await fitFromFiles(inputs, {
@@ -62,6 +79,7 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     languages: projection.languages,
     ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
     projection: path,
+    ...(embedded ? { embeddings: join(embedded) } : {}),
     lsarVersion: VERSION,
   };
   return { projection, path, summary };

@@ -2,10 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
-import { MomentAccumulator, type FloatArray } from '../core/moments.js';
+import { MomentAccumulator } from '../core/moments.js';
+import type { FloatArray } from '../core/rows.js';
 import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { checkLanguageCode, checkUniqueLanguages, type LanguageInput } from '../io/inputs.js';
-import { sha256Files } from '../io/hash.js';
+import { hashFilesInPool } from '../adapters/pool.js';
 import { HOST_LITTLE, NpyReader } from '../io/npy.js';
 
 export interface SourceFile {
@@ -98,7 +99,7 @@ export async function momentsFromFiles(
     }
     options.check?.(readers.length, first.dim);
     // Provenance hashes on another core while this thread accumulates.
-    const hashes = options.hash === false ? Promise.resolve(readers.map(() => '')) : sha256Files(readers.map((r) => r.path));
+    const hashes = options.hash === false ? Promise.resolve(readers.map(() => '')) : hashFilesInPool(readers.map((r) => r.path));
     hashes.catch(() => undefined);
     const langs: LanguageMoments[] = [];
     const sources: SourceFile[] = [];

@@ -1,16 +1,15 @@
 /** `lsar project`: apply a fitted projection to a stream of embeddings, in constant memory. */
-import { createReadStream } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createError } from '../core/errors.js';
-import type { FloatArray } from '../core/moments.js';
-import type { Dense } from '../core/linalg.js';
-import { createOperator, type ApplyOptions, type Projection, type RowOperator } from '../core/projection.js';
-import { kernelModule } from '../core/wasm/simd.js';
-import { ProjectionPool } from './parallel.js';
+import { createOperator, type ApplyOptions, type Projector } from '../core/projector.js';
+import type { Projection } from '../core/projection.js';
+import type { FloatArray } from '../core/rows.js';
+import { poolSize, projectInPool } from '../adapters/pool.js';
 import { AtomicTextWriter } from '../io/atomic.js';
-import { stat } from 'node:fs/promises';
-import { formatJsonl, readJsonlBlocks, writeText } from '../io/jsonl.js';
-import { HOST_LITTLE, NpyReader, NpyWriter } from '../io/npy.js';
+import { embeddingFormat, openEmbeddings, type Block, type EmbeddingSource } from '../io/embeddings.js';
+import { formatJsonl, writeText } from '../io/jsonl.js';
+import { HOST_LITTLE, NpyWriter } from '../io/npy.js';
 
 export interface ProjectOptions extends ApplyOptions {
   /** Input: a `.npy` path, a `.jsonl` path, or `-` for JSON Lines on `stdin`. */
@@ -33,60 +32,23 @@ export interface ProjectSummary {
   output: string;
 }
 
-type Format = 'npy' | 'jsonl';
-
-function formatOf(path: string, role: string): Format {
-  if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
-  if (/\.npy$/i.test(path)) return 'npy';
-  throw createError(
-    'USAGE',
-    `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard ${role === '--in' ? 'input' : 'output'}`,
-  );
-}
-
-/** A block of rows from either source (.npy or JSON Lines). */
-interface Block {
-  start: number;
-  rows: number;
-  data: FloatArray;
-}
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Apply `projection` to every row of the input, writing the output atomically. */
 export async function projectStream(projection: Projection, options: ProjectOptions): Promise<ProjectSummary> {
-  const inFormat = formatOf(options.input, '--in');
-  const outFormat = formatOf(options.output, '--out');
+  embeddingFormat(options.input, 'input');
+  const outFormat = embeddingFormat(options.output, 'output');
   const op = createOperator(projection, options);
   const d = projection.dim;
-  let reader: NpyReader | undefined;
-  let source: AsyncGenerator<Block>;
-  let total: number | undefined;
-  let inLabel = options.input;
-  if (inFormat === 'npy') {
-    reader = await NpyReader.open(options.input);
-    if (reader.dim !== d) {
-      await reader.close();
-      throw createError('DIM_MISMATCH', `${options.input}: dimension ${reader.dim}, but the projection was fitted on dimension ${d}`);
-    }
-    total = reader.rows;
-    // Little-endian float32 rows go straight into the SIMD kernel's buffer: no copies.
-    const direct = op.buffer && reader.header.dtype === '<f4' && HOST_LITTLE;
-    source = direct
-      ? reader.blocks(
-          Math.min(options.blockRows ?? Infinity, op.capacity as number),
-          new Uint8Array(
-            (op.buffer as Float32Array).buffer,
-            (op.buffer as Float32Array).byteOffset,
-            (op.buffer as Float32Array).byteLength,
-          ),
-        )
-      : reader.blocks(options.blockRows);
-  } else {
-    if (options.input === '-') inLabel = '<stdin>';
-    else await mustExist(options.input);
-    const stream = options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input);
-    source = readJsonlBlocks(stream, inLabel, options.blockRows ?? 1024, d);
-  }
-  const outDtype = options.dtype === 'float64' || (options.dtype === undefined && reader?.header.itemSize === 8) ? '<f8' : '<f4';
+  const wantF64 = options.dtype === 'float64';
+  const src = await openEmbeddings(options.input, {
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    dim: d,
+    dimOf: 'the projection was fitted on dimension',
+    // float32 .npy output cannot hold larger JSON values: refused with their line.
+    ...(outFormat === 'npy' && !wantF64 ? { maxAbs: FLOAT32_MAX } : {}),
+  });
+  const outDtype = wantF64 || (options.dtype === undefined && src.dtype === 'float64' && src.format === 'npy') ? '<f8' : '<f4';
   let writer: NpyWriter | undefined;
   let textWriter: AtomicTextWriter | undefined;
   let rows = 0;
@@ -95,30 +57,28 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, d));
     else await textWriter?.write(formatJsonl(data, n, d));
     rows += n;
-    options.onProgress?.(rows, total);
+    options.onProgress?.(rows, src.rows);
   };
   try {
     if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
     else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
+    const npy = src.npy;
     const parallel =
-      reader &&
+      npy &&
       op.plan.basis &&
-      reader.header.dtype === '<f4' &&
+      npy.header.dtype === '<f4' &&
       HOST_LITTLE &&
-      reader.rows >= PARALLEL_MIN_ROWS &&
-      kernelModule() &&
-      (options.workers ?? 2) > 0;
-    if (parallel && reader) {
-      await projectParallel(reader, op.plan, sink, options.workers);
-    } else {
-      for await (const b of source) {
-        const bad = op.firstNonFiniteRow(b.data, b.rows);
-        if (bad >= 0) throw createError('NON_FINITE', `${inLabel}: row ${b.start + bad} holds NaN or Inf`);
-        op.applyInPlace(b.data, b.rows);
+      npy.rows >= PARALLEL_MIN_ROWS &&
+      (options.workers ?? poolSize()) > 0;
+    if (parallel) await projectParallel(src, op, sink);
+    else {
+      for await (const b of directBlocks(src, op, options.blockRows)) {
+        const bad = op.apply(b.data, b.rows);
+        if (bad >= 0) throw createError('NON_FINITE', `${src.label}: row ${b.start + bad} holds NaN or Inf`);
         await sink(b.data, b.rows);
       }
     }
-    if (rows === 0) throw createError('EMPTY', `${inLabel}: no rows`);
+    if (rows === 0) throw createError('EMPTY', `${src.label}: no rows`);
     await writer?.close();
     await textWriter?.close();
   } catch (e) {
@@ -126,42 +86,38 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     await textWriter?.abort();
     throw e;
   } finally {
-    await reader?.close();
+    await src.close();
   }
   return { rows, dim: d, output: options.output };
 }
 
-async function mustExist(path: string): Promise<void> {
-  try {
-    await stat(path);
-  } catch {
-    throw createError('NOT_FOUND', `${path}: no such file`);
+/** Little-endian float32 .npy rows go straight into the SIMD kernel's buffer: no copies. */
+function directBlocks(src: EmbeddingSource, op: Projector, blockRows?: number): AsyncGenerator<Block> {
+  const npy = src.npy;
+  if (npy && op.buffer && npy.header.dtype === '<f4' && HOST_LITTLE) {
+    const b = op.buffer;
+    return npy.blocks(Math.min(blockRows ?? Infinity, op.capacity as number), new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
   }
+  return src.blocks(blockRows);
 }
 
-/** Below this many rows, starting worker threads costs more than it saves. */
+/** Below this many rows, handing blocks to worker threads costs more than it saves. */
 const PARALLEL_MIN_ROWS = 16_384;
 const PARALLEL_BLOCK_ROWS = 2048;
 
-/** Read blocks, project them on worker threads, write them in order. */
+let planIds = 0;
+
+/** Read blocks, project them on the worker pool (the same projector), write them in order. */
 async function projectParallel(
-  reader: NpyReader,
-  plan: RowOperator['plan'],
+  src: EmbeddingSource,
+  op: Projector,
   sink: (data: Float32Array, rows: number) => Promise<void>,
-  workers?: number,
 ): Promise<void> {
+  const reader = src.npy!;
   const d = reader.dim;
-  const basis = plan.basis as Dense;
-  const pool = new ProjectionPool({
-    basis: basis.data,
-    k: basis.rows,
-    dim: d,
-    offset: plan.offset,
-    normalize: plan.normalize,
-    ...(workers ? { workers } : {}),
-  });
+  const plan = { ...op.plan, id: `${process.pid}-${planIds++}` };
   const rowBytes = d * 4;
-  const inflight = 2 * pool.size;
+  const inflight = 2 * poolSize();
   const free: ArrayBuffer[] = [];
   const queue: { start: number; rows: number; done: Promise<{ buf: ArrayBuffer; bad: number }> }[] = [];
   const drain = async () => {
@@ -176,13 +132,13 @@ async function projectParallel(
       const rows = Math.min(PARALLEL_BLOCK_ROWS, reader.rows - start);
       const buf = free.pop() ?? new ArrayBuffer(PARALLEL_BLOCK_ROWS * rowBytes);
       await reader.readRawInto(start, rows, new Uint8Array(buf, 0, rows * rowBytes));
-      const done = pool.run(buf, rows);
+      const done = projectInPool(plan, buf, rows);
       done.catch(() => undefined);
       queue.push({ start, rows, done });
       if (queue.length >= inflight) await drain();
     }
     while (queue.length > 0) await drain();
   } finally {
-    await pool.close();
+    await Promise.allSettled(queue.map((j) => j.done));
   }
 }

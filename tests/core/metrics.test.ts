@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, averagePrecisionAtK, topIndices, xsimErrors } from '../../src/core/metrics.js';
-import { normalizeRows } from '../../src/core/retrieval.js';
-import { exactTopK } from '../../src/core/search.js';
+import { embeddings } from '../../src/core/embeddings.js';
+import { exactTopK } from '../../src/core/exact-search.js';
+import { averagePrecision, averagePrecisionAtK, xsimErrors } from '../../src/core/metrics.js';
+import { normalizeRows } from '../../src/core/rows.js';
+import { topIndices } from '../../src/core/topk.js';
 import { gaussian } from '../helpers.js';
 
 describe('averagePrecision (sklearn semantics: tied scores are one threshold)', () => {
@@ -46,8 +48,8 @@ describe('xSIM ratio margin', () => {
   const q = Float32Array.from([0, 10, 20].flatMap(vec));
   const t = Float32Array.from([-12, 9, 25].flatMap(vec));
   it('cosine top-1 makes one error, the margin none', () => {
-    expect(Array.from(exactTopK(q, t, 2, 1).indices)).toEqual([1, 1, 2]);
-    expect(xsimErrors(q, t, 2, 2)).toBe(0);
+    expect(Array.from(exactTopK(embeddings(q, 2), embeddings(t, 2), 1).indices)).toEqual([1, 1, 2]);
+    expect(xsimErrors(embeddings(q, 2), embeddings(t, 2), 2)).toBe(0);
   });
 });
 
@@ -60,7 +62,7 @@ describe('exactTopK', () => {
     const q = normalizeRows(Float32Array.from({ length: 50 * d }, g), d);
     q.set(t.subarray(7 * d, 8 * d), 0);
     const k = 5;
-    const got = exactTopK(q, t, d, k);
+    const got = exactTopK(embeddings(q, d), embeddings(t, d), k);
     for (let i = 0; i < 50; i++) {
       const scores = Array.from({ length: 300 }, (_, j) => {
         let s = 0;

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { LsarError } from '../../src/core/errors.js';
 import { MomentAccumulator } from '../../src/core/moments.js';
-import { apply, fitProjection, lsarSubspace, type LanguageMoments, type Projection } from '../../src/core/projection.js';
+import { fitProjection, lsarSubspace, type LanguageMoments, type Projection } from '../../src/core/projection.js';
+import { apply } from '../../src/core/projector.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
 import { gaussian, planted } from '../helpers.js';
 
@@ -93,7 +94,7 @@ describe('lsar', () => {
     expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: LANGS.length })).toThrow(/rank at most L-1 = 5/);
     expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: 0 })).toThrow(LsarError);
     expect(() => fitProjection(momentsOf(LANGS), { method: 'lsar', rank: 3, remove: 4 })).toThrow(
-      /--remove must be an integer from 1 to the rank 3/,
+      /^remove must be an integer from 1 to the rank 3/,
     );
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
-import { retrieve } from '../../src/pipeline/retrieve.js';
+import { retrieve } from '../../src/pipeline/retrieve/index.js';
 import { gaussian, GOLDEN, listFiles, runCli, SHARED, tempDir } from '../helpers.js';
 
 const metrics = JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) as Record<string, Record<string, number>>;

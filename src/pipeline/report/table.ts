@@ -1,5 +1,5 @@
 /** Text tables of retrieval results. */
-import type { MetricTable, RetrieveResult } from './retrieve.js';
+import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
 
 function pct(x: number | undefined): string {
   return x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(1);

@@ -1,0 +1,68 @@
+/**
+ * The one worker-thread pool (piscina), created on first use and sized to the machine's
+ * cores. Its tasks live in ./worker.ts: hashing files, projecting blocks (with the same
+ * projector as the main thread) and tokenising texts.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { ProjectionPlan } from '../core/projector.js';
+import type { TokenizerSpec } from './worker.js';
+
+let pool: Piscina | undefined;
+
+function workerFile(): string {
+  // From the TypeScript sources (tests, benchmarks) the worker runs from dist/, which the test
+  // setup and `npm run bench` build first: Node 20 does not apply tsx's loader hooks to workers.
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fromSource ? new URL('../../dist/adapters/worker.js', import.meta.url).href : new URL('./worker.js', import.meta.url).href;
+}
+
+/** Threads in the pool (one per core). */
+export function poolSize(): number {
+  return Math.max(1, availableParallelism());
+}
+
+function workers(): Piscina {
+  if (!pool) {
+    pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: poolSize(), idleTimeout: 2000, concurrentTasksPerWorker: 1 });
+    // A worker that fails rejects its task; the pool itself must not crash the process.
+    pool.on('error', () => undefined);
+  }
+  return pool;
+}
+
+/** Stop the pool's threads (they are started again on the next task). */
+export async function closeWorkerPool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.destroy();
+}
+
+/** Hex digests of files, computed on the pool's threads (files spread over the cores). */
+export function hashFilesInPool(paths: string[]): Promise<string[]> {
+  return Promise.all(paths.map((path) => workers().run({ path }, { name: 'hashFile' }) as Promise<string>));
+}
+
+/**
+ * Project `rows` float32 rows held in `buf` (transferred to a worker and back). Resolves with
+ * the buffer and the index of the first row holding NaN or Inf (-1 when none).
+ */
+export function projectInPool(
+  plan: ProjectionPlan & { id: string },
+  buf: ArrayBuffer,
+  rows: number,
+): Promise<{ buf: ArrayBuffer; bad: number }> {
+  return workers().run({ plan, buf, rows }, { name: 'projectBlock', transferList: [buf] }) as Promise<{ buf: ArrayBuffer; bad: number }>;
+}
+
+/** Token ids of `texts` with the tokenizer described by `spec` (loaded once per worker). */
+export async function tokenizeInPool(spec: TokenizerSpec, texts: string[]): Promise<number[][]> {
+  const { lens, flat } = (await workers().run({ spec, texts }, { name: 'tokenize' })) as { lens: Int32Array; flat: Int32Array };
+  const out: number[][] = [];
+  let o = 0;
+  for (const n of lens) {
+    out.push(Array.from(flat.subarray(o, o + n)));
+    o += n;
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * The tasks run on the worker pool (./pool.ts). Each is a plain function of a
+ * structured-cloneable payload; results with large buffers are transferred back.
+ */
+import { createRequire } from 'node:module';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { createProjector, type ProjectionPlan, type Projector } from '../core/projector.js';
+import { hashFile as hashFileOnThisThread } from '../io/hash.js';
+
+/** A result whose buffers are moved (not copied) back to the main thread. */
+function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;
+}
+
+export async function hashFile({ path }: { path: string }): Promise<string> {
+  return hashFileOnThisThread(path);
+}
+
+const projectors = new Map<string, Projector>();
+
+/** Project a block of float32 rows with the plan's projector (kept per plan id). */
+export function projectBlock({ plan, buf, rows }: { plan: ProjectionPlan & { id: string }; buf: ArrayBuffer; rows: number }) {
+  let op = projectors.get(plan.id);
+  if (!op) {
+    if (projectors.size > 8) projectors.clear();
+    op = createProjector(plan);
+    projectors.set(plan.id, op);
+  }
+  const bad = op.apply(new Float32Array(buf, 0, rows * plan.dim), rows);
+  return transferring({ buf, bad }, [buf]);
+}
+
+/** How to load a model's tokenizer again on a worker (see Encoder.spec). */
+export interface TokenizerSpec {
+  id: string;
+  opts: Record<string, unknown>;
+  env: Record<string, unknown>;
+}
+
+interface Tok {
+  encode(text: string): number[];
+}
+const tokenizers = new Map<string, Promise<Tok>>();
+
+async function tokenizerFor(spec: TokenizerSpec): Promise<Tok> {
+  const key = JSON.stringify(spec);
+  let t = tokenizers.get(key);
+  if (!t) {
+    t = (async () => {
+      // transformers.js as CommonJS: the same build the main thread's ESM import resolves to.
+      const T = createRequire(import.meta.url)('@huggingface/transformers') as typeof import('@huggingface/transformers');
+      Object.assign(T.env, spec.env);
+      return (await T.AutoTokenizer.from_pretrained(spec.id, spec.opts)) as unknown as Tok;
+    })();
+    tokenizers.set(key, t);
+  }
+  return t;
+}
+
+/** Token ids of texts, flattened with their lengths (transferred back). */
+export async function tokenize({ spec, texts }: { spec: TokenizerSpec; texts: string[] }) {
+  const tok = await tokenizerFor(spec);
+  const lens = new Int32Array(texts.length);
+  const parts: number[][] = [];
+  let total = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const t = tok.encode(texts[i] as string);
+    lens[i] = t.length;
+    total += t.length;
+    parts.push(t);
+  }
+  const flat = new Int32Array(total);
+  let o = 0;
+  for (const p of parts) {
+    flat.set(p, o);
+    o += p.length;
+  }
+  return transferring({ lens, flat }, [lens.buffer as ArrayBuffer, flat.buffer as ArrayBuffer]);
+}

@@ -1,0 +1,80 @@
+/**
+ * The one search interface (as faiss's Index): build an index over vectors, `add` more,
+ * `search` the top-k of query rows. Exact and approximate (HNSW, src/adapters/hnsw.ts)
+ * indexes are interchangeable behind it; saving and loading are in src/pipeline/vector-search.ts.
+ *
+ * Metrics: `cosine` (rows L2-normalised by the index, queries too; scores are cosines) or
+ * `dot` (raw inner products).
+ */
+import { concatRows, type Embeddings } from './embeddings.js';
+import { createError } from './errors.js';
+import { exactTopK } from './exact-search.js';
+import { normalizeRows } from './rows.js';
+import type { TopK } from './topk.js';
+
+export type Metric = 'cosine' | 'dot';
+export type IndexKind = 'exact' | 'hnsw';
+
+export interface VectorIndex {
+  readonly kind: IndexKind;
+  readonly metric: Metric;
+  readonly dim: number;
+  /** Rows indexed so far; their labels are 0..size-1 in the order added. */
+  readonly size: number;
+  /** True for HNSW: results may miss true neighbours. */
+  readonly approximate: boolean;
+  add(vectors: Embeddings): Promise<void>;
+  /** Top-k rows of the index for each query row, best first (ties to the lower label). */
+  search(queries: Embeddings, k: number): Promise<TopK>;
+  /** Release native memory or worker threads. */
+  dispose(): Promise<void>;
+}
+
+/** Rows as the metric scores them: cosine indexes keep L2-normalised float32 rows. */
+export function prepareRows(vectors: Embeddings, metric: Metric): Embeddings<Float32Array> {
+  const data = metric === 'cosine' ? normalizeRows(vectors.data, vectors.dim) : Float32Array.from(vectors.data);
+  return { data, rows: vectors.rows, dim: vectors.dim, dtype: 'float32' };
+}
+
+export function checkDim(index: { dim: number }, vectors: Embeddings, what: string): void {
+  if (vectors.dim !== index.dim)
+    throw createError('DIM_MISMATCH', `${what}: dimension ${vectors.dim}, but the index has dimension ${index.dim}`);
+}
+
+/** Exact search: every query against every row (float32 SIMD, float64 re-scoring of the candidates). */
+export class ExactIndex implements VectorIndex {
+  readonly kind = 'exact' as const;
+  readonly approximate = false;
+  private rows: Embeddings<Float32Array>;
+
+  constructor(
+    readonly dim: number,
+    readonly metric: Metric = 'cosine',
+  ) {
+    this.rows = { data: new Float32Array(0), rows: 0, dim, dtype: 'float32' };
+  }
+
+  get size(): number {
+    return this.rows.rows;
+  }
+
+  /** The indexed rows as searched (normalised for cosine). */
+  vectors(): Embeddings<Float32Array> {
+    return this.rows;
+  }
+
+  async add(vectors: Embeddings): Promise<void> {
+    checkDim(this, vectors, 'add');
+    const rows = prepareRows(vectors, this.metric);
+    this.rows = this.rows.rows === 0 ? rows : concatRows([this.rows, rows], this.dim);
+  }
+
+  async search(queries: Embeddings, k: number): Promise<TopK> {
+    checkDim(this, queries, 'search');
+    return exactTopK(prepareRows(queries, this.metric), this.rows, k);
+  }
+
+  async dispose(): Promise<void> {
+    this.rows = { data: new Float32Array(0), rows: 0, dim: this.dim, dtype: 'float32' };
+  }
+}

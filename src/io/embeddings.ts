@@ -1,0 +1,161 @@
+/**
+ * The one embeddings loader: `.npy` files, JSON Lines files (`.jsonl`, `.ndjson`) and `-`
+ * (JSON Lines on standard input), as a stream of row blocks (`openEmbeddings`) or whole
+ * (`readEmbeddings`).
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { Embeddings } from '../core/embeddings.js';
+import { createError } from '../core/errors.js';
+import type { FloatArray } from '../core/rows.js';
+import { readJsonlBlocks } from './jsonl.js';
+import { NpyReader } from './npy.js';
+
+export type EmbeddingFormat = 'npy' | 'jsonl';
+
+/** The format of an embeddings path; `role` names the option in the message when it is neither. */
+export function embeddingFormat(path: string, role = 'input'): EmbeddingFormat {
+  if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
+  if (/\.npy$/i.test(path)) return 'npy';
+  throw createError('USAGE', `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard input/output`);
+}
+
+export interface Block {
+  /** Index of the block's first row. */
+  start: number;
+  rows: number;
+  /** rows x dim, row-major; valid until the next block is read. */
+  data: FloatArray;
+}
+
+export interface EmbeddingSource {
+  /** How errors name the input (`<stdin>` for standard input). */
+  label: string;
+  format: EmbeddingFormat;
+  /** Known before reading for .npy; for JSON Lines after the first row. */
+  dim: number | undefined;
+  rows: number | undefined;
+  dtype: 'float16' | 'float32' | 'float64';
+  /** The .npy reader, for callers that read rows straight into their own buffers. */
+  npy?: NpyReader;
+  blocks(blockRows?: number): AsyncGenerator<Block>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Standard input, for `-` (default process.stdin). */
+  stdin?: Readable;
+  /** The dimension the caller needs (checked against the file, and used by JSON Lines). */
+  dim?: number;
+  /** Words before the expected dimension in a mismatch message (default "this run needs dimension"). */
+  dimOf?: string;
+  /** JSON Lines: refuse values whose magnitude exceeds this (e.g. the float32 maximum). */
+  maxAbs?: number;
+  /** Words for messages: what the caller needs this input for. */
+  what?: string;
+}
+
+/** Open embeddings for streaming. */
+export async function openEmbeddings(path: string, options: OpenOptions = {}): Promise<EmbeddingSource> {
+  const format = embeddingFormat(path);
+  if (format === 'npy') {
+    const npy = await NpyReader.open(path).catch((e: unknown) => {
+      if (options.what && (e as { code?: string }).code === 'NOT_FOUND')
+        throw createError('NOT_FOUND', `${path}: no such file (${options.what})`, { cause: e });
+      throw e;
+    });
+    if (options.dim !== undefined && npy.dim !== options.dim) {
+      await npy.close();
+      throw createError('DIM_MISMATCH', `${path}: dimension ${npy.dim}, but ${options.dimOf ?? 'this run needs dimension'} ${options.dim}`);
+    }
+    return {
+      label: path,
+      format,
+      dim: npy.dim,
+      rows: npy.rows,
+      dtype: npy.header.itemSize === 8 ? 'float64' : npy.header.itemSize === 4 ? 'float32' : 'float16',
+      npy,
+      blocks: (blockRows?: number) => npy.blocks(blockRows),
+      close: () => npy.close(),
+    };
+  }
+  const label = path === '-' ? '<stdin>' : path;
+  if (path !== '-') await mustExist(path);
+  let stream: Readable | undefined;
+  const source: EmbeddingSource = {
+    label,
+    format,
+    dim: options.dim,
+    rows: undefined,
+    dtype: 'float64',
+    async *blocks(blockRows = 1024) {
+      stream = path === '-' ? (options.stdin ?? process.stdin) : createReadStream(path);
+      for await (const b of readJsonlBlocks(stream, label, blockRows, options.dim, options.maxAbs)) {
+        source.dim = b.dim;
+        yield { start: b.start, rows: b.rows, data: b.data };
+      }
+    },
+    async close() {
+      if (stream && path !== '-') stream.destroy();
+    },
+  };
+  return source;
+}
+
+export interface ReadOptions extends OpenOptions {
+  /** The row count the caller expects (e.g. the lines of the text the embeddings follow). */
+  rows?: number;
+  /** What `rows` counts, for the message (e.g. "tatoeba.deu-eng.deu"). */
+  rowsOf?: string;
+}
+
+/** Read all rows of an embeddings file (or `-`) into memory. */
+export async function readEmbeddings(path: string, options: ReadOptions = {}): Promise<Embeddings> {
+  const src = await openEmbeddings(path, options);
+  try {
+    if (src.npy) {
+      const data = await src.npy.readAll();
+      checkRows(src.label, src.npy.rows, options);
+      return { data, rows: src.npy.rows, dim: src.npy.dim, dtype: data instanceof Float64Array ? 'float64' : 'float32' };
+    }
+    const parts: FloatArray[] = [];
+    let total = 0;
+    let wide = false;
+    for await (const b of src.blocks()) {
+      const dim = src.dim as number;
+      parts.push(b.data.slice(0, b.rows * dim));
+      total += b.rows;
+      if (b.data instanceof Float64Array) wide = true;
+    }
+    if (total === 0) throw createError('EMPTY', `${src.label}: no rows`);
+    const dim = src.dim as number;
+    const data = wide ? new Float64Array(total * dim) : new Float32Array(total * dim);
+    let o = 0;
+    for (const p of parts) {
+      data.set(p, o);
+      o += p.length;
+    }
+    checkRows(src.label, total, options);
+    return { data, rows: total, dim, dtype: wide ? 'float64' : 'float32' };
+  } finally {
+    await src.close();
+  }
+}
+
+function checkRows(label: string, rows: number, options: ReadOptions): void {
+  if (options.rows !== undefined && rows !== options.rows) {
+    throw createError(
+      'INPUT',
+      `${label}: ${rows} rows, but ${options.rowsOf ?? 'the data'} has ${options.rows}: embeddings must follow the data line by line`,
+    );
+  }
+}
+
+async function mustExist(path: string): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    throw createError('NOT_FOUND', `${path}: no such file`);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Where commands keep the embeddings they make from texts, and the one model they make them
+ * with. Every command that embeds (fit --corpora, retrieve --model, search --model) keeps
+ * its embeddings under one root, default `.lsar-cache` in the working directory (or
+ * $LSAR_CACHE_DIR), `--embed-dir` to choose another; each subdirectory holds `<lang>.npy`
+ * and the `manifest.json` of `lsar embed`, so current files are reused and stale ones
+ * re-embedded. The model loads once per command run, on first use.
+ */
+import { join } from 'node:path';
+import { embedCorpora, ModelHandle, type EmbedOptions, type ModelOptions } from './embed.js';
+
+export function defaultEmbedDir(): string {
+  const env = process.env.LSAR_CACHE_DIR;
+  return env !== undefined && env !== '' ? env : '.lsar-cache';
+}
+
+export interface CacheOptions {
+  /** Root directory (default: defaultEmbedDir()). */
+  root?: string;
+  onProgress?: EmbedOptions['onProgress'];
+  onLanguage?: EmbedOptions['onLanguage'];
+}
+
+export class EmbeddingCache {
+  readonly root: string;
+  readonly model: ModelHandle;
+
+  constructor(
+    readonly modelOptions: ModelOptions,
+    private readonly options: CacheOptions = {},
+  ) {
+    this.root = options.root ?? defaultEmbedDir();
+    this.model = new ModelHandle(modelOptions);
+  }
+
+  /** Embed `<lang>=<file>` inputs (or a corpora directory) into `<root>/<sub>`; returns that directory. */
+  async embed(sub: string, source: { inputs: { lang: string; path: string }[] } | { corpora: string }): Promise<string> {
+    const out = join(this.root, sub);
+    await embedCorpora({
+      ...this.modelOptions,
+      ...('corpora' in source ? { corpora: source.corpora } : { inputs: source.inputs.map((f) => `${f.lang}=${f.path}`) }),
+      out,
+      encoder: this.model,
+      ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
+      ...(this.options.onLanguage ? { onLanguage: this.options.onLanguage } : {}),
+    });
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}

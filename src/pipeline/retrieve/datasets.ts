@@ -1,0 +1,209 @@
+/**
+ * The evaluation data of each task as embeddings: read from pre-computed files, or embedded
+ * from the texts with the run's model (through the embedding cache).
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Embeddings } from '../../core/embeddings.js';
+import { createError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { readEmbeddings } from '../../io/embeddings.js';
+import { XTREME_TATOEBA } from '../../io/languages.js';
+import { listTatoebaLanguages, loadTatoeba } from '../../io/tatoeba.js';
+import { loadXquadR, type XquadR } from '../../io/xquadr.js';
+import type { EmbeddingCache } from '../embedding-cache.js';
+
+export interface Side {
+  vectors: Embeddings;
+  lang: string;
+  file: string;
+}
+
+/** An aligned set: row i of `foreign` translates row i of `english`. */
+export interface PairSet {
+  lang: string;
+  foreign: Side;
+  english: Side;
+}
+
+/** Where a task's evaluation data comes from. */
+export interface DataOptions {
+  /** tatoeba: LASER's Tatoeba directory; lareqa: the XQuAD-R directory. */
+  data?: string;
+  /**
+   * Pre-computed embeddings. tatoeba and pairs: `<lang>.npy` (foreign side) and
+   * `<lang>.en.npy` (English side) per language; lareqa: `<lang>.questions.npy` and
+   * `<lang>.candidates.npy` in file order.
+   */
+  embeddings?: string;
+  /** pairs: explicit aligned files (instead of `embeddings`). */
+  queries?: string;
+  targets?: string;
+  queryLang?: string;
+  targetLang?: string;
+  /** Languages to evaluate (default: tatoeba's 36 XTREME languages that are present, or all). */
+  langs?: string[];
+}
+
+type PairSource = DataOptions & { task: 'tatoeba' | 'pairs' };
+
+/** Languages with both `<lang>.npy` and `<lang>.en.npy` in `dir`, sorted. */
+export async function listPairLanguages(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    throw createError('NOT_FOUND', `${dir}: no such embeddings directory`);
+  }
+  const set = new Set(names);
+  return names
+    .filter((n) => /^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?\.npy$/.test(n) && set.has(n.replace(/\.npy$/, '.en.npy')))
+    .map((n) => n.replace(/\.npy$/, ''))
+    .filter((l) => l !== 'en')
+    .sort();
+}
+
+async function tatoebaLanguages(data: string, langs: string[] | undefined): Promise<string[]> {
+  if (langs) return langs;
+  const present = await listTatoebaLanguages(data);
+  return XTREME_TATOEBA.filter((l) => present.includes(l));
+}
+
+/** The aligned sets of the tatoeba and pairs tasks. */
+export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefined): Promise<PairSet[]> {
+  if (o.task === 'pairs' && o.queries) return [await loadExplicitPairs(o, cache)];
+  if (o.task === 'tatoeba' && cache && !o.embeddings) {
+    if (!o.data)
+      throw createError('USAGE', 'tatoeba needs --data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { param: 'data' });
+    const data = o.data;
+    const tsets = await Promise.all((await tatoebaLanguages(data, o.langs)).map((l) => loadTatoeba(data, l)));
+    const fdir = await cache.embed(join('tatoeba', 'foreign'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })) });
+    const edir = await cache.embed(join('tatoeba', 'english'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.english })) });
+    const sets: PairSet[] = [];
+    for (const t of tsets) {
+      const ff = join(fdir, `${t.lang}.npy`);
+      const ef = join(edir, `${t.lang}.npy`);
+      const f = await readEmbeddings(ff, { rows: t.foreign.length, rowsOf: t.files.foreign });
+      const e = await readEmbeddings(ef, { rows: t.english.length, rowsOf: t.files.english, dim: f.dim });
+      sets.push({ lang: t.lang, foreign: { vectors: f, lang: t.lang, file: ff }, english: { vectors: e, lang: 'en', file: ef } });
+    }
+    return sets;
+  }
+  if (!o.embeddings) {
+    throw createError(
+      'USAGE',
+      `${o.task} needs --embeddings <dir> with <lang>.npy and <lang>.en.npy${o.task === 'pairs' ? ', or --queries and --targets' : ''}`,
+      {
+        param: 'embeddings',
+      },
+    );
+  }
+  const dir = o.embeddings;
+  let langs = o.langs;
+  if (!langs) {
+    const available = await listPairLanguages(dir);
+    langs = (o.task === 'tatoeba' && o.data ? await tatoebaLanguages(o.data, undefined) : available).filter((l) => available.includes(l));
+    if (langs.length === 0) throw createError('NOT_FOUND', `${dir}: no <lang>.npy embeddings for the languages to evaluate`);
+  }
+  const sets: PairSet[] = [];
+  for (const lang of langs) {
+    let lines: number | undefined;
+    let rowsOf = `${lang} pairs`;
+    if (o.task === 'tatoeba') {
+      if (!o.data)
+        throw createError('USAGE', 'tatoeba needs --data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { param: 'data' });
+      const t = await loadTatoeba(o.data, lang);
+      lines = t.foreign.length;
+      rowsOf = t.files.foreign;
+    }
+    const ff = join(dir, `${lang}.npy`);
+    const ef = join(dir, `${lang}.en.npy`);
+    const f = await readEmbeddings(ff, { what: rowsOf, ...(lines !== undefined ? { rows: lines, rowsOf } : {}) });
+    const e = await readEmbeddings(ef, { what: rowsOf, rows: f.rows, rowsOf: lines !== undefined ? rowsOf : ff, dim: f.dim });
+    sets.push({ lang, foreign: { vectors: f, lang, file: ff }, english: { vectors: e, lang: 'en', file: ef } });
+  }
+  return sets;
+}
+
+/** pairs with --queries/--targets: two aligned files (.npy, or .txt embedded with the model). */
+async function loadExplicitPairs(o: PairSource, cache: EmbeddingCache | undefined): Promise<PairSet> {
+  if (!o.targets) throw createError('USAGE', 'pairs needs --targets with --queries', { param: 'targets' });
+  let qFile = o.queries as string;
+  let tFile = o.targets;
+  if (/\.txt$/i.test(qFile) || /\.txt$/i.test(tFile)) {
+    if (!cache) throw createError('USAGE', 'pairs of text files (.txt) need a model to embed them', { param: 'model' });
+    const ql = o.queryLang ?? 'qq';
+    const tl = o.targetLang ?? 'tt';
+    qFile = join(await cache.embed(join('pairs', 'queries'), { inputs: [{ lang: ql, path: qFile }] }), `${ql}.npy`);
+    tFile = join(await cache.embed(join('pairs', 'targets'), { inputs: [{ lang: tl, path: tFile }] }), `${tl}.npy`);
+  }
+  const q = await readEmbeddings(qFile, { what: 'queries' });
+  const t = await readEmbeddings(tFile, { what: 'targets', dim: q.dim });
+  if (q.rows !== t.rows)
+    throw createError('INPUT', `${o.targets}: ${t.rows} rows, but ${o.queries} has ${q.rows}: aligned pairs need equal lengths`);
+  const ql = o.queryLang ?? 'queries';
+  return {
+    lang: ql,
+    foreign: { vectors: q, lang: ql, file: qFile },
+    english: { vectors: t, lang: o.targetLang ?? 'targets', file: tFile },
+  };
+}
+
+/** XQuAD-R with the embeddings of its questions and candidate sentences, per language. */
+export interface LareqaSet {
+  xq: XquadR;
+  questions: Side[];
+  candidates: Side[];
+  dim: number;
+}
+
+export async function loadLareqa(
+  o: { data?: string; embeddings?: string; langs?: string[] },
+  cache: EmbeddingCache | undefined,
+): Promise<LareqaSet> {
+  if (!o.data) throw createError('USAGE', 'lareqa needs --data <XQuAD-R directory>', { param: 'data' });
+  if (!o.embeddings && !cache) {
+    throw createError(
+      'USAGE',
+      'lareqa needs --embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or --model to embed the texts',
+      {
+        param: 'embeddings',
+      },
+    );
+  }
+  const xq = await loadXquadR(o.data, o.langs);
+  let path = (lang: string, what: 'questions' | 'candidates') => join(o.embeddings as string, `${lang}.${what}.npy`);
+  if (!o.embeddings && cache) {
+    // Write the texts one per line, embed them, read them back in the same order.
+    const textDir = join(cache.root, 'lareqa', 'text');
+    await mkdir(textDir, { recursive: true });
+    const files: Record<'questions' | 'candidates', { lang: string; path: string }[]> = { questions: [], candidates: [] };
+    for (const lang of xq.languages) {
+      for (const what of ['questions', 'candidates'] as const) {
+        const items = what === 'questions' ? xq.questions.filter((q) => q.lang === lang) : xq.candidates.filter((c) => c.lang === lang);
+        const file = join(textDir, `${lang}.${what}.txt`);
+        await writeFileAtomic(file, items.map((x) => x.text.replace(/\s+/g, ' ').trim() || '-').join('\n') + '\n');
+        files[what].push({ lang, path: file });
+      }
+    }
+    const qdir = await cache.embed(join('lareqa', 'questions'), { inputs: files.questions });
+    const cdir = await cache.embed(join('lareqa', 'candidates'), { inputs: files.candidates });
+    path = (lang, what) => join(what === 'questions' ? qdir : cdir, `${lang}.npy`);
+  }
+  const questions: Side[] = [];
+  const candidates: Side[] = [];
+  let dim: number | undefined;
+  for (const lang of xq.languages) {
+    const json = join(o.data, `${lang}.json`);
+    const nq = xq.questions.filter((q) => q.lang === lang).length;
+    const nc = xq.candidates.filter((c) => c.lang === lang).length;
+    const qf = path(lang, 'questions');
+    const cf = path(lang, 'candidates');
+    const q = await readEmbeddings(qf, { rows: nq, rowsOf: `${json} (questions)`, ...(dim !== undefined ? { dim } : {}) });
+    dim = q.dim;
+    const c = await readEmbeddings(cf, { rows: nc, rowsOf: `${json} (candidate sentences)`, dim });
+    questions.push({ vectors: q, lang, file: qf });
+    candidates.push({ vectors: c, lang, file: cf });
+  }
+  return { xq, questions, candidates, dim: dim as number };
+}

@@ -1,0 +1,112 @@
+/** The methods a retrieval run compares: fitted once each on monolingual data, or loaded from saved projections. */
+import { createError } from '../../core/errors.js';
+import type { Embeddings } from '../../core/embeddings.js';
+import { fitProjection, needsLanguage, parseMethod, type LanguageMoments, type Method, type Projection } from '../../core/projection.js';
+import { createOperator } from '../../core/projector.js';
+import { loadProjection } from '../../io/artifact.js';
+import { listLanguageFiles } from '../../io/inputs.js';
+import { momentsFromFiles, type Provenance } from '../fit.js';
+
+export interface MethodRun {
+  /** "none", "demean", "lir-1", "lsar-8", "lsar-8-4" (rank 8, remove 4). */
+  name: string;
+  projection: Projection;
+}
+
+export interface MethodOptions {
+  methods: string[];
+  ranks?: number[];
+  removes?: number[];
+  /** Directory of `<lang>.npy` monolingual embeddings to fit the methods on. */
+  fitEmbeddings?: string;
+  /** Saved projections evaluated as they are (name from their method and parameters). */
+  projections?: string[];
+  onProgress?: (message: string) => void;
+}
+
+/** Fit (or load) the methods to compare. */
+export async function prepareMethods(options: MethodOptions): Promise<{ runs: MethodRun[]; provenance?: Provenance }> {
+  const runs: MethodRun[] = [];
+  const methods = options.methods.map(parseMethod);
+  let provenance: Provenance | undefined;
+  let moments: LanguageMoments[] = [];
+  if (methods.some((m) => m !== 'none')) {
+    if (!options.fitEmbeddings) {
+      throw createError(
+        'USAGE',
+        `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: --fit-embeddings <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`,
+        { param: 'fitEmbeddings' },
+      );
+    }
+    const inputs = await listLanguageFiles(options.fitEmbeddings, '.npy');
+    options.onProgress?.(`fitting on ${inputs.length} languages from ${options.fitEmbeddings}`);
+    const r = await momentsFromFiles(inputs, { secondMoment: methods.includes('lir') });
+    moments = r.moments;
+    provenance = r.provenance;
+  }
+  for (const method of methods) {
+    for (const run of expand(method, options.ranks, options.removes)) {
+      if (method === 'none' && moments.length === 0) {
+        runs.push({ name: 'none', projection: { method: 'none', dim: 0, languages: [], remove: 0, means: {} } });
+        continue;
+      }
+      const projection = fitProjection(moments, { method, ...run });
+      runs.push({ name: nameOf(projection), projection });
+    }
+  }
+  for (const p of options.projections ?? []) {
+    const projection = await loadProjection(p);
+    runs.push({ name: nameOf(projection), projection });
+  }
+  const seen = new Set<string>();
+  for (const r of runs) {
+    if (seen.has(r.name)) throw createError('USAGE', `method "${r.name}" is listed twice`);
+    seen.add(r.name);
+  }
+  if (runs.length === 0) throw createError('USAGE', 'nothing to evaluate: give methods and/or saved projections');
+  return { runs, ...(provenance ? { provenance } : {}) };
+}
+
+/** The (rank, remove) parameter sets of one method for the requested sweeps. */
+function expand(method: Method, ranks: number[] | undefined, removes: number[] | undefined): { rank?: number; remove?: number }[] {
+  if (method === 'none' || method === 'demean') return [{}];
+  if (method === 'lir') return (removes ?? [1]).map((remove) => ({ remove }));
+  if (!ranks) return (removes ?? [undefined]).map((remove) => (remove === undefined ? {} : { remove }));
+  const out: { rank?: number; remove?: number }[] = [];
+  for (const rank of ranks) {
+    for (const remove of removes ?? [rank]) if (remove <= rank) out.push({ rank, remove });
+  }
+  if (out.length === 0) throw createError('REMOVE_RANGE', 'remove must not exceed rank for lsar', { param: 'remove' });
+  return out;
+}
+
+/** The column name of a method: none, demean, lir-<r>, lsar-<K> or lsar-<K>-<N>. */
+export function nameOf(p: Projection): string {
+  if (p.method === 'lsar') return p.remove === p.rank ? `lsar-${p.rank}` : `lsar-${p.rank}-${p.remove}`;
+  if (p.method === 'lir') return `lir-${p.remove}`;
+  return p.method;
+}
+
+/** Apply a method's projection to one language's vectors (a float32 copy; `none` is the identity). */
+export function projectFor(run: MethodRun, x: Embeddings, lang: string): Embeddings<Float32Array> {
+  const out: Embeddings<Float32Array> = { data: Float32Array.from(x.data), rows: x.rows, dim: x.dim, dtype: 'float32' };
+  if (run.projection.method === 'none') return out;
+  if (needsLanguage(run.projection.method) && !run.projection.means[lang]) {
+    throw createError(
+      'UNKNOWN_LANGUAGE',
+      `${run.name} has no fit data for language "${lang}" (fit languages: ${run.projection.languages.map((l) => l.lang).join(', ')}); add ${lang}.npy to the fit embeddings or leave ${lang} out of the evaluated languages`,
+    );
+  }
+  const bad = createOperator(run.projection, { lang }).apply(out.data);
+  if (bad >= 0) throw createError('NON_FINITE', `${lang}: row ${bad} holds NaN or Inf`);
+  return out;
+}
+
+/** Refuse vectors whose dimension differs from what a method was fitted on. */
+export function checkDims(runs: MethodRun[], dim: number, file: string): void {
+  for (const r of runs) {
+    if (r.projection.method !== 'none' && r.projection.dim !== dim) {
+      throw createError('DIM_MISMATCH', `${file}: dimension ${dim}, but ${r.name} was fitted on dimension ${r.projection.dim}`);
+    }
+  }
+}

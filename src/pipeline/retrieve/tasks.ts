@@ -1,0 +1,200 @@
+/** The evaluation loops of the tasks: aligned pairs (tatoeba, pairs) and LAReQA, over the search backend. */
+import { concatRows, type Embeddings } from '../../core/embeddings.js';
+import { createError } from '../../core/errors.js';
+import { scoreBatches } from '../../core/exact-search.js';
+import { alignedHits, averagePrecision, averagePrecisionAtK, meanAccuracy, xsimErrors } from '../../core/metrics.js';
+import { normalizeRows } from '../../core/rows.js';
+import type { TopK } from '../../core/topk.js';
+import type { IndexKind, Metric, VectorIndex } from '../../core/vector-index.js';
+import type { HnswParams } from '../../adapters/hnsw.js';
+import { buildIndex, dataKey, loadIndex, measureRecall, projectionKey, saveIndex, type Recall } from '../vector-search.js';
+import type { LareqaSet, PairSet } from './datasets.js';
+import { checkDims, projectFor, type MethodRun } from './methods.js';
+
+export interface MetricTable {
+  metric: string;
+  search: IndexKind;
+  results: Record<string, { mean: number; per_language: Record<string, number> }>;
+}
+
+/** Searches of one run (all methods and languages) and their recall bookkeeping. */
+export class Searcher {
+  private recallSum: Recall = { queries: 0, hits1: 0, hits10: 0 };
+  constructor(
+    readonly kind: IndexKind,
+    readonly hnsw: HnswParams = {},
+    private readonly recallSample = 200,
+  ) {}
+
+  /** Top-k targets of each query (`index`: a prepared index over `targets`). */
+  async topK(
+    queries: Embeddings,
+    targets: Embeddings,
+    k: number,
+    options: { metric?: Metric; kind?: IndexKind; index?: VectorIndex } = {},
+  ): Promise<TopK> {
+    const index =
+      options.index ??
+      (await buildIndex(targets, { kind: options.kind ?? this.kind, metric: options.metric ?? 'cosine', hnsw: this.hnsw }));
+    try {
+      const res = await index.search(queries, k);
+      if (index.approximate) {
+        const r = await measureRecall(index, targets, queries, this.recallSample);
+        this.recallSum = {
+          queries: this.recallSum.queries + r.queries,
+          hits1: this.recallSum.hits1 + r.hits1,
+          hits10: this.recallSum.hits10 + r.hits10,
+        };
+      }
+      return res;
+    } finally {
+      if (!options.index) await index.dispose();
+    }
+  }
+
+  recall(): { at1: number; at10: number; queries: number } | undefined {
+    const r = this.recallSum;
+    if (r.queries === 0) return undefined;
+    return { at1: r.hits1 / r.queries, at10: r.hits10 / r.queries, queries: r.queries };
+  }
+}
+
+function table(metric: string, search: IndexKind): MetricTable {
+  return { metric, search, results: {} };
+}
+
+/** Fill results[name] from per-language (count, total) pairs: rates, and their mean rounded once. */
+function setRates(t: MetricTable, name: string, counts: Record<string, [number, number]>): void {
+  const langs = Object.keys(counts);
+  const per: Record<string, number> = {};
+  for (const l of langs) per[l] = (counts[l] as [number, number])[0] / (counts[l] as [number, number])[1];
+  const mean = meanAccuracy(
+    langs.map((l) => (counts[l] as [number, number])[0]),
+    langs.map((l) => (counts[l] as [number, number])[1]),
+  );
+  t.results[name] = { mean, per_language: per };
+}
+
+/** Per-language means of per-query values, and their unweighted mean. */
+function setMeans(t: MetricTable, name: string, langs: string[], values: Float64Array): void {
+  const sum: Record<string, number> = {};
+  const n: Record<string, number> = {};
+  langs.forEach((l, i) => {
+    sum[l] = (sum[l] ?? 0) + (values[i] as number);
+    n[l] = (n[l] ?? 0) + 1;
+  });
+  const per: Record<string, number> = {};
+  for (const l of Object.keys(sum)) per[l] = (sum[l] as number) / (n[l] as number);
+  const vals = Object.values(per);
+  t.results[name] = { mean: vals.reduce((a, b) => a + b, 0) / vals.length, per_language: per };
+}
+
+export interface PairTaskOptions {
+  direction: 'en-xx' | 'xx-en' | 'both';
+  xsim?: boolean;
+  /** pairs: save / reuse the index over the targets (one set, one method). */
+  indexIn?: string;
+  indexOut?: string;
+}
+
+/** Tatoeba and pairs: accuracy@1 of aligned sets, optionally the other direction and xSIM. */
+export async function evaluatePairs(
+  sets: PairSet[],
+  runs: MethodRun[],
+  searcher: Searcher,
+  o: PairTaskOptions,
+  progress: (m: string) => void,
+): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
+  const { direction } = o;
+  const primary = table(`accuracy@1 (${direction === 'xx-en' ? 'xx->en' : 'en->xx'}, cosine)`, searcher.kind);
+  const other = direction === 'both' ? table('accuracy@1 (xx->en, cosine)', searcher.kind) : undefined;
+  const xsim = o.xsim ? table('xSIM error rate (ratio margin, k=4, xx->en)', 'exact') : undefined;
+  if (o.indexIn || o.indexOut) {
+    if (sets.length !== 1 || runs.length !== 1) {
+      throw createError('USAGE', '--index-in/--index-out need a single target set and a single method (pairs with --queries/--targets)');
+    }
+  }
+  for (const run of runs) {
+    const counts: Record<string, [number, number]> = {};
+    const countsOther: Record<string, [number, number]> = {};
+    const countsX: Record<string, [number, number]> = {};
+    for (const s of sets) {
+      checkDims([run], s.foreign.vectors.dim, s.foreign.file);
+      progress(`evaluating ${run.name} on ${s.lang}`);
+      const x = projectFor(run, s.foreign.vectors, s.foreign.lang);
+      const e = projectFor(run, s.english.vectors, s.english.lang);
+      const n = x.rows;
+      const [q, t] = direction === 'xx-en' ? [x, e] : [e, x];
+      let index: VectorIndex | undefined;
+      if (o.indexIn || o.indexOut) {
+        const raw = direction === 'xx-en' ? s.english : s.foreign;
+        const key = { data: dataKey(raw.vectors), projection: projectionKey(run.projection, raw.lang) };
+        index = o.indexIn
+          ? await loadIndex(o.indexIn, { dim: t.dim, count: t.rows, key }, searcher.hnsw)
+          : await buildIndex(t, { kind: searcher.kind, metric: 'cosine', hnsw: searcher.hnsw });
+        if (o.indexOut) await saveIndex(index, o.indexOut, key);
+      }
+      counts[s.lang] = [alignedHits(await searcher.topK(q, t, 1, index ? { index } : {})), n];
+      if (other) countsOther[s.lang] = [alignedHits(await searcher.topK(x, e, 1)), n];
+      if (xsim) countsX[s.lang] = [xsimErrors(normalized(x), normalized(e), 4), n];
+      await index?.dispose();
+    }
+    setRates(primary, run.name, counts);
+    if (other) setRates(other, run.name, countsOther);
+    if (xsim) setRates(xsim, run.name, countsX);
+  }
+  const also: Record<string, MetricTable> = {};
+  if (other) also['accuracy@1 xx->en'] = other;
+  if (xsim) also.xsim = xsim;
+  return { main: primary, also };
+}
+
+function normalized(x: Embeddings): Embeddings<Float32Array> {
+  return { data: normalizeRows(x.data, x.dim), rows: x.rows, dim: x.dim, dtype: 'float32' };
+}
+
+/** XQuAD-R: every question against the multilingual pool of candidate sentences; mAP (exhaustive) and mAP@20. */
+export async function evaluateLareqa(
+  set: LareqaSet,
+  runs: MethodRun[],
+  searcher: Searcher,
+  similarity: 'cosine' | 'dot',
+  progress: (m: string) => void,
+): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
+  const { xq, dim } = set;
+  const cosine = similarity === 'cosine';
+  const full = table(`mAP (full pool, ${similarity})`, 'exact');
+  const at20 = table(`mAP@20 (${similarity})`, cosine ? searcher.kind : 'exact');
+  const langs = xq.questions.map((q) => q.lang);
+  for (const run of runs) {
+    checkDims([run], dim, set.questions[0]?.file ?? '');
+    progress(`${run.name}: projecting ${xq.languages.length} languages`);
+    const pool = concatRows(
+      set.candidates.map((c) => projectFor(run, c.vectors, c.lang)),
+      dim,
+    );
+    const queries = concatRows(
+      set.questions.map((q) => projectFor(run, q.vectors, q.lang)),
+      dim,
+    );
+    const scored = cosine ? normalized(pool) : pool;
+    const scoredQ = cosine ? normalized(queries) : queries;
+    const nt = pool.rows;
+    const aps = new Float64Array(xq.questions.length);
+    const ap20 = new Float64Array(xq.questions.length);
+    progress(`${run.name}: scoring ${xq.questions.length} questions against ${nt} candidates`);
+    for (const b of scoreBatches(scoredQ, scored)) {
+      for (let r = 0; r < b.rows; r++) {
+        const qi = b.start + r;
+        aps[qi] = averagePrecision(b.scores.subarray(r * nt, (r + 1) * nt), xq.relevant[qi] as number[]);
+      }
+    }
+    const top = await searcher.topK(queries, pool, 20, cosine ? { metric: 'cosine' } : { metric: 'dot', kind: 'exact' });
+    for (let qi = 0; qi < xq.questions.length; qi++) {
+      ap20[qi] = averagePrecisionAtK(top.indices.subarray(qi * 20, (qi + 1) * 20), new Set(xq.relevant[qi]), 20);
+    }
+    setMeans(full, run.name, langs, aps);
+    setMeans(at20, run.name, langs, ap20);
+  }
+  return { main: full, also: { 'mAP@20': at20 } };
+}
