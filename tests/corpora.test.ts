@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { XTREME_TATOEBA } from '../src/io/languages.js';
-import { ROOT, SHARED } from './helpers.js';
+import { itShared, ROOT, SHARED } from './helpers.js';
 
 const DIR = join(ROOT, 'corpora');
 const files = readdirSync(DIR)
@@ -41,7 +41,7 @@ describe('corpora/', () => {
     for (const f of files) expect(readme, f).toContain(`| ${f.replace(/\.txt$/, '')} | ${read(f).length} |`);
   });
 
-  it('shares no line with ../shared/data (Tatoeba, XQuAD-R)', () => {
+  itShared('shares no line with ../shared/data (Tatoeba, XQuAD-R)', () => {
     const evalLines = new Set<string>();
     const tat = join(SHARED, 'data', 'tatoeba');
     for (const f of readdirSync(tat).filter((n) => n.startsWith('tatoeba.')))

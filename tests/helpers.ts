@@ -1,14 +1,24 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { afterEach } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { mulberry32 } from '../src/core/random.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const SHARED = resolve(ROOT, '..', 'shared');
+/** ../shared (LSAR_SHARED overrides it, e.g. to check that tests skip cleanly without it). */
+export const SHARED = process.env.LSAR_SHARED ?? resolve(ROOT, '..', 'shared');
 export const GOLDEN = join(SHARED, 'golden', 'planted-small');
+
+/** True when ../shared (golden cases and evaluation data) is present; CI has it. */
+export const HAS_SHARED = existsSync(GOLDEN) && existsSync(join(SHARED, 'data', 'tatoeba'));
+const SKIP = ` [skipped: ${SHARED} is missing]`;
+/** describe() / it() for tests that read ../shared: skipped, with the reason in their name, where it is missing. */
+export const describeShared = (name: string, fn: () => void) => (HAS_SHARED ? describe(name, fn) : describe.skip(name + SKIP, fn));
+export const itShared = (name: string, fn: () => Promise<void> | void, timeout?: number) =>
+  HAS_SHARED ? it(name, fn, timeout) : it.skip(name + SKIP, fn);
 
 const dirs: string[] = [];
 /** A fresh temporary directory, removed after the test. */

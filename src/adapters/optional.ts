@@ -32,12 +32,3 @@ export async function importOptional<T>(name: string, forWhat: string): Promise<
     throw e;
   }
 }
-
-/** The resolved path of an optional package, or undefined when it is not installed. */
-export function resolveOptional(name: string): string | undefined {
-  try {
-    return require.resolve(name);
-  } catch {
-    return undefined;
-  }
-}

@@ -26,7 +26,7 @@ function flagFor(param: string): string {
 }
 
 /** A library message as the CLI says it: the parameter it names shown as its flag. */
-export function cliMessage(e: LsarError): string {
+function cliMessage(e: LsarError): string {
   const p = e.param;
   if (!p) return e.message;
   const flag = flagFor(p);

@@ -25,27 +25,6 @@ export function embeddings<T extends FloatArray>(data: T, dim: number, what = 'e
   return { data, rows: data.length / dim, dim, dtype: data instanceof Float64Array ? 'float64' : 'float32' };
 }
 
-/** A float32 copy (or the same value when it already is float32 and `copy` is false). */
-export function toFloat32(e: Embeddings, copy = true): Embeddings<Float32Array> {
-  if (!copy && e.data instanceof Float32Array) return e as Embeddings<Float32Array>;
-  return { data: Float32Array.from(e.data), rows: e.rows, dim: e.dim, dtype: 'float32' };
-}
-
-/** Rows [start, end) as a view (no copy). */
-export function sliceRows<T extends FloatArray>(e: Embeddings<T>, start: number, end: number): Embeddings<T> {
-  return { data: e.data.subarray(start * e.dim, end * e.dim) as T, rows: end - start, dim: e.dim, dtype: e.dtype };
-}
-
-/** Rows at `indices`, copied into a new float32 block. */
-export function takeRows(e: Embeddings, indices: ArrayLike<number>): Embeddings<Float32Array> {
-  const out = new Float32Array(indices.length * e.dim);
-  for (let i = 0; i < indices.length; i++) {
-    const r = indices[i] as number;
-    out.set(e.data.subarray(r * e.dim, (r + 1) * e.dim), i * e.dim);
-  }
-  return { data: out, rows: indices.length, dim: e.dim, dtype: 'float32' };
-}
-
 /** Stack blocks of the same dimension into one float32 block. */
 export function concatRows(parts: Embeddings[], dim: number): Embeddings<Float32Array> {
   const rows = parts.reduce((a, p) => a + p.rows, 0);
@@ -59,7 +38,7 @@ export function concatRows(parts: Embeddings[], dim: number): Embeddings<Float32
   return { data: out, rows, dim, dtype: 'float32' };
 }
 
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a plain array (convert it with Float32Array.from(...))';
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';

@@ -13,7 +13,7 @@ export interface Dense {
   data: Float64Array;
 }
 
-export function toMatrix(a: Dense): Matrix {
+function toMatrix(a: Dense): Matrix {
   const m = new Matrix(a.rows, a.cols);
   for (let i = 0; i < a.rows; i++) {
     for (let j = 0; j < a.cols; j++) m.set(i, j, a.data[i * a.cols + j] as number);

@@ -7,7 +7,7 @@ import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { floatToHalf, halfTable } from './half.js';
 
-export const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** True on little-endian hosts (where '<f4' rows can be used in place). */
 export const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

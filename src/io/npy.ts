@@ -34,7 +34,7 @@ export interface NpyReadOptions {
 }
 
 /** Default block size: about 8 MiB of input. */
-export function defaultBlockRows(dim: number, itemSize: number): number {
+function defaultBlockRows(dim: number, itemSize: number): number {
   return Math.max(1, Math.floor((8 << 20) / Math.max(1, dim * itemSize)));
 }
 

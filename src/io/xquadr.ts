@@ -77,7 +77,7 @@ function checkShape(json: unknown, file: string): SquadJson {
 }
 
 /** Index of the sentence holding character offset `at` (breaks are [start, end) spans). */
-export function sentenceAt(breaks: [number, number][], at: number): number {
+function sentenceAt(breaks: [number, number][], at: number): number {
   let last = -1;
   for (let i = 0; i < breaks.length; i++) {
     const [b, e] = breaks[i] as [number, number];
@@ -88,7 +88,7 @@ export function sentenceAt(breaks: [number, number][], at: number): number {
 }
 
 /** Languages available in an XQuAD-R directory (file stems of *.json, sorted). */
-export async function listXquadLanguages(dir: string): Promise<string[]> {
+async function listXquadLanguages(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir))
       .filter((n) => n.endsWith('.json'))

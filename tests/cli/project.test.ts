@@ -1,23 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { apply } from '../../src/core/projector.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
-import { GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
+import { describeShared, GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-
-let artifacts: string;
-beforeAll(async () => {
-  artifacts = await mkdtemp(join(tmpdir(), 'lsar-proj-'));
-  for (const method of ['lsar', 'lir', 'demean', 'none']) {
-    await fitToArtifact({ dir: join(GOLDEN, 'fit'), method, out: join(artifacts, `${method}.json`) });
-  }
-});
-
-afterAll(async () => rm(artifacts, { recursive: true, force: true }));
 
 const bitext = (l: string) => join(GOLDEN, 'bitext', `${l}.npy`);
 
@@ -27,7 +17,17 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describe('lsar project', () => {
+describeShared('lsar project', () => {
+  let artifacts: string;
+  beforeAll(async () => {
+    artifacts = await mkdtemp(join(tmpdir(), 'lsar-proj-'));
+    for (const method of ['lsar', 'lir', 'demean', 'none']) {
+      await fitToArtifact({ dir: join(GOLDEN, 'fit'), method, out: join(artifacts, `${method}.json`) });
+    }
+  });
+
+  afterAll(async () => rm(artifacts, { recursive: true, force: true }));
+
   it('projects .npy to .npy equal to the float64 library apply (1e-5: the float32 SIMD path accumulates in float32) and ignores --lang for lsar', async () => {
     const out = join(await tempDir(), 'de.npy');
     const r = await runCli(['project', '-p', join(artifacts, 'lsar.json'), '--in', bitext('de'), '--out', out, '--lang', 'zz', '--json']);

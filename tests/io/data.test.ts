@@ -5,19 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { XTREME_TATOEBA } from '../../src/io/languages.js';
 import { listTatoebaLanguages, loadTatoeba } from '../../src/io/tatoeba.js';
 import { loadXquadR } from '../../src/io/xquadr.js';
-import { SHARED, tempDir } from '../helpers.js';
+import { itShared, SHARED, tempDir } from '../helpers.js';
 
 const TATOEBA = join(SHARED, 'data', 'tatoeba');
 const XQUAD = join(SHARED, 'data', 'xquad-r');
 
 describe('Tatoeba loader', () => {
-  it('lists 112 languages, among them all 36 XTREME ones, in lsar codes', async () => {
+  itShared('lists 112 languages, among them all 36 XTREME ones, in lsar codes', async () => {
     const langs = await listTatoebaLanguages(TATOEBA);
     expect(langs).toHaveLength(112);
     for (const l of XTREME_TATOEBA) expect(langs).toContain(l);
   });
 
-  it('loads line-aligned pairs by lsar or 639-3 code', async () => {
+  itShared('loads line-aligned pairs by lsar or 639-3 code', async () => {
     const de = await loadTatoeba(TATOEBA, 'de');
     expect([de.code3, de.foreign.length, de.english.length]).toEqual(['deu', 1000, 1000]);
     const jv = await loadTatoeba(TATOEBA, 'jav');
@@ -37,7 +37,7 @@ describe('Tatoeba loader', () => {
 });
 
 describe('XQuAD-R loader', () => {
-  it('11 languages x 1,190 questions; each question has exactly one relevant answer per language', async () => {
+  itShared('11 languages x 1,190 questions; each question has exactly one relevant answer per language', async () => {
     const x = await loadXquadR(XQUAD);
     expect(x.languages).toEqual(['ar', 'de', 'el', 'en', 'es', 'hi', 'ru', 'th', 'tr', 'vi', 'zh']);
     expect(x.questions).toHaveLength(11 * 1190);

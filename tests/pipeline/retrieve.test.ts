@@ -5,9 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
 import { retrieve } from '../../src/pipeline/retrieve/index.js';
-import { gaussian, GOLDEN, listFiles, runCli, SHARED, tempDir } from '../helpers.js';
+import { describeShared, gaussian, GOLDEN, HAS_SHARED, listFiles, runCli, SHARED, tempDir } from '../helpers.js';
 
-const metrics = JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) as Record<string, Record<string, number>>;
+const metrics = (HAS_SHARED ? JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) : {}) as Record<
+  string,
+  Record<string, number>
+>;
 const golden = {
   embeddings: join(GOLDEN, 'bitext'),
   fitEmbeddings: join(GOLDEN, 'fit'),
@@ -15,7 +18,7 @@ const golden = {
   ranks: [8, 2],
 };
 
-describe('retrieve pairs on planted-small', () => {
+describeShared('retrieve pairs on planted-small', () => {
   it('exact search reproduces expected/metrics.json exactly for every method', async () => {
     const r = await retrieve({ task: 'pairs', ...golden, exact: true });
     expect(r.search).toBe('exact');
@@ -84,7 +87,7 @@ describe('retrieve pairs on planted-small', () => {
   });
 });
 
-describe('retrieve tatoeba', () => {
+describeShared('retrieve tatoeba', () => {
   it('checks the embeddings against the Tatoeba files and names a language with missing files', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'de.npy'), encodeNpy(new Float32Array(999 * 4), [999, 4]));
@@ -209,7 +212,7 @@ describe('retrieve lareqa', () => {
   });
 });
 
-describe('lsar retrieve (CLI)', () => {
+describeShared('lsar retrieve (CLI)', () => {
   it('--json has the documented shape and --report writes Markdown with SVG plots', async () => {
     const rep = join(await tempDir(), 'report');
     const r = await runCli([
@@ -259,7 +262,7 @@ describe('lsar retrieve (CLI)', () => {
   });
 });
 
-describe('retrieve with a model (fixture, offline)', () => {
+describeShared('retrieve with a model (fixture, offline)', () => {
   it('tatoeba: embeds both sides of the real files and fits on embedded corpora; pairs of .txt files', async () => {
     const { ROOT } = await import('../helpers.js');
     const fixture = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
@@ -302,5 +305,47 @@ describe('retrieve with a model (fixture, offline)', () => {
       exact: true,
     });
     expect(p.results.none!.mean).toBeGreaterThan(0.95);
+  });
+
+  it('retrieve tatoeba --model --corpora loads the model once (corpora, foreign side, English side)', async () => {
+    const { ROOT } = await import('../helpers.js');
+    const { Encoder } = await import('../../src/adapters/transformers.js');
+    const fixture = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
+    const dir = await tempDir();
+    const corpora = join(dir, 'corpora');
+    await mkdir(corpora);
+    for (const l of ['en', 'de', 'fr'])
+      await writeFile(
+        join(corpora, `${l}.txt`),
+        readFileSync(join(ROOT, 'corpora', `${l}.txt`), 'utf8')
+          .split('\n')
+          .slice(0, 40)
+          .join('\n'),
+      );
+    const before = Encoder.loads;
+    const r = await runCli([
+      'retrieve',
+      'tatoeba',
+      '--data',
+      join(SHARED, 'data', 'tatoeba'),
+      '--langs',
+      'jv',
+      '--model',
+      fixture,
+      '--offline',
+      '--corpora',
+      corpora,
+      '--embed-dir',
+      join(dir, 'cache'),
+      '--methods',
+      'none,lsar',
+      '--exact',
+      '--json',
+      '-q',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(Encoder.loads - before).toBe(1);
+    expect(await listFiles(join(dir, 'cache'))).toEqual(['corpora', 'tatoeba']);
   });
 });

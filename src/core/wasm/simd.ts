@@ -30,11 +30,6 @@ function module(): WebAssembly.Module | null {
   return compiled;
 }
 
-/** The compiled kernel module (shareable with worker threads), or null without SIMD. */
-export function kernelModule(): WebAssembly.Module | null {
-  return module();
-}
-
 export function simdAvailable(): boolean {
   return module() !== null;
 }
