@@ -211,6 +211,7 @@ export function writeFixture(out: string, corpora = join(root, 'corpora')): void
     JSON.stringify(
       {
         _comment: 'lsar test fixture: a tiny random BERT, not a trained model (scripts/make-fixture-model.ts)',
+        lsar_note: 'a random test model (tests/fixtures/tiny-bert): its embeddings mean nothing; give a real model for real results',
         architectures: ['BertModel'],
         model_type: 'bert',
         vocab_size: vocab.length,

@@ -20,7 +20,7 @@ export interface HnswParams {
 }
 
 function hnswlib(): typeof import('hnswlib-node') {
-  return requireOptional<typeof import('hnswlib-node')>('hnswlib-node', 'HNSW search (the default; --exact does not)');
+  return requireOptional<typeof import('hnswlib-node')>('hnswlib-node', 'HNSW search', 'exact search needs no extra package');
 }
 
 export class HnswIndex implements VectorIndex {

@@ -4,8 +4,12 @@ import { createError } from '../core/errors.js';
 
 const require = createRequire(import.meta.url);
 
-function missing(name: string, forWhat: string, e: unknown): never {
-  throw createError('DEPENDENCY', `${forWhat} needs the package ${name}, which is not installed: npm install ${name}`, { cause: e });
+function missing(name: string, forWhat: string, e: unknown, hint?: string): never {
+  throw createError(
+    'DEPENDENCY',
+    `${forWhat} needs the package ${name}, which is not installed: npm install ${name}${hint ? ` (${hint})` : ''}`,
+    { cause: e },
+  );
 }
 
 function isMissing(e: unknown, name: string): boolean {
@@ -14,11 +18,11 @@ function isMissing(e: unknown, name: string): boolean {
 }
 
 /** A CommonJS optional package, required synchronously. */
-export function requireOptional<T>(name: string, forWhat: string): T {
+export function requireOptional<T>(name: string, forWhat: string, hint?: string): T {
   try {
     return require(name) as T;
   } catch (e) {
-    if (isMissing(e, name)) missing(name, forWhat, e);
+    if (isMissing(e, name)) missing(name, forWhat, e, hint);
     throw e;
   }
 }

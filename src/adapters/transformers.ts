@@ -43,6 +43,8 @@ export interface ModelInfo {
   files: { name: string; sha256: string }[];
   transformersVersion: string;
   outputs: string[];
+  /** A note the model's config.json carries for lsar users (`lsar_note`, e.g. "a random test model"). */
+  note?: string;
 }
 
 /** The default cache directory: honours HF_HOME; never inside node_modules. */
@@ -170,6 +172,7 @@ export class Encoder {
     }
     const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as {
       max_position_embeddings?: number;
+      lsar_note?: string;
     };
     const outputs = model.sessions?.model?.outputNames ?? [];
     const info: ModelInfo = {
@@ -180,6 +183,7 @@ export class Encoder {
       files,
       transformersVersion: String(env.version),
       outputs,
+      ...(typeof config.lsar_note === 'string' ? { note: config.lsar_note } : {}),
     };
     const encoder = new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
     Encoder.loads++;

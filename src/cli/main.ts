@@ -34,8 +34,22 @@ function cliMessage(e: LsarError): string {
   return e.message.replace(new RegExp(`^${esc}(?=[ :])`), flag).replace(new RegExp(`\\(${esc}(?=[ )])`, 'g'), `(${flag}`);
 }
 
+/** `--in -` as `--in=-`: yargs would take a lone "-" for a positional argument, not the option's value. */
+function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (/^--?[A-Za-z][\w-]*$/.test(a) && argv[i + 1] === '-') {
+      out.push(`${a}=-`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+export async function main(given: string[], io: CliIO = processIO()): Promise<number> {
+  const argv = joinDashValues(given);
   setRawArgv(argv);
   let y = yargs(argv)
     .scriptName('lsar')

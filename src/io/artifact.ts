@@ -50,9 +50,9 @@ export interface ArtifactJson {
   source?: unknown;
 }
 
-/** Resolve `--out`: a `.json` path, or a directory that will hold `projection.json`. */
+/** Resolve `--out`: a `.json` path (any case), or a directory that will hold `projection.json`. */
 export async function resolveArtifactPath(out: string): Promise<string> {
-  if (extname(out) === '.json') return out;
+  if (extname(out).toLowerCase() === '.json') return out;
   try {
     if ((await stat(out)).isDirectory()) return join(out, 'projection.json');
   } catch {
@@ -62,7 +62,13 @@ export async function resolveArtifactPath(out: string): Promise<string> {
 }
 
 function sidecarName(jsonPath: string, what: string): string {
-  return `${basename(jsonPath, '.json')}.${what}.npy`;
+  return `${basename(jsonPath, extname(jsonPath))}.${what}.npy`;
+}
+
+/** Every file `saveProjection(out, ...)` writes: the JSON and its possible sidecars. */
+export async function artifactPaths(out: string): Promise<string[]> {
+  const jsonPath = await resolveArtifactPath(out);
+  return [jsonPath, ...['means', 'basis'].map((w) => join(dirname(jsonPath), sidecarName(jsonPath, w)))];
 }
 
 /** Save a projection atomically; returns the JSON path. */
@@ -175,7 +181,7 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   const d = json.dim;
   const L = json.languages?.length ?? 0;
   if (!Number.isInteger(d) || d < 1 || L < 1) bad(jsonPath, 'missing dim or languages');
-  const means = await loadSidecar(jsonPath, json.arrays?.means, [L, d]);
+  const means = await loadSidecar(jsonPath, 'means', json.arrays?.means, [L, d]);
   const projection: Projection = {
     method: json.method,
     dim: d,
@@ -187,11 +193,11 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   if (json.method === 'lsar') {
     const K = json.rank as number;
     if (!Number.isInteger(K) || !(json.remove >= 1 && json.remove <= K)) bad(jsonPath, `bad rank ${K} / remove ${json.remove}`);
-    projection.basis = { rows: K, cols: d, data: await loadSidecar(jsonPath, json.arrays.basis, [K, d]) };
+    projection.basis = { rows: K, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [K, d]) };
     if (json.singularValues) projection.singularValues = json.singularValues;
   } else if (json.method === 'lir') {
     const r = json.remove;
-    const all = await loadSidecar(jsonPath, json.arrays.basis, [L, r, d]);
+    const all = await loadSidecar(jsonPath, 'basis', json.arrays.basis, [L, r, d]);
     projection.languageBases = Object.fromEntries(
       json.languages.map((l, i) => [l.lang, { rows: r, cols: d, data: all.slice(i * r * d, (i + 1) * r * d) }]),
     );
@@ -199,14 +205,26 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   return Object.assign(projection, { artifact: json });
 }
 
-async function loadSidecar(jsonPath: string, ref: ArrayRef | undefined, shape: number[]): Promise<Float64Array> {
+/**
+ * A sidecar as recorded; when that file is missing (the artifact was renamed, p.json ->
+ * q.json with its sidecars alike), the one named after the JSON (q.means.npy). Either way
+ * its hash must be the recorded one.
+ */
+async function loadSidecar(jsonPath: string, what: string, ref: ArrayRef | undefined, shape: number[]): Promise<Float64Array> {
   if (!ref?.file) bad(jsonPath, 'an array sidecar is missing from "arrays"');
-  const file = join(dirname(jsonPath), ref.file);
+  const recorded = join(dirname(jsonPath), ref.file);
+  const own = join(dirname(jsonPath), sidecarName(jsonPath, what));
+  let file = recorded;
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readFile(recorded);
   } catch {
-    bad(jsonPath, `its array file ${file} is missing`);
+    try {
+      file = own;
+      bytes = await readFile(own);
+    } catch {
+      bad(jsonPath, `its array file ${recorded} is missing${own !== recorded ? ` (and so is ${own})` : ''}`);
+    }
   }
   if (ref.sha256 && hashBytes(bytes) !== ref.sha256) {
     bad(jsonPath, `${file} does not match the SHA-256 recorded in the projection (was it overwritten by another fit?)`);

@@ -1,17 +1,48 @@
 /** Atomic outputs: write to a temporary file beside the target, then rename. */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
 
 /** Temporary files being written right now (removed by `removeActiveTemps` on a signal). */
 const active = new Set<string>();
 
-export function tempPathFor(target: string): string {
+/**
+ * A temporary path beside `target` (`.<name>.tmp-<pid>-<random>`), after removing the
+ * temporaries of `target` that earlier runs left behind when they were killed (their
+ * process no longer exists).
+ */
+export async function tempPathFor(target: string): Promise<string> {
+  await removeStaleTemps(target);
   const p = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   active.add(p);
   return p;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** Remove temporaries of `target` whose writing process is gone (killed with -9, power loss). */
+export async function removeStaleTemps(target: string): Promise<void> {
+  const prefix = `.${basename(target)}.tmp-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(target));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(n.slice(prefix.length))?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(dirname(target), n), { force: true });
+  }
 }
 
 /** The temporary file is gone (renamed into place or removed). */
@@ -19,7 +50,7 @@ export function releaseTemp(path: string): void {
   active.delete(path);
 }
 
-/** Remove every temporary file still being written (for SIGINT/SIGTERM handlers). */
+/** Remove every temporary file still being written (for SIGINT/SIGTERM/SIGHUP handlers and a closed stdout). */
 export function removeActiveTemps(): void {
   for (const p of active) {
     try {
@@ -43,7 +74,7 @@ export async function ensureParentDir(target: string): Promise<void> {
 /** Write a whole file atomically. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await ensureParentDir(target);
-  const tmp = tempPathFor(target);
+  const tmp = await tempPathFor(target);
   try {
     await writeFile(tmp, data);
     await rename(tmp, target);
@@ -66,7 +97,7 @@ export class AtomicTextWriter {
 
   static async create(path: string): Promise<AtomicTextWriter> {
     await ensureParentDir(path);
-    const tmp = tempPathFor(path);
+    const tmp = await tempPathFor(path);
     const { open } = await import('node:fs/promises');
     try {
       return new AtomicTextWriter(path, tmp, await open(tmp, 'w'));

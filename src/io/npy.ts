@@ -211,7 +211,7 @@ export class NpyWriter {
 
   static async create(path: string, dim: number, dtype: '<f4' | '<f8' = '<f4'): Promise<NpyWriter> {
     await ensureParentDir(path);
-    const tmp = tempPathFor(path);
+    const tmp = await tempPathFor(path);
     let fh: FileHandle;
     try {
       fh = await open(tmp, 'w');

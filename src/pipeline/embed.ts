@@ -5,7 +5,7 @@
  * and written back in their original order. Re-running skips languages whose output
  * matches the manifest (same input hash, model and options).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNumber, createError } from '../core/errors.js';
 import { poolBatch, type Pooling } from '../core/pooling.js';
@@ -180,7 +180,6 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
         continue;
       }
       const outFile = join(options.out, `${input.lang}.npy`);
-      await removeStaleTemps(options.out, `${input.lang}.npy`);
       const following = next;
       const { rows, dim, truncated } = await embedLines(
         encoder,
@@ -238,14 +237,6 @@ async function rowsOf(path: string): Promise<number | undefined> {
     return r.rows;
   } catch {
     return undefined;
-  }
-}
-
-async function removeStaleTemps(dir: string, name: string): Promise<void> {
-  try {
-    for (const f of await readdir(dir)) if (f.startsWith(`.${name}.tmp-`)) await rm(join(dir, f), { force: true });
-  } catch {
-    // the directory does not exist yet
   }
 }
 

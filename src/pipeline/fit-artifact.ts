@@ -1,8 +1,8 @@
 /** Fit from files and save the artifact: the library call behind `lsar fit`. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createError } from '../core/errors.js';
 import { parseMethod, type Projection } from '../core/projection.js';
-import { resolveArtifactPath, saveProjection } from '../io/artifact.js';
+import { artifactPaths, saveProjection } from '../io/artifact.js';
 import { listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
 import { VERSION } from '../version.js';
 import type { EmbedOptions, ModelOptions } from './embed.js';
@@ -40,6 +40,8 @@ export interface FitSummary {
   projection: string;
   /** With corpora: where their embeddings were kept. */
   embeddings?: string;
+  /** Things the user should know about this fit. */
+  warnings: string[];
   lsarVersion: string;
 }
 
@@ -61,10 +63,17 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     }
     options = { ...options, dir: embedded };
   }
-  await resolveArtifactPath(options.out);
   const inputs: LanguageInput[] =
     options.dir !== undefined ? await listLanguageFiles(options.dir, '.npy') : (options.inputs ?? []).map(parseLanguageAssignment);
-  const { projection, provenance } = await fitFromFiles(inputs, {
+  const outputs = new Map((await artifactPaths(options.out)).map((p) => [resolve(p), p]));
+  for (const i of inputs) {
+    const clash = outputs.get(resolve(i.path));
+    if (clash)
+      throw createError('OUTPUT', `${clash}: the output would overwrite the input ${i.path} (language ${i.lang}); choose another output`, {
+        param: 'out',
+      });
+  }
+  const { projection, provenance, warnings } = await fitFromFiles(inputs, {
     method,
     ...(options.rank !== undefined ? { rank: options.rank } : {}),
     ...(options.remove !== undefined ? { remove: options.remove } : {}),
@@ -80,6 +89,7 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
     projection: path,
     ...(embedded ? { embeddings: join(embedded) } : {}),
+    warnings,
     lsarVersion: VERSION,
   };
   return { projection, path, summary };

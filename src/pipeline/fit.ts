@@ -5,8 +5,9 @@ import { createError } from '../core/errors.js';
 import { MomentAccumulator } from '../core/moments.js';
 import type { FloatArray } from '../core/rows.js';
 import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
-import { checkLanguageCode, checkUniqueLanguages, type LanguageInput } from '../io/inputs.js';
+import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
 import { hashFilesInPool } from '../adapters/pool.js';
+import { canonicalLanguage } from '../io/languages.js';
 import { HOST_LITTLE, NpyReader } from '../io/npy.js';
 
 export interface SourceFile {
@@ -27,6 +28,8 @@ export interface Provenance {
 export interface FitResult {
   projection: Projection;
   provenance: Provenance;
+  /** Things the caller should know (labels that are no language code, most dimensions removed, a test model). */
+  warnings: string[];
 }
 
 export interface FitProgress {
@@ -57,14 +60,30 @@ function precheck(options: FitOptions, languages: number, where?: string): void 
 }
 
 /** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
-export async function fitFromFiles(inputs: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
+export async function fitFromFiles(given: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
+  const inputs = given.map((i) => languageInput(i.lang, i.path));
   precheck(options, inputs.length, inputs[0] && `${inputs[0].lang} from ${inputs[0].path}`);
   const { moments, provenance } = await momentsFromFiles(inputs, {
     ...options,
     secondMoment: parseMethod(options.method) === 'lir',
     check: (L, d) => resolveParams(options, L, d),
   });
-  return { projection: fitProjection(moments, options), provenance };
+  const projection = fitProjection(moments, options);
+  return { projection, provenance, warnings: [...labelWarnings(inputs), ...fitWarnings(projection, provenance)] };
+}
+
+/** Warnings about a fit: most dimensions removed, embeddings from a model that says it is a test model. */
+export function fitWarnings(p: Projection, provenance?: Provenance): string[] {
+  const out: string[] = [];
+  const removed = p.method === 'lsar' || p.method === 'lir' ? p.remove : 0;
+  if (removed > p.dim / 2) {
+    out.push(
+      `the projection removes ${removed} of ${p.dim} dimensions${p.method === 'lsar' ? ` (rank ${p.rank}); little is left: choose a smaller rank (e.g. the rank sweep of lsar retrieve)` : ''}`,
+    );
+  }
+  const note = (provenance?.manifest as { model?: { note?: string; id?: string } } | undefined)?.model;
+  if (note?.note) out.push(`the embeddings come from ${note.id}: ${note.note}`);
+  return out;
 }
 
 export interface MomentsOptions {
@@ -82,7 +101,7 @@ export async function momentsFromFiles(
   inputs: LanguageInput[],
   options: MomentsOptions = {},
 ): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
-  for (const i of inputs) checkLanguageCode(i.lang, i.path);
+  inputs = inputs.map((i) => languageInput(i.lang, i.path));
   checkUniqueLanguages(inputs);
   const readers: NpyReader[] = [];
   try {
@@ -146,8 +165,8 @@ export function fitFromArrays(data: Record<string, FloatArray>, dim: number, opt
   const entries = Object.entries(data);
   precheck(options, entries.length);
   const method = parseMethod(options.method);
-  const langs: LanguageMoments[] = entries.map(([lang, x]) => {
-    checkLanguageCode(lang, 'fitFromArrays');
+  const langs: LanguageMoments[] = entries.map(([label, x]) => {
+    const { lang } = canonicalLanguage(label, 'fitFromArrays');
     if (x.length === 0) throw createError('EMPTY', `language "${lang}": no rows`);
     if (x.length % dim !== 0) throw createError('DIM_MISMATCH', `language "${lang}": length ${x.length} is not a multiple of dim ${dim}`);
     const acc = new MomentAccumulator(dim, { secondMoment: method === 'lir' });

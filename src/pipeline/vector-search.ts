@@ -88,7 +88,7 @@ export function dataKey(vectors: Embeddings): string {
 /** Save an index and its description atomically. */
 export async function saveIndex(index: VectorIndex, path: string, key: IndexKey): Promise<void> {
   await ensureParentDir(path);
-  const tmp = tempPathFor(path);
+  const tmp = await tempPathFor(path);
   const meta: IndexMeta = {
     format: 'lsar-index',
     formatVersion: 1,

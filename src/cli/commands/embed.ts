@@ -35,6 +35,7 @@ export const embedCommand = defineCommand({
         ),
     });
     progress.done();
+    if (manifest.model.note && !a.quiet) io.stderr.write(`lsar: warning: ${manifest.model.id}: ${manifest.model.note}\n`);
     if (a.json) io.stdout.write(JSON.stringify(manifest, null, 1) + '\n');
     else io.stdout.write(`embedded ${Object.keys(manifest.languages).length} languages with ${manifest.model.id} into ${a.out}\n`);
   },

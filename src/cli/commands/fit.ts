@@ -87,6 +87,7 @@ export const fitCommand = defineCommand({
       onProgress: (p) => progress.update(`fit ${p.lang}: ${progress.rate(p.rowsDone, p.rowsTotal, 'rows', p.lang)}`),
     });
     progress.done();
+    if (!a.quiet) for (const w of result.summary.warnings) io.stderr.write(`lsar: warning: ${w}\n`);
     const { projection: p } = result;
     if (a.json) {
       io.stdout.write(JSON.stringify(result.summary, null, 1) + '\n');

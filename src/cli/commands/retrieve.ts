@@ -147,6 +147,8 @@ export const retrieveCommand = defineCommand({
       onProgress: (m) => progress.update(m),
     });
     progress.done();
+    if (!a.quiet && result.skipped)
+      for (const [l, why] of Object.entries(result.skipped)) io.stderr.write(`lsar: warning: ${l} not evaluated: ${why}\n`);
     if (a.report !== undefined) {
       const path = await writeReport(a.report, result);
       if (!a.quiet) io.stderr.write(`wrote ${path}\n`);

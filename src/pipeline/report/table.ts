@@ -26,6 +26,12 @@ export function formatTable(t: MetricTable): string {
 export function formatResult(r: RetrieveResult): string {
   const parts = [`task ${r.task}`, formatTable(r)];
   for (const t of Object.values(r.also ?? {})) parts.push(formatTable(t));
+  if (r.skipped)
+    parts.push(
+      `skipped: ${Object.entries(r.skipped)
+        .map(([l, why]) => `${l} (${why})`)
+        .join(', ')}`,
+    );
   if (r.recall) {
     parts.push(
       `HNSW recall against exact search on ${r.recall.queries} sampled queries: recall@1 ${r.recall.at1.toFixed(4)}, recall@10 ${r.recall.at10.toFixed(4)}`,

@@ -12,6 +12,7 @@
  * Methods are in ./methods.ts, the data in ./datasets.ts, the evaluation loops in ./tasks.ts.
  */
 import { checkNumber, createError } from '../../core/errors.js';
+import { needsLanguage } from '../../core/projection.js';
 import type { IndexKind } from '../../core/vector-index.js';
 import { HNSW_DEFAULTS, type HnswParams } from '../../adapters/hnsw.js';
 import { VERSION } from '../../version.js';
@@ -60,6 +61,8 @@ export interface RetrieveResult extends MetricTable {
   task: Task;
   /** Further metrics of the same run (e.g. the other direction, xSIM, mAP@20). */
   also?: Record<string, MetricTable>;
+  /** Default languages left out, with why (e.g. no fit data for lir or demean). */
+  skipped?: Record<string, string>;
   /** HNSW recall against exact search on a sample of queries. */
   recall?: { at1: number; at10: number; queries: number };
   /** lsar methods swept over ranks: { "lsar": { "<rank>": mean } } of the main metric. */
@@ -85,10 +88,28 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
     const kind: IndexKind = options.exact ? 'exact' : 'hnsw';
     const searcher = new Searcher(kind, options.hnsw, recallSample);
     let tables: { main: MetricTable; also: Record<string, MetricTable> };
+    const skipped: Record<string, string> = {};
     if (options.task === 'lareqa') {
       tables = await evaluateLareqa(await loadLareqa(options, cache), runs, searcher, options.similarity ?? 'dot', progress);
     } else {
-      const sets = await loadPairSets({ ...options, task: options.task }, cache);
+      let sets = await loadPairSets({ ...options, task: options.task }, cache);
+      if (!options.langs && !options.queries) {
+        // Default languages: evaluate those that every method can handle; say which were left out.
+        const missing = (lang: string) =>
+          runs.filter((r) => needsLanguage(r.projection.method) && !r.projection.means[lang]).map((r) => r.name);
+        for (const s of sets) {
+          const m = missing(s.lang);
+          if (m.length) skipped[s.lang] = `no fit data for ${m.join(', ')}`;
+        }
+        sets = sets.filter((s) => skipped[s.lang] === undefined);
+        if (sets.length === 0)
+          throw createError(
+            'NOT_FOUND',
+            `no language to evaluate: ${Object.entries(skipped)
+              .map(([l, w]) => `${l} (${w})`)
+              .join(', ')}`,
+          );
+      }
       const direction = options.task === 'tatoeba' ? (options.direction ?? 'en-xx') : 'xx-en';
       tables = await evaluatePairs(
         sets,
@@ -104,6 +125,7 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       ...(Object.keys(tables.also).length ? { also: tables.also } : {}),
       manifest: {},
     };
+    if (Object.keys(skipped).length) result.skipped = skipped;
     const recall = searcher.recall();
     if (recall) result.recall = recall;
     const sweep = rankSweep(result, runs);
