@@ -27,11 +27,17 @@ function flagFor(param: string): string {
 
 /** A library message as the CLI says it: the parameter it names shown as its flag. */
 function cliMessage(e: LsarError): string {
-  const p = e.param;
-  if (!p) return e.message;
-  const flag = flagFor(p);
-  const esc = p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return e.message.replace(new RegExp(`^${esc}(?=[ :])`), flag).replace(new RegExp(`\\(${esc}(?=[ )])`, 'g'), `(${flag}`);
+  const esc = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let m = e.message;
+  // The parameter the message is about: at its start, or in parentheses.
+  if (e.param) {
+    const p = esc(e.param);
+    const flag = flagFor(e.param);
+    m = m.replace(new RegExp(`^${p}(?=[ :])`), flag).replace(new RegExp(`\\(${p}(?=[ )])`, 'g'), `(${flag}`);
+  }
+  // Other options it names: every whole-word mention.
+  for (const p of e.params) m = m.replace(new RegExp(`(?<![\\w.-])${esc(p)}(?![\\w-])`, 'g'), flagFor(p));
+  return m;
 }
 
 /** `--in -` as `--in=-`: yargs would take a lone "-" for a positional argument, not the option's value. */

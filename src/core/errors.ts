@@ -42,6 +42,8 @@ export const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 
 export interface ErrorDetails {
   /** The parameter the bad value came from (library option name, e.g. "rank", "k", "lang"). */
   param?: string;
+  /** Other options the message names (by their library names, e.g. "indexOut"), which the CLI shows as flags. */
+  params?: string[];
   /** The underlying error, when this one wraps another. */
   cause?: unknown;
 }
@@ -49,11 +51,13 @@ export interface ErrorDetails {
 export class LsarError extends Error {
   readonly code: ErrorCode;
   readonly param: string | undefined;
+  readonly params: string[];
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = 'LsarError';
     this.code = code;
     this.param = details.param;
+    this.params = details.params ?? [];
   }
 }
 

@@ -78,8 +78,8 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   let queryFile = options.queries;
   if (/\.txt$/i.test(queryFile)) {
     if (!options.embed)
-      throw createError('USAGE', `${queryFile}: text queries need --model to embed them (or give vectors: .npy or .jsonl)`, {
-        param: 'model',
+      throw createError('USAGE', `${queryFile}: text queries need model to embed them (or give vectors: .npy or .jsonl)`, {
+        params: ['model'],
       });
     const lang = options.queryLang ?? 'qq';
     const cache = new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {});

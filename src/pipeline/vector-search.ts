@@ -127,14 +127,15 @@ export async function loadIndex(
   try {
     meta = JSON.parse(await readFile(`${path}.json`, 'utf8')) as IndexMeta;
   } catch (e) {
-    throw createError(
-      'NOT_FOUND',
-      `${path}.json: missing or unreadable: an lsar index is saved with --index-out as <file> and <file>.json`,
-      { cause: e },
-    );
+    throw createError('NOT_FOUND', `${path}.json: missing or unreadable: an lsar index is saved with indexOut as <file> and <file>.json`, {
+      cause: e,
+      params: ['indexOut'],
+    });
   }
   if ((meta as { format?: string }).format === 'lsar-hnsw') {
-    throw createError('INDEX', `${path}: saved by an older lsar, without the hash of the data it indexes: rebuild it with --index-out`);
+    throw createError('INDEX', `${path}: saved by an older lsar, without the hash of the data it indexes: rebuild it with indexOut`, {
+      params: ['indexOut'],
+    });
   }
   if (meta?.format !== 'lsar-index' || typeof meta.key !== 'object')
     throw createError('INDEX', `${path}.json: not an lsar index description`);
@@ -142,13 +143,15 @@ export async function loadIndex(
   if (meta.dim !== expect.dim || meta.count !== expect.count || meta.key.projection !== want.projection) {
     throw createError(
       'INDEX',
-      `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key.projection}), but this run indexes ${expect.count} x ${expect.dim} (${want.projection}): rebuild it with --index-out`,
+      `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key.projection}), but this run indexes ${expect.count} x ${expect.dim} (${want.projection}): rebuild it with indexOut`,
+      { params: ['indexOut'] },
     );
   }
   if (meta.key.data !== want.data) {
     throw createError(
       'INDEX',
-      `${path}: built from other vectors (data hash ${meta.key.data.slice(0, 12)}), but this run indexes vectors with data hash ${want.data.slice(0, 12)}: rebuild it with --index-out`,
+      `${path}: built from other vectors (data hash ${meta.key.data.slice(0, 12)}), but this run indexes vectors with data hash ${want.data.slice(0, 12)}: rebuild it with indexOut`,
+      { params: ['indexOut'] },
     );
   }
   const metric = meta.metric ?? 'cosine';

@@ -74,7 +74,7 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
   if (o.task === 'pairs' && o.queries) return [await loadExplicitPairs(o, cache)];
   if (o.task === 'tatoeba' && cache && !o.embeddings) {
     if (!o.data)
-      throw createError('USAGE', 'tatoeba needs --data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { param: 'data' });
+      throw createError('USAGE', 'tatoeba needs data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { params: ['data'] });
     const data = o.data;
     const tsets = await Promise.all((await tatoebaLanguages(data, o.langs)).map((l) => loadTatoeba(data, l)));
     const fdir = await cache.embed(join('tatoeba', 'foreign'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })) });
@@ -92,10 +92,8 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
   if (!o.embeddings) {
     throw createError(
       'USAGE',
-      `${o.task} needs --embeddings <dir> with <lang>.npy and <lang>.en.npy${o.task === 'pairs' ? ', or --queries and --targets' : ''}`,
-      {
-        param: 'embeddings',
-      },
+      `${o.task} needs embeddings <dir> with <lang>.npy and <lang>.en.npy${o.task === 'pairs' ? ', or queries and targets' : ''}`,
+      { params: ['embeddings', 'queries', 'targets'] },
     );
   }
   const dir = o.embeddings;
@@ -111,7 +109,7 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
     let rowsOf = `${lang} pairs`;
     if (o.task === 'tatoeba') {
       if (!o.data)
-        throw createError('USAGE', 'tatoeba needs --data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { param: 'data' });
+        throw createError('USAGE', 'tatoeba needs data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { params: ['data'] });
       const t = await loadTatoeba(o.data, lang);
       lines = t.foreign.length;
       rowsOf = t.files.foreign;
@@ -127,7 +125,7 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
 
 /** pairs with --queries/--targets: two aligned files (.npy, or .txt embedded with the model). */
 async function loadExplicitPairs(o: PairSource, cache: EmbeddingCache | undefined): Promise<PairSet> {
-  if (!o.targets) throw createError('USAGE', 'pairs needs --targets with --queries', { param: 'targets' });
+  if (!o.targets) throw createError('USAGE', 'pairs needs targets with queries', { params: ['targets', 'queries'] });
   let qFile = o.queries as string;
   let tFile = o.targets;
   if (/\.txt$/i.test(qFile) || /\.txt$/i.test(tFile)) {
@@ -161,14 +159,12 @@ export async function loadLareqa(
   o: { data?: string; embeddings?: string; langs?: string[] },
   cache: EmbeddingCache | undefined,
 ): Promise<LareqaSet> {
-  if (!o.data) throw createError('USAGE', 'lareqa needs --data <XQuAD-R directory>', { param: 'data' });
+  if (!o.data) throw createError('USAGE', 'lareqa needs data <XQuAD-R directory>', { params: ['data'] });
   if (!o.embeddings && !cache) {
     throw createError(
       'USAGE',
-      'lareqa needs --embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or --model to embed the texts',
-      {
-        param: 'embeddings',
-      },
+      'lareqa needs embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or model to embed the texts',
+      { params: ['embeddings', 'model'] },
     );
   }
   const xq = await loadXquadR(o.data, o.langs);

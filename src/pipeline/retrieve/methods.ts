@@ -34,8 +34,8 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
     if (!options.fitEmbeddings) {
       throw createError(
         'USAGE',
-        `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: --fit-embeddings <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`,
-        { param: 'fitEmbeddings' },
+        `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: fitEmbeddings <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`,
+        { params: ['fitEmbeddings'] },
       );
     }
     const inputs = await listLanguageFiles(options.fitEmbeddings, '.npy');

@@ -111,7 +111,9 @@ export async function evaluatePairs(
   const xsim = o.xsim ? table('xSIM error rate (ratio margin, k=4, xx->en)', 'exact') : undefined;
   if (o.indexIn || o.indexOut) {
     if (sets.length !== 1 || runs.length !== 1) {
-      throw createError('USAGE', '--index-in/--index-out need a single target set and a single method (pairs with --queries/--targets)');
+      throw createError('USAGE', 'indexIn/indexOut need a single target set and a single method (pairs with queries/targets)', {
+        params: ['indexIn', 'indexOut', 'queries', 'targets'],
+      });
     }
   }
   for (const run of runs) {
