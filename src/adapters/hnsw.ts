@@ -73,7 +73,7 @@ export class HnswIndex implements VectorIndex {
     this.index.setEf(ef);
   }
 
-  async add(input: Embeddings): Promise<void> {
+  async add(input: Embeddings, _options?: { owned?: boolean }): Promise<void> {
     checkDim(this, input, 'add');
     const vectors = prepareRows(input, this.metric);
     const d = this.dim;

@@ -1,105 +1,191 @@
 /**
- * Exact (brute-force) search on row-major float blocks, chunked so that memory stays
- * bounded: scores come in batches of query rows against every target, computed in
- * float32 with WebAssembly SIMD. Top-k results are then made exact: every target whose
- * float32 score is within the float32 rounding bound of the k-th best is re-scored in
- * float64, so the ranking is the float64 one (ties to the lower target index).
+ * Exact (brute-force) top-k search on row-major float blocks. Scores come in blocks (a batch
+ * of queries against a chunk of targets) from a scorer: the WebAssembly SIMD kernel here, or
+ * a GEMM library (src/adapters/gemm.ts). They are float32; `TopKAccumulator` keeps, per query,
+ * every target within the float32 rounding bound of its running k-th best, and re-scores
+ * those candidates in float64 at the end, so the ranking is the exact float64 one (ties to
+ * the lower target index), whatever computed the float32 scores and in whatever order.
  */
 import type { Embeddings } from './embeddings.js';
 import { dot64, rowNorms } from './rows.js';
 import { emptyTopK, selectTopK, type TopK } from './topk.js';
 import { SimdScorer, simdAvailable } from './wasm/simd.js';
 
-export interface ScoreBatch {
-  /** First query row of the batch. */
-  start: number;
+/** Scores of queries [q0, q0 + rows) against targets [t0, t0 + cols): rows x cols float32, row-major. */
+export interface ScoreBlock {
+  q0: number;
   rows: number;
-  /** rows x targets scores (float32), row-major. */
+  t0: number;
+  cols: number;
   scores: Float32Array;
+  /**
+   * Optionally, each row's `k` highest scores (values descending, column indices within the
+   * block): rows whose k-th value is below the accumulator's floor are then complete in it.
+   */
+  top?: { k: number; values: Float32Array; indices: ArrayLike<number | bigint> };
 }
 
-export interface ScoreOptions {
-  /** Query rows per batch (default: as many as fit in about 32 MiB of scores). */
-  batchRows?: number;
-  /** Target rows per chunk loaded into the kernel (default 4096). */
-  chunkRows?: number;
+export interface BlockOptions {
+  /** Query rows per block (default: 32 MiB of scores, at most all queries). */
+  queryBatch?: number;
+  /** Target rows per block (default 4096). */
+  targetChunk?: number;
 }
 
-/** Dot-product scores of every query against every target, one batch of queries at a time. */
-export function* scoreBatches(queries: Embeddings, targets: Embeddings, options: ScoreOptions = {}): Generator<ScoreBatch> {
+/** Dot-product score blocks with the WebAssembly SIMD kernel (plain JS without SIMD). */
+export function* scoreBlocks(queries: Embeddings, targets: Embeddings, options: BlockOptions = {}): Generator<ScoreBlock> {
   const dim = queries.dim;
   const nq = queries.rows;
   const nt = targets.rows;
-  const batch = options.batchRows ?? Math.max(4, Math.min(nq, Math.floor((32 << 20) / (4 * Math.max(1, nt)))));
-  const chunk = Math.min(options.chunkRows ?? 4096, Math.max(1, nt));
+  const chunk = Math.max(1, Math.min(options.targetChunk ?? 4096, nt));
+  const batch = Math.max(1, Math.min(options.queryBatch ?? Math.max(4, Math.floor((32 << 20) / (4 * chunk))), nq));
   const scorer = simdAvailable() ? new SimdScorer(dim, chunk) : undefined;
   const tmp = new Float32Array(4 * chunk);
-  for (let start = 0; start < nq; start += batch) {
-    const rows = Math.min(batch, nq - start);
-    const scores = new Float32Array(rows * nt);
-    for (let c = 0; c < nt; c += chunk) {
-      const n = Math.min(chunk, nt - c);
+  const scores = new Float32Array(batch * chunk);
+  for (let c = 0; c < nt; c += chunk) {
+    const n = Math.min(chunk, nt - c);
+    scorer?.loadTargets(targets.data, c, n);
+    for (let start = 0; start < nq; start += batch) {
+      const rows = Math.min(batch, nq - start);
       if (scorer) {
-        scorer.loadTargets(targets.data, c, n);
         for (let q = 0; q < rows; q += 4) {
           const m = Math.min(4, rows - q);
           scorer.score(queries.data, start + q, m, tmp);
-          for (let r = 0; r < m; r++) scores.set(tmp.subarray(r * n, (r + 1) * n), (q + r) * nt + c);
+          for (let r = 0; r < m; r++) scores.set(tmp.subarray(r * n, (r + 1) * n), (q + r) * n);
         }
       } else {
         for (let q = 0; q < rows; q++) {
-          for (let j = 0; j < n; j++) scores[q * nt + c + j] = dot64(queries.data, (start + q) * dim, targets.data, (c + j) * dim, dim);
+          for (let j = 0; j < n; j++) scores[q * n + j] = dot64(queries.data, (start + q) * dim, targets.data, (c + j) * dim, dim);
         }
       }
+      yield { q0: start, rows, t0: c, cols: n, scores: scores.subarray(0, rows * n) };
     }
-    yield { start, rows, scores };
   }
 }
 
+/** Full score rows (every target) for batches of queries, for metrics that need whole rows. */
+export function* scoreRows(queries: Embeddings, targets: Embeddings): Generator<{ start: number; rows: number; scores: Float32Array }> {
+  for (const b of scoreBlocks(queries, targets, { targetChunk: targets.rows })) yield { start: b.q0, rows: b.rows, scores: b.scores };
+}
+
 /**
- * Exact top-k targets of every query by dot product (pass normalised rows for cosine).
- * Ties go to the lower target index.
+ * Running exact top-k of every query over score blocks that arrive in any order. Per query it
+ * keeps the float32 top-k values and the candidates within `slack` of the k-th of them; the
+ * slack bounds the float32 rounding error of a dot product (|error| <= 2 (d + 2) u |q| |t|).
  */
-export function exactTopK(queries: Embeddings, targets: Embeddings, k: number, options: ScoreOptions = {}): TopK {
-  const dim = queries.dim;
-  const nt = targets.rows;
-  const kk = Math.min(k, nt);
-  const out = emptyTopK(queries.rows, k);
-  if (kk === 0) return out;
-  const qn = rowNorms(queries.data, dim);
-  const tn = rowNorms(targets.data, dim);
-  let tmax = 0;
-  for (const x of tn) tmax = Math.max(tmax, x);
-  // float32 dot products of length d are within ~d * 2^-24 * |q| |t| of the exact value.
-  const gamma = 2 * (dim + 2) * 2 ** -24;
-  const bestIdx = new Int32Array(kk);
-  const best = new Float64Array(kk);
-  const cand: number[] = [];
-  const cScore: number[] = [];
-  for (const b of scoreBatches(queries, targets, options)) {
+export class TopKAccumulator {
+  private readonly kk: number;
+  private readonly best: Float32Array;
+  private readonly slack: Float64Array;
+  private readonly cand: number[][];
+  private readonly cap: number;
+
+  constructor(
+    private readonly queries: Embeddings,
+    private readonly targets: Embeddings,
+    readonly k: number,
+  ) {
+    this.kk = Math.min(k, targets.rows);
+    this.best = new Float32Array(queries.rows * Math.max(1, this.kk)).fill(-Infinity);
+    const qn = rowNorms(queries.data, queries.dim);
+    let tmax = 0;
+    for (const x of rowNorms(targets.data, targets.dim)) tmax = Math.max(tmax, x);
+    const gamma = 2 * (queries.dim + 2) * 2 ** -24;
+    this.slack = qn.map((n) => 2 * gamma * n * tmax + 1e-30);
+    this.cand = Array.from({ length: queries.rows }, () => []);
+    this.cap = 4 * this.kk + 64;
+  }
+
+  add(b: ScoreBlock): void {
+    const kk = this.kk;
+    if (kk === 0) return;
     for (let r = 0; r < b.rows; r++) {
-      const q = b.start + r;
-      const row = b.scores.subarray(r * nt, (r + 1) * nt);
-      // k-th best float32 score
-      selectTopK(nt, (j) => row[j] as number, kk, bestIdx, best);
-      const slack = 2 * gamma * (qn[q] as number) * tmax + 1e-30;
-      const floor = (best[kk - 1] as number) - slack;
-      // Re-score every candidate near or above the k-th best in float64.
-      cand.length = 0;
-      cScore.length = 0;
-      for (let j = 0; j < nt; j++) {
-        if ((row[j] as number) >= floor) {
-          cand.push(j);
-          cScore.push(dot64(queries.data, q * dim, targets.data, j * dim, dim));
+      const q = b.q0 + r;
+      const best = this.best.subarray(q * kk, (q + 1) * kk);
+      const list = this.cand[q] as number[];
+      const top = b.top;
+      if (top && top.k < b.cols) {
+        // The block's own top-k' of this row: enough when its last value is below the floor.
+        for (let j = 0; j < top.k; j++) this.offer(best, top.values[r * top.k + j] as number);
+        const floor = (best[kk - 1] as number) - (this.slack[q] as number);
+        if ((top.values[r * top.k + top.k - 1] as number) < floor) {
+          for (let j = 0; j < top.k; j++) {
+            const v = top.values[r * top.k + j] as number;
+            if (v >= floor) list.push(b.t0 + Number(top.indices[r * top.k + j]), v);
+          }
+          if (list.length > 2 * this.cap) this.prune(q, floor);
+          continue;
         }
       }
-      const sel = out.indices.subarray(q * k, q * k + kk);
-      const m = selectTopK(cand.length, (i) => cScore[i] as number, kk, sel, best);
-      for (let t = 0; t < m; t++) {
-        sel[t] = cand[sel[t] as number] as number;
-        out.scores[q * k + t] = best[t] as number;
+      const row = b.scores.subarray(r * b.cols, (r + 1) * b.cols);
+      // One pass: keep the float32 top-k values, and every score within the slack of the
+      // k-th known so far (the floor only rises; stale candidates are pruned later).
+      let floor = (best[kk - 1] as number) - (this.slack[q] as number);
+      for (let j = 0; j < row.length; j++) {
+        const s = row[j] as number;
+        if (s < floor) continue;
+        if (s > (best[kk - 1] as number)) {
+          this.offer(best, s);
+          floor = (best[kk - 1] as number) - (this.slack[q] as number);
+        }
+        list.push(b.t0 + j, s);
       }
+      if (list.length > 2 * this.cap) this.prune(q, floor);
     }
   }
-  return out;
+
+  /** Insert a float32 score into a query's descending top-k values. */
+  private offer(best: Float32Array, s: number): void {
+    const kk = best.length;
+    if (!(s > (best[kk - 1] as number))) return;
+    let p = kk - 1;
+    while (p > 0 && (best[p - 1] as number) < s) {
+      best[p] = best[p - 1] as number;
+      p--;
+    }
+    best[p] = s;
+  }
+
+  private prune(q: number, floor: number): void {
+    const list = this.cand[q] as number[];
+    let w = 0;
+    for (let i = 0; i < list.length; i += 2) {
+      if ((list[i + 1] as number) >= floor) {
+        list[w++] = list[i] as number;
+        list[w++] = list[i + 1] as number;
+      }
+    }
+    list.length = w;
+  }
+
+  /** The exact top-k: candidates re-scored in float64. */
+  finish(): TopK {
+    const { k, kk, queries, targets } = this;
+    const d = queries.dim;
+    const out = emptyTopK(queries.rows, k);
+    const scores = new Float64Array(kk);
+    for (let q = 0; q < queries.rows && kk > 0; q++) {
+      this.prune(q, (this.best[q * kk + kk - 1] as number) - (this.slack[q] as number));
+      const list = this.cand[q] as number[];
+      const n = list.length / 2;
+      // candidates in ascending target order, so that ties go to the lower index
+      const order = Array.from({ length: n }, (_, i) => list[2 * i] as number).sort((a, b) => a - b);
+      const exact = order.map((j) => dot64(queries.data, q * d, targets.data, j * d, d));
+      const sel = out.indices.subarray(q * k, q * k + kk);
+      const m = selectTopK(n, (i) => exact[i] as number, kk, sel, scores);
+      for (let t = 0; t < m; t++) {
+        sel[t] = order[sel[t] as number] as number;
+        out.scores[q * k + t] = scores[t] as number;
+      }
+      this.cand[q] = [];
+    }
+    return out;
+  }
+}
+
+/** Exact top-k targets of every query by dot product (pass normalised rows for cosine), on this thread. */
+export function exactTopK(queries: Embeddings, targets: Embeddings, k: number, options: BlockOptions = {}): TopK {
+  const acc = new TopKAccumulator(queries, targets, k);
+  for (const b of scoreBlocks(queries, targets, options)) acc.add(b);
+  return acc.finish();
 }

@@ -20,7 +20,9 @@ export function rowNorms(x: FloatArray, dim: number, rows = x.length / dim): Flo
 export function normalizeRowsInPlace<T extends FloatArray>(x: T, dim: number, rows = x.length / dim): T {
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
-    const n2 = dot64(x, o, x, o, dim);
+    // inline (not dot64): a call shared by both array types is several times slower here
+    let n2 = 0;
+    for (let i = 0; i < dim; i++) n2 += (x[o + i] as number) * (x[o + i] as number);
     if (!(n2 > 0)) continue;
     const inv = 1 / Math.sqrt(n2);
     for (let i = 0; i < dim; i++) x[o + i] = (x[o + i] as number) * inv;

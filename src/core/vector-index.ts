@@ -8,8 +8,8 @@
  */
 import { concatRows, type Embeddings } from './embeddings.js';
 import { createError } from './errors.js';
-import { exactTopK } from './exact-search.js';
-import { normalizeRows } from './rows.js';
+import { exactTopK, TopKAccumulator, type ScoreBlock } from './exact-search.js';
+import { normalizeRows, normalizeRowsInPlace } from './rows.js';
 import type { TopK } from './topk.js';
 
 export type Metric = 'cosine' | 'dot';
@@ -23,18 +23,32 @@ export interface VectorIndex {
   readonly size: number;
   /** True for HNSW: results may miss true neighbours. */
   readonly approximate: boolean;
-  add(vectors: Embeddings): Promise<void>;
+  /** Add rows (with `owned`, the index may keep and change `vectors.data` instead of copying it). */
+  add(vectors: Embeddings, options?: { owned?: boolean }): Promise<void>;
   /** Top-k rows of the index for each query row, best first (ties to the lower label). */
   search(queries: Embeddings, k: number): Promise<TopK>;
   /** Release native memory or worker threads. */
   dispose(): Promise<void>;
 }
 
-/** Rows as the metric scores them: cosine indexes keep L2-normalised float32 rows. */
-export function prepareRows(vectors: Embeddings, metric: Metric): Embeddings<Float32Array> {
+/**
+ * Rows as the metric scores them: cosine indexes keep L2-normalised float32 rows. A copy,
+ * unless `owned` float32 rows may be changed in place.
+ */
+export function prepareRows(vectors: Embeddings, metric: Metric, owned = false): Embeddings<Float32Array> {
+  if (owned && vectors.data instanceof Float32Array) {
+    if (metric === 'cosine') normalizeRowsInPlace(vectors.data, vectors.dim);
+    return vectors as Embeddings<Float32Array>;
+  }
   const data = metric === 'cosine' ? normalizeRows(vectors.data, vectors.dim) : Float32Array.from(vectors.data);
   return { data, rows: vectors.rows, dim: vectors.dim, dtype: 'float32' };
 }
+
+/** A faster source of float32 score blocks (a GEMM library), for problems worth it. */
+export type BlockSource = (queries: Embeddings<Float32Array>, targets: Embeddings<Float32Array>, k: number) => AsyncIterable<ScoreBlock>;
+
+/** Below this many multiply-adds (queries x rows x dim), the WebAssembly kernel is used as is. */
+export const GEMM_MIN_WORK = 2e7;
 
 export function checkDim(index: { dim: number }, vectors: Embeddings, what: string): void {
   if (vectors.dim !== index.dim)
@@ -50,6 +64,7 @@ export class ExactIndex implements VectorIndex {
   constructor(
     readonly dim: number,
     readonly metric: Metric = 'cosine',
+    private readonly gemm?: BlockSource,
   ) {
     this.rows = { data: new Float32Array(0), rows: 0, dim, dtype: 'float32' };
   }
@@ -63,15 +78,27 @@ export class ExactIndex implements VectorIndex {
     return this.rows;
   }
 
-  async add(vectors: Embeddings): Promise<void> {
+  async add(vectors: Embeddings, options: { owned?: boolean } = {}): Promise<void> {
     checkDim(this, vectors, 'add');
-    const rows = prepareRows(vectors, this.metric);
+    const rows = prepareRows(vectors, this.metric, options.owned === true && this.rows.rows === 0);
     this.rows = this.rows.rows === 0 ? rows : concatRows([this.rows, rows], this.dim);
+  }
+
+  /** Take rows already prepared for the metric (as `vectors()` returns them, e.g. read back from a saved index). */
+  adopt(rows: Embeddings<Float32Array>): void {
+    checkDim(this, rows, 'adopt');
+    this.rows = rows;
   }
 
   async search(queries: Embeddings, k: number): Promise<TopK> {
     checkDim(this, queries, 'search');
-    return exactTopK(prepareRows(queries, this.metric), this.rows, k);
+    const q = prepareRows(queries, this.metric);
+    if (this.gemm && q.rows * this.rows.rows * this.dim >= GEMM_MIN_WORK) {
+      const acc = new TopKAccumulator(q, this.rows, k);
+      for await (const b of this.gemm(q, this.rows, k)) acc.add(b);
+      return acc.finish();
+    }
+    return exactTopK(q, this.rows, k);
   }
 
   async dispose(): Promise<void> {

@@ -2,6 +2,7 @@
  * Streaming NumPy .npy files: 2-D C-order arrays (rows x dim) read and written by row
  * blocks, so files larger than memory work. The format itself is in ./npy-format.ts.
  */
+import { readSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
@@ -157,6 +158,18 @@ export class NpyReader {
   /** Read every row into one array (for small files). */
   async readAll(): Promise<FloatArray> {
     const out = this.header.itemSize === 8 ? new Float64Array(this.rows * this.dim) : new Float32Array(this.rows * this.dim);
+    if (this.header.littleEndian === HOST_LITTLE && this.header.itemSize !== 2 && !this.hasher) {
+      // Native float32/float64 rows: read straight into the result, 64 MiB per (synchronous)
+      // read: here that is ~10x faster than libuv's asynchronous reads of large buffers.
+      const bytes = new Uint8Array(out.buffer);
+      const step = 64 << 20;
+      for (let o = 0; o < bytes.length;) {
+        const n = readSync(this.fh.fd, bytes, o, Math.min(step, bytes.length - o), this.header.dataOffset + o);
+        if (n === 0) throw createError('NPY_TRUNCATED', `${this.path}: truncated at byte ${this.header.dataOffset + o}`);
+        o += n;
+      }
+      return out;
+    }
     for await (const b of this.blocks()) out.set(b.data, b.start * this.dim);
     return out;
   }

@@ -50,8 +50,16 @@ export interface SearchResult {
   results: { query: number; neighbors: Neighbor[] }[];
 }
 
-function project(p: Projection | undefined, x: Embeddings, lang: string | undefined, what: string): Embeddings<Float32Array> {
-  const out: Embeddings<Float32Array> = { data: Float32Array.from(x.data), rows: x.rows, dim: x.dim, dtype: 'float32' };
+/** The projected rows as float32 (in place when `x` is float32 and `owned`, else a copy). */
+function project(
+  p: Projection | undefined,
+  x: Embeddings,
+  lang: string | undefined,
+  what: string,
+  owned = false,
+): Embeddings<Float32Array> {
+  const data = owned && x.data instanceof Float32Array ? x.data : Float32Array.from(x.data);
+  const out: Embeddings<Float32Array> = { data, rows: x.rows, dim: x.dim, dtype: 'float32' };
   if (p && p.method !== 'none') {
     const bad = createOperator(p, lang !== undefined ? { lang } : {}).apply(out.data);
     if (bad >= 0) throw createError('NON_FINITE', `${what}: row ${bad} holds NaN or Inf`);
@@ -74,7 +82,10 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   if (labels && labels.length !== docs.rows) {
     throw createError('INPUT', `${options.labels}: ${labels.length} lines, but ${options.index} has ${docs.rows} rows`);
   }
-  const x = project(options.projection, docs, options.lang, options.index);
+  const key =
+    options.indexIn || options.indexOut ? { data: dataKey(docs), projection: projectionKey(options.projection, options.lang) } : undefined;
+  // The rows are projected and normalised in place: the index keeps them, with no copy.
+  const x = project(options.projection, docs, options.lang, options.index, true);
   let queryFile = options.queries;
   if (/\.txt$/i.test(queryFile)) {
     if (!options.embed)
@@ -97,12 +108,10 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   const q = project(options.projection, queries, options.queryLang ?? options.lang, queryFile === '-' ? '<stdin>' : queryFile);
   const k = Math.min(options.k, docs.rows);
   const kind: IndexKind = options.exact ? 'exact' : 'hnsw';
-  const key =
-    options.indexIn || options.indexOut ? { data: dataKey(docs), projection: projectionKey(options.projection, options.lang) } : undefined;
   const index =
     options.indexIn && key
       ? await loadIndex(options.indexIn, { dim: d, count: docs.rows, key }, options.hnsw)
-      : await buildIndex(x, { kind, metric: 'cosine', ...(options.hnsw ? { hnsw: options.hnsw } : {}) });
+      : await buildIndex(x, { kind, metric: 'cosine', owned: true, ...(options.hnsw ? { hnsw: options.hnsw } : {}) });
   try {
     if (options.indexOut && key) await saveIndex(index, options.indexOut, key);
     const { indices, scores } = await index.search(q, k);

@@ -13,6 +13,7 @@ import type { Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
 import type { Projection } from '../core/projection.js';
 import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../core/vector-index.js';
+import { gemmScorer } from '../adapters/gemm.js';
 import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../adapters/hnsw.js';
 import { ensureParentDir, releaseTemp, tempPathFor } from '../io/atomic.js';
 import { hashBytes } from '../io/hash.js';
@@ -22,6 +23,14 @@ export interface IndexOptions {
   kind: IndexKind;
   metric?: Metric;
   hnsw?: HnswParams;
+  /** The index may keep (and normalise in place) the given float32 rows instead of copying them. */
+  owned?: boolean;
+}
+
+/** An exact index, with the GEMM scorer when onnxruntime-node is installed. */
+export async function exactIndex(dim: number, metric: Metric): Promise<ExactIndex> {
+  const gemm = await gemmScorer();
+  return new ExactIndex(dim, metric, gemm ? (q, t, k) => gemm.blocks(q, t, k) : undefined);
 }
 
 /** What a saved index was built from: the indexed vectors and the projection applied to them. */
@@ -60,9 +69,9 @@ export async function buildIndex(vectors: Embeddings, options: IndexOptions): Pr
   const metric = options.metric ?? 'cosine';
   const index =
     options.kind === 'exact'
-      ? new ExactIndex(vectors.dim, metric)
+      ? await exactIndex(vectors.dim, metric)
       : HnswIndex.create(vectors.dim, metric, checkHnswParams(options.hnsw), vectors.rows);
-  await index.add(vectors);
+  await index.add(vectors, { owned: options.owned === true });
   return index;
 }
 
@@ -169,8 +178,8 @@ export async function loadIndex(
     const rows = await readNpy(path);
     if (rows.rows !== meta.count || rows.dim !== meta.dim)
       throw new Error(`it holds ${rows.rows} x ${rows.dim} vectors, its description says ${meta.count} x ${meta.dim}`);
-    const index = new ExactIndex(meta.dim, metric);
-    await index.add({ data: rows.data, rows: rows.rows, dim: rows.dim, dtype: 'float32' });
+    const index = await exactIndex(meta.dim, metric);
+    index.adopt({ data: rows.data as Float32Array, rows: rows.rows, dim: rows.dim, dtype: 'float32' });
     return index;
   } catch (e) {
     if ((e as { code?: string }).code === 'DEPENDENCY') throw e;

@@ -1,7 +1,7 @@
 /** The evaluation loops of the tasks: aligned pairs (tatoeba, pairs) and LAReQA, over the search backend. */
 import { concatRows, type Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
-import { scoreBatches } from '../../core/exact-search.js';
+import { scoreRows } from '../../core/exact-search.js';
 import { alignedHits, averagePrecision, averagePrecisionAtK, meanAccuracy, xsimErrors } from '../../core/metrics.js';
 import { normalizeRows } from '../../core/rows.js';
 import type { TopK } from '../../core/topk.js';
@@ -185,7 +185,7 @@ export async function evaluateLareqa(
     const aps = new Float64Array(xq.questions.length);
     const ap20 = new Float64Array(xq.questions.length);
     progress(`${run.name}: scoring ${xq.questions.length} questions against ${nt} candidates`);
-    for (const b of scoreBatches(scoredQ, scored)) {
+    for (const b of scoreRows(scoredQ, scored)) {
       for (let r = 0; r < b.rows; r++) {
         const qi = b.start + r;
         aps[qi] = averagePrecision(b.scores.subarray(r * nt, (r + 1) * nt), xq.relevant[qi] as number[]);
