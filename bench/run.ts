@@ -25,7 +25,7 @@ import { closeWorkerPool, hashFilesInPool } from '../src/adapters/pool.js';
 import { HNSW_DEFAULTS } from '../src/adapters/hnsw.js';
 import { embeddings } from '../src/core/embeddings.js';
 import { mulberry32 } from '../src/core/random.js';
-import { buildIndex } from '../src/pipeline/vector-search.js';
+import { buildIndex } from '../src/pipeline/vector-search/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIR = join(ROOT, '.bench');

@@ -23,6 +23,6 @@ export { embedCorpora, type EmbedOptions, type EmbedManifest, type ModelOptions 
 export { retrieve, type RetrieveOptions, type RetrieveResult, type MetricTable } from './pipeline/retrieve/index.js';
 export { writeReport } from './pipeline/report/markdown.js';
 export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
-export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/vector-search.js';
+export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/vector-search/index.js';
 export { closeWorkerPool } from './adapters/pool.js';
 export { VERSION } from './version.js';

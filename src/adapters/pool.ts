@@ -31,11 +31,35 @@ function workers(): Piscina {
   return pool;
 }
 
-/** Stop the pool's threads (they are started again on the next task). */
+/** A worker of its own, for tasks that keep state between calls (an HNSW shard). */
+export interface DedicatedWorker {
+  run(task: string, payload: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const dedicated = new Set<Piscina>();
+
+/** A thread of its own running the same worker module (a one-thread piscina pool: calls reach the same thread). */
+export function dedicatedWorker(): DedicatedWorker {
+  const p = new Piscina({ filename: workerFile(), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 });
+  p.on('error', () => undefined);
+  dedicated.add(p);
+  return {
+    run: (task, payload) => p.run(payload, { name: task }),
+    close: async () => {
+      dedicated.delete(p);
+      await p.destroy();
+    },
+  };
+}
+
+/** Stop the pool's threads (they are started again on the next task), and any dedicated ones left. */
 export async function closeWorkerPool(): Promise<void> {
   const p = pool;
   pool = undefined;
-  await p?.destroy();
+  const rest = [...dedicated];
+  dedicated.clear();
+  await Promise.all([p?.destroy(), ...rest.map((d) => d.destroy())]);
 }
 
 /** Hex digests of files, computed on the pool's threads (files spread over the cores). */

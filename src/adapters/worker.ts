@@ -5,7 +5,9 @@
 import { createRequire } from 'node:module';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProjector, type ProjectionPlan, type Projector } from '../core/projector.js';
+import type { Metric } from '../core/vector-index.js';
 import { hashFile as hashFileOnThisThread } from '../io/hash.js';
+import { NativeShard, type HnswParams } from './hnsw.js';
 
 /** A result whose buffers are moved (not copied) back to the main thread. */
 function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
@@ -76,4 +78,40 @@ export async function tokenize({ spec, texts }: { spec: TokenizerSpec; texts: st
     o += p.length;
   }
   return transferring({ lens, flat }, [lens.buffer as ArrayBuffer, flat.buffer as ArrayBuffer]);
+}
+
+/** The HNSW shard of this (dedicated) worker: see HnswIndex. */
+let shard: NativeShard | undefined;
+
+function theShard(): NativeShard {
+  if (!shard) throw new Error('internal: HNSW shard not initialised');
+  return shard;
+}
+
+export async function hnswInit(init: {
+  create?: { dim: number; metric: Metric; params: HnswParams; capacity: number };
+  read?: { path: string; dim: number; metric: Metric };
+}) {
+  if (init.create) shard = NativeShard.create(init.create.dim, init.create.metric, init.create.params, init.create.capacity);
+  else if (init.read) shard = await NativeShard.read(init.read.path, init.read.dim, init.read.metric);
+  return true;
+}
+
+export function hnswSize(): number {
+  return theShard().size;
+}
+
+export function hnswAdd({ data, rows, firstLabel }: { data: Float32Array; rows: number; firstLabel: number }) {
+  theShard().add(data, rows, firstLabel);
+  return true;
+}
+
+export function hnswSearch({ queries, nq, k, ef }: { queries: Float32Array; nq: number; k: number; ef: number }) {
+  const r = theShard().search(queries, nq, k, ef);
+  return transferring(r, [r.indices.buffer as ArrayBuffer, r.scores.buffer as ArrayBuffer]);
+}
+
+export async function hnswWrite({ path }: { path: string }) {
+  await theShard().write(path);
+  return true;
 }

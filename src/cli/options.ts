@@ -9,7 +9,7 @@ import type { Dtype } from '../adapters/transformers.js';
 import { DEFAULT_MODEL } from '../adapters/transformers.js';
 import { HNSW_DEFAULTS, type HnswParams } from '../adapters/hnsw.js';
 import type { ModelOptions } from '../pipeline/embed.js';
-import { HNSW_RANGES } from '../pipeline/vector-search.js';
+import { HNSW_RANGES } from '../pipeline/vector-search/index.js';
 
 /** The raw command line being parsed, so that "not a number" can quote what was typed. */
 let rawArgv: string[] = [];
@@ -104,11 +104,23 @@ export function intList(name: string, v: unknown, spec: { min?: number; max?: nu
 /** --exact and the HNSW options, shared by retrieve and search. */
 export function withSearchOptions<T>(y: Argv<T>) {
   return y
-    .option('exact', {
-      type: 'boolean',
-      default: false,
-      describe: 'Exact brute-force search (blocked float32 SIMD, candidates re-scored in float64) instead of HNSW',
+    .option('search', {
+      choices: ['auto', 'exact', 'hnsw'] as const,
+      default: 'auto' as const,
+      describe:
+        'exact: brute force (float32 GEMM or SIMD, candidates re-scored in float64: the exact ranking); hnsw: approximate, ef chosen for --recall; auto: whichever is estimated faster for the job (an HNSW build pays off only for many queries or a saved index)',
     })
+    .option('exact', { type: 'boolean', default: false, describe: 'The same as --search exact' })
+    .option(
+      'recall',
+      numberOption('recall', {
+        describe: 'HNSW: recall@10 against exact search that ef is chosen to reach, measured on a sample of the queries',
+        min: 0,
+        max: 1,
+        integer: false,
+        default: 0.99,
+      }),
+    )
     .option('hnsw-m', numberOption('hnsw-m', { describe: `HNSW M, links per node (default ${HNSW_DEFAULTS.m})`, ...HNSW_RANGES.m }))
     .option(
       'ef-construction',
@@ -117,13 +129,19 @@ export function withSearchOptions<T>(y: Argv<T>) {
         ...HNSW_RANGES.efConstruction,
       }),
     )
-    .option('ef', numberOption('ef', { describe: `HNSW ef at query time (default ${HNSW_DEFAULTS.ef})`, ...HNSW_RANGES.ef }))
+    .option(
+      'ef',
+      numberOption('ef', {
+        describe: 'HNSW ef at query time (default: the smallest of 64, 128, ... that reaches --recall)',
+        ...HNSW_RANGES.ef,
+      }),
+    )
     .option('index-out', {
       type: 'string',
       describe: 'Save the index (and a <file>.json description with the hashes of the data and projection it was built from)',
     })
     .option('index-in', { type: 'string', describe: 'Reuse an index saved with --index-out (refused when the data or projection differ)' })
-    .group(['exact', 'hnsw-m', 'ef-construction', 'ef', 'index-out', 'index-in'], 'Search:');
+    .group(['search', 'exact', 'recall', 'hnsw-m', 'ef-construction', 'ef', 'index-out', 'index-in'], 'Search:');
 }
 
 export function hnswArgs(a: { hnswM?: number | undefined; efConstruction?: number | undefined; ef?: number | undefined }): HnswParams {

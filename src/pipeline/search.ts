@@ -11,7 +11,17 @@ import type { HnswParams } from '../adapters/hnsw.js';
 import { readEmbeddings } from '../io/embeddings.js';
 import type { ModelOptions } from './embed.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import { buildIndex, checkHnswParams, dataKey, loadIndex, projectionKey, saveIndex } from './vector-search.js';
+import {
+  buildIndex,
+  checkHnswParams,
+  chooseKind,
+  dataKey,
+  loadIndex,
+  projectionKey,
+  saveIndex,
+  searchTuned,
+  type SearchMode,
+} from './vector-search/index.js';
 
 export interface SearchOptions {
   /** The searched embeddings (.npy, .jsonl). */
@@ -24,8 +34,12 @@ export interface SearchOptions {
   lang?: string;
   queryLang?: string;
   k: number;
-  /** Exact search instead of HNSW. */
+  /** auto (default: exact or HNSW, whichever is estimated faster for this job), exact or hnsw. */
+  search?: SearchMode;
+  /** Exact search (the same as search: 'exact'). */
   exact?: boolean;
+  /** HNSW: the recall@10 against exact search that ef is chosen to reach (default 0.99; hnsw.ef overrides). */
+  recall?: number;
   hnsw?: HnswParams;
   /** Reuse / save the index (refused when it was built from other data or another projection). */
   indexIn?: string;
@@ -45,7 +59,12 @@ export interface Neighbor {
 }
 
 export interface SearchResult {
+  /** The kind of index searched, and why (auto's estimates, or the mode asked for). */
   search: IndexKind;
+  reason: string;
+  /** HNSW: the ef used and the recall against exact search measured on a sample of the queries. */
+  ef?: number;
+  recall?: { at1: number; at10: number; queries: number };
   k: number;
   results: { query: number; neighbors: Neighbor[] }[];
 }
@@ -69,6 +88,7 @@ function project(
 
 export async function searchNeighbors(options: SearchOptions): Promise<SearchResult> {
   checkNumber('k', options.k, { min: 1 });
+  if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
   checkHnswParams(options.hnsw);
   const docs = await readEmbeddings(options.index);
   const d = docs.dim;
@@ -107,14 +127,23 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   });
   const q = project(options.projection, queries, options.queryLang ?? options.lang, queryFile === '-' ? '<stdin>' : queryFile);
   const k = Math.min(options.k, docs.rows);
-  const kind: IndexKind = options.exact ? 'exact' : 'hnsw';
+  const loaded = options.indexIn && key ? await loadIndex(options.indexIn, { dim: d, count: docs.rows, key }, options.hnsw) : undefined;
+  const choice = await chooseKind(options.exact ? 'exact' : (options.search ?? 'auto'), {
+    rows: docs.rows,
+    queries: q.rows,
+    dim: d,
+    ...(options.hnsw?.efConstruction ? { efConstruction: options.hnsw.efConstruction } : {}),
+    ...(loaded ? { built: loaded.kind } : {}),
+  });
   const index =
-    options.indexIn && key
-      ? await loadIndex(options.indexIn, { dim: d, count: docs.rows, key }, options.hnsw)
-      : await buildIndex(x, { kind, metric: 'cosine', owned: true, ...(options.hnsw ? { hnsw: options.hnsw } : {}) });
+    loaded ?? (await buildIndex(x, { kind: choice.kind, metric: 'cosine', owned: true, ...(options.hnsw ? { hnsw: options.hnsw } : {}) }));
   try {
     if (options.indexOut && key) await saveIndex(index, options.indexOut, key);
-    const { indices, scores } = await index.search(q, k);
+    const tuned = await searchTuned(index, x, q, k, {
+      ...(options.recall !== undefined ? { recall: options.recall } : {}),
+      ...(options.hnsw?.ef !== undefined ? { ef: options.hnsw.ef } : {}),
+    });
+    const { indices, scores } = tuned.top;
     const results = Array.from({ length: q.rows }, (_, qi) => ({
       query: qi,
       neighbors: Array.from({ length: k }, (_, j) => {
@@ -122,7 +151,22 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
         return { index: i, score: scores[qi * k + j] as number, ...(labels ? { label: labels[i] as string } : {}) };
       }).filter((n) => n.index >= 0),
     }));
-    return { search: index.kind, k, results };
+    const recall =
+      tuned.recall && tuned.recall.queries > 0
+        ? {
+            at1: tuned.recall.hits1 / tuned.recall.queries,
+            at10: tuned.recall.hits10 / tuned.recall.queries,
+            queries: tuned.recall.queries,
+          }
+        : undefined;
+    return {
+      search: index.kind,
+      reason: choice.reason,
+      ...(tuned.ef !== undefined ? { ef: tuned.ef } : {}),
+      ...(recall ? { recall } : {}),
+      k,
+      results,
+    };
   } finally {
     await index.dispose();
   }

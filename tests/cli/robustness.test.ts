@@ -109,7 +109,7 @@ describeShared('search indexes: corrupt and stale files are refused', () => {
   it('--index-in of a corrupt file names it and says it is not a valid index (exit 1)', async () => {
     const dir = await tempDir();
     const idx = join(dir, 'idx.bin');
-    expect((await runCli(['search', '-x', docs, '--queries', docs, '-k', '1', '--index-out', idx])).code).toBe(0);
+    expect((await runCli(['search', '-x', docs, '--queries', docs, '-k', '1', '--search', 'hnsw', '--index-out', idx, '-q'])).code).toBe(0);
     const bytes = readFileSync(idx);
     writeFileSync(idx, bytes.subarray(0, 200));
     const r = await runCli(['search', '-x', docs, '--queries', docs, '-k', '1', '--index-in', idx]);
@@ -122,7 +122,7 @@ describeShared('search indexes: corrupt and stale files are refused', () => {
     const dir = await tempDir();
     const idx = join(dir, 'idx.bin');
     const other = join(GOLDEN, 'bitext', 'fr.en.npy');
-    for (const exact of [[], ['--exact']]) {
+    for (const exact of [['--search', 'hnsw', '-q'], ['--exact']]) {
       expect((await runCli(['search', '-x', docs, '--queries', docs, '-k', '1', '--index-out', idx, ...exact])).code).toBe(0);
       const r = await runCli(['search', '-x', other, '--queries', other, '-k', '1', '--index-in', idx]);
       expectOneLine(

@@ -31,7 +31,7 @@ describeShared('retrieve pairs on planted-small', () => {
   });
 
   it('HNSW at default settings is within 0.5 points of the reference, and reports its recall', async () => {
-    const r = await retrieve({ task: 'pairs', ...golden });
+    const r = await retrieve({ task: 'pairs', ...golden, search: 'hnsw' });
     expect(r.search).toBe('hnsw');
     for (const [name, want] of Object.entries(metrics)) {
       expect(Math.abs(r.results[name]!.mean - (want.mean as number)), name).toBeLessThanOrEqual(0.005 + 1e-12);

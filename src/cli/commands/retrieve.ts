@@ -134,6 +134,8 @@ export const retrieveCommand = defineCommand({
       ...(a.fitEmbeddings !== undefined ? { fitEmbeddings: a.fitEmbeddings } : {}),
       projections,
       exact: a.exact,
+      search: a.search,
+      ...(a.recall !== undefined ? { recall: a.recall } : {}),
       hnsw: hnswArgs(a),
       direction: a.direction,
       xsim: a.xsim,

@@ -8,7 +8,9 @@ export const searchCommand = defineCommand({
   describe: 'Top-k neighbours (with cosine scores) of query vectors or texts among embeddings, projection applied',
   builder: (y) =>
     withSearchOptions(
-      withModelOptions(y.group(['index', 'queries', 'projection', 'lang', 'query-lang', 'k', 'labels', 'json', 'embed-dir'], 'Options:')),
+      withModelOptions(
+        y.group(['index', 'queries', 'projection', 'lang', 'query-lang', 'k', 'labels', 'json', 'quiet', 'embed-dir'], 'Options:'),
+      ),
     )
       .option('embed-dir', {
         type: 'string',
@@ -30,6 +32,7 @@ export const searchCommand = defineCommand({
         default: false,
         describe: 'JSON Lines output: {"query", "neighbors": [{"index", "score", "label"?}]}',
       })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary line (HNSW: ef and recall) on stderr' })
       .example('$0 search -x docs.npy -p proj.json --labels docs.txt --queries q.npy -k 5', 'top 5 documents per query')
       .example(
         '$0 search -x emb/de.npy --labels corpora/de.txt --queries questions.txt --model <model the index was embedded with>',
@@ -45,6 +48,8 @@ export const searchCommand = defineCommand({
       ...(a.queryLang !== undefined ? { queryLang: a.queryLang } : {}),
       k: a.k ?? 10,
       exact: a.exact,
+      search: a.search,
+      ...(a.recall !== undefined ? { recall: a.recall } : {}),
       hnsw: hnswArgs(a),
       ...(a.indexIn !== undefined ? { indexIn: a.indexIn } : {}),
       ...(a.indexOut !== undefined ? { indexOut: a.indexOut } : {}),
@@ -52,6 +57,12 @@ export const searchCommand = defineCommand({
       ...(a.model !== undefined ? { embed: modelArgs(a) } : {}),
       ...(a.embedDir !== undefined ? { embedDir: a.embedDir } : {}),
     });
+    if (!a.quiet && res.search === 'hnsw') {
+      const recall = res.recall
+        ? `, ef ${res.ef}, recall@1 ${res.recall.at1.toFixed(3)} and recall@10 ${res.recall.at10.toFixed(3)} against exact search on ${res.recall.queries} sampled queries`
+        : '';
+      io.stderr.write(`search: ${res.search === 'hnsw' ? 'HNSW (approximate)' : 'exact'} (${res.reason})${recall}\n`);
+    }
     let out = '';
     for (const r of res.results) {
       if (a.json) out += JSON.stringify(r) + '\n';

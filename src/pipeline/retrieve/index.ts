@@ -13,12 +13,12 @@
  */
 import { checkNumber, createError } from '../../core/errors.js';
 import { needsLanguage } from '../../core/projection.js';
-import type { IndexKind } from '../../core/vector-index.js';
+import type { SearchMode } from '../vector-search/index.js';
 import { HNSW_DEFAULTS, type HnswParams } from '../../adapters/hnsw.js';
 import { VERSION } from '../../version.js';
 import type { ModelOptions } from '../embed.js';
 import { EmbeddingCache } from '../embedding-cache.js';
-import { checkHnswParams } from '../vector-search.js';
+import { checkHnswParams } from '../vector-search/index.js';
 import { loadLareqa, loadPairSets, type DataOptions } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
 import { evaluateLareqa, evaluatePairs, Searcher, type MetricTable } from './tasks.js';
@@ -31,9 +31,13 @@ export type Task = 'tatoeba' | 'lareqa' | 'pairs';
 
 export interface RetrieveOptions extends DataOptions, MethodOptions {
   task: Task;
-  /** Exact search instead of HNSW. */
+  /** auto (default: exact or HNSW, whichever is estimated faster per search), exact or hnsw. */
+  search?: SearchMode;
+  /** Exact search (the same as search: 'exact'). */
   exact?: boolean;
   hnsw?: HnswParams;
+  /** HNSW: the recall@10 against exact search that ef is chosen to reach (default 0.99; an explicit hnsw.ef overrides). */
+  recall?: number;
   /** tatoeba: 'en-xx' (default), 'xx-en' or 'both'. */
   direction?: 'en-xx' | 'xx-en' | 'both';
   /** tatoeba: also report LASER's xSIM margin error rate. */
@@ -85,8 +89,9 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       fitEmbeddings = await cache.embed('corpora', { corpora: options.corpora });
     }
     const { runs, provenance } = await prepareMethods({ ...options, ...(fitEmbeddings ? { fitEmbeddings } : {}), onProgress: progress });
-    const kind: IndexKind = options.exact ? 'exact' : 'hnsw';
-    const searcher = new Searcher(kind, options.hnsw, recallSample);
+    const mode: SearchMode = options.exact ? 'exact' : (options.search ?? 'auto');
+    if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
+    const searcher = new Searcher(mode, options.hnsw, recallSample, options.recall ?? 0.99);
     let tables: { main: MetricTable; also: Record<string, MetricTable> };
     const skipped: Record<string, string> = {};
     if (options.task === 'lareqa') {
@@ -144,7 +149,7 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       ...(options.embed && cache
         ? { model: options.embed.model, embedDir: cache.root, ...(options.corpora ? { corpora: options.corpora } : {}) }
         : {}),
-      search: searchManifest(kind, options.hnsw),
+      search: searchManifest(searcher, options.hnsw),
     };
     return result;
   } finally {
@@ -156,14 +161,20 @@ function indexFiles(o: RetrieveOptions): { indexIn?: string; indexOut?: string }
   return { ...(o.indexIn ? { indexIn: o.indexIn } : {}), ...(o.indexOut ? { indexOut: o.indexOut } : {}) };
 }
 
-function searchManifest(kind: IndexKind, hnsw: HnswParams = {}): Record<string, unknown> {
-  if (kind === 'exact') return { kind: 'exact' };
+function searchManifest(searcher: Searcher, hnsw: HnswParams = {}): Record<string, unknown> {
+  const used = Object.fromEntries(
+    [...searcher.used].map(([kind, u]) => [
+      kind,
+      { searches: u.searches, reason: u.reason, ...(u.efs.size ? { ef: [...u.efs].sort((a, b) => a - b) } : {}) },
+    ]),
+  );
   return {
-    kind: 'hnsw',
-    approximate: true,
-    m: hnsw.m ?? HNSW_DEFAULTS.m,
-    efConstruction: hnsw.efConstruction ?? HNSW_DEFAULTS.efConstruction,
-    ef: hnsw.ef ?? HNSW_DEFAULTS.ef,
+    mode: searcher.mode,
+    kind: searcher.kind,
+    used,
+    ...(searcher.used.has('hnsw')
+      ? { approximate: true, m: hnsw.m ?? HNSW_DEFAULTS.m, efConstruction: hnsw.efConstruction ?? HNSW_DEFAULTS.efConstruction }
+      : {}),
   };
 }
 

@@ -7,7 +7,17 @@ import { normalizeRows } from '../../core/rows.js';
 import type { TopK } from '../../core/topk.js';
 import type { IndexKind, Metric, VectorIndex } from '../../core/vector-index.js';
 import type { HnswParams } from '../../adapters/hnsw.js';
-import { buildIndex, dataKey, loadIndex, measureRecall, projectionKey, saveIndex, type Recall } from '../vector-search.js';
+import {
+  buildIndex,
+  chooseKind,
+  dataKey,
+  loadIndex,
+  projectionKey,
+  saveIndex,
+  searchTuned,
+  type Recall,
+  type SearchMode,
+} from '../vector-search/index.js';
 import type { LareqaSet, PairSet } from './datasets.js';
 import { checkDims, projectFor, type MethodRun } from './methods.js';
 
@@ -17,13 +27,16 @@ export interface MetricTable {
   results: Record<string, { mean: number; per_language: Record<string, number> }>;
 }
 
-/** Searches of one run (all methods and languages) and their recall bookkeeping. */
+/** Searches of one run (all methods and languages): the kind each used, and the recall bookkeeping of HNSW. */
 export class Searcher {
   private recallSum: Recall = { queries: 0, hits1: 0, hits10: 0 };
+  /** Kinds used, with how often and the last reason. */
+  readonly used = new Map<IndexKind, { searches: number; reason: string; efs: Set<number> }>();
   constructor(
-    readonly kind: IndexKind,
+    readonly mode: SearchMode,
     readonly hnsw: HnswParams = {},
     private readonly recallSample = 200,
+    private readonly recallTarget = 0.99,
   ) {}
 
   /** Top-k targets of each query (`index`: a prepared index over `targets`). */
@@ -31,25 +44,43 @@ export class Searcher {
     queries: Embeddings,
     targets: Embeddings,
     k: number,
-    options: { metric?: Metric; kind?: IndexKind; index?: VectorIndex } = {},
+    options: { metric?: Metric; mode?: SearchMode; index?: VectorIndex } = {},
   ): Promise<TopK> {
-    const index =
-      options.index ??
-      (await buildIndex(targets, { kind: options.kind ?? this.kind, metric: options.metric ?? 'cosine', hnsw: this.hnsw }));
+    const choice = await chooseKind(options.mode ?? this.mode, {
+      rows: targets.rows,
+      queries: queries.rows,
+      dim: targets.dim,
+      ...(this.hnsw.efConstruction ? { efConstruction: this.hnsw.efConstruction } : {}),
+      ...(options.index ? { built: options.index.kind } : {}),
+    });
+    const index = options.index ?? (await buildIndex(targets, { kind: choice.kind, metric: options.metric ?? 'cosine', hnsw: this.hnsw }));
     try {
-      const res = await index.search(queries, k);
-      if (index.approximate) {
-        const r = await measureRecall(index, targets, queries, this.recallSample);
+      const res = await searchTuned(index, targets, queries, k, {
+        recall: this.recallTarget,
+        sample: this.recallSample,
+        ...(this.hnsw.ef !== undefined ? { ef: this.hnsw.ef } : {}),
+      });
+      const u = this.used.get(index.kind) ?? { searches: 0, reason: choice.reason, efs: new Set<number>() };
+      u.searches++;
+      u.reason = choice.reason;
+      if (res.ef !== undefined) u.efs.add(res.ef);
+      this.used.set(index.kind, u);
+      if (res.recall) {
         this.recallSum = {
-          queries: this.recallSum.queries + r.queries,
-          hits1: this.recallSum.hits1 + r.hits1,
-          hits10: this.recallSum.hits10 + r.hits10,
+          queries: this.recallSum.queries + res.recall.queries,
+          hits1: this.recallSum.hits1 + res.recall.hits1,
+          hits10: this.recallSum.hits10 + res.recall.hits10,
         };
       }
-      return res;
+      return res.top;
     } finally {
       if (!options.index) await index.dispose();
     }
+  }
+
+  /** The kind reported for the run: hnsw when any search was approximate. */
+  get kind(): IndexKind {
+    return this.used.has('hnsw') ? 'hnsw' : this.mode === 'hnsw' ? 'hnsw' : 'exact';
   }
 
   recall(): { at1: number; at10: number; queries: number } | undefined {
@@ -133,7 +164,11 @@ export async function evaluatePairs(
         const key = { data: dataKey(raw.vectors), projection: projectionKey(run.projection, raw.lang) };
         index = o.indexIn
           ? await loadIndex(o.indexIn, { dim: t.dim, count: t.rows, key }, searcher.hnsw)
-          : await buildIndex(t, { kind: searcher.kind, metric: 'cosine', hnsw: searcher.hnsw });
+          : await buildIndex(t, {
+              kind: (await chooseKind(searcher.mode, { rows: t.rows, queries: q.rows, dim: t.dim })).kind,
+              metric: 'cosine',
+              hnsw: searcher.hnsw,
+            });
         if (o.indexOut) await saveIndex(index, o.indexOut, key);
       }
       counts[s.lang] = [alignedHits(await searcher.topK(q, t, 1, index ? { index } : {})), n];
@@ -145,6 +180,8 @@ export async function evaluatePairs(
     if (other) setRates(other, run.name, countsOther);
     if (xsim) setRates(xsim, run.name, countsX);
   }
+  primary.search = searcher.kind;
+  if (other) other.search = searcher.kind;
   const also: Record<string, MetricTable> = {};
   if (other) also['accuracy@1 xx->en'] = other;
   if (xsim) also.xsim = xsim;
@@ -191,12 +228,13 @@ export async function evaluateLareqa(
         aps[qi] = averagePrecision(b.scores.subarray(r * nt, (r + 1) * nt), xq.relevant[qi] as number[]);
       }
     }
-    const top = await searcher.topK(queries, pool, 20, cosine ? { metric: 'cosine' } : { metric: 'dot', kind: 'exact' });
+    const top = await searcher.topK(queries, pool, 20, cosine ? { metric: 'cosine' } : { metric: 'dot', mode: 'exact' });
     for (let qi = 0; qi < xq.questions.length; qi++) {
       ap20[qi] = averagePrecisionAtK(top.indices.subarray(qi * 20, (qi + 1) * 20), new Set(xq.relevant[qi]), 20);
     }
     setMeans(full, run.name, langs, aps);
     setMeans(at20, run.name, langs, ap20);
   }
+  if (cosine) at20.search = searcher.kind;
   return { main: full, also: { 'mAP@20': at20 } };
 }
