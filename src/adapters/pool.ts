@@ -6,7 +6,9 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { ProjectionPlan } from '../core/projector.js';
-import type { TokenizerSpec } from './worker.js';
+import { createError, type ErrorCode } from '../core/errors.js';
+import type { FileMoments } from '../io/moments-file.js';
+import type { TaskResult, TokenizerSpec } from './worker.js';
 
 let pool: Piscina | undefined;
 
@@ -62,9 +64,19 @@ export async function closeWorkerPool(): Promise<void> {
   await Promise.all([p?.destroy(), ...rest.map((d) => d.destroy())]);
 }
 
-/** Hex digests of files, computed on the pool's threads (files spread over the cores). */
-export function hashFilesInPool(paths: string[]): Promise<string[]> {
-  return Promise.all(paths.map((path) => workers().run({ path }, { name: 'hashFile' }) as Promise<string>));
+/** Run a task of ./worker.ts that reports lsar's errors as data; rethrow them here as LsarErrors. */
+async function runChecked<T>(name: string, payload: unknown): Promise<T> {
+  const r = (await workers().run(payload, { name })) as TaskResult<T>;
+  if ('error' in r) throw createError(r.error.code as ErrorCode, r.error.message);
+  return r.ok;
+}
+
+/** A language file's moments (and content hash) read on the pool: files spread over the cores. */
+export function fileMomentsInPool(
+  path: string,
+  options: { secondMoment?: boolean; hash?: boolean; blockRows?: number },
+): Promise<FileMoments> {
+  return runChecked<FileMoments>('fileMoments', { path, ...options });
 }
 
 /**

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { createProjector, type ProjectionPlan, type Projector } from '../core/projector.js';
 import type { Metric } from '../core/vector-index.js';
-import { hashFile as hashFileOnThisThread } from '../io/hash.js';
+import { isLsarError } from '../core/errors.js';
+import { readFileMoments } from '../io/moments-file.js';
 import { NativeShard, type HnswParams } from './hnsw.js';
 
 /** A result whose buffers are moved (not copied) back to the main thread. */
@@ -14,8 +15,23 @@ function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;
 }
 
-export async function hashFile({ path }: { path: string }): Promise<string> {
-  return hashFileOnThisThread(path);
+/** lsar's own errors cross the thread boundary as data (their code would be lost in a thrown clone). */
+export type TaskResult<T> = { ok: T } | { error: { code: string; message: string } };
+
+async function wrapped<T>(f: () => Promise<T>): Promise<TaskResult<T>> {
+  try {
+    return { ok: await f() };
+  } catch (e) {
+    if (isLsarError(e)) return { error: { code: e.code, message: e.message } };
+    throw e;
+  }
+}
+
+/** One language file's moments and content hash (io/moments-file.ts). */
+export async function fileMoments(o: { path: string; secondMoment?: boolean; hash?: boolean; blockRows?: number }) {
+  const r = await wrapped(() => readFileMoments(o.path, o));
+  if ('ok' in r) return transferring(r, [r.ok.sum.buffer as ArrayBuffer, ...(r.ok.gram ? [r.ok.gram.buffer as ArrayBuffer] : [])]);
+  return r;
 }
 
 const projectors = new Map<string, Projector>();

@@ -12,6 +12,8 @@ export interface Embeddings<T extends FloatArray = FloatArray> {
   dim: number;
   /** The element type of `data`. */
   dtype: 'float32' | 'float64';
+  /** Rows are already L2-normalised (by normalizeRows or normalizeRowsInPlace): cosine indexes use them as they are. */
+  normalized?: boolean;
 }
 
 /** Wrap a row-major block of `dim` columns (checked: a whole number of rows). */

@@ -36,7 +36,8 @@ export function normalizeRows(x: FloatArray, dim: number): Float32Array {
   const rows = x.length / dim;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
-    const n2 = dot64(x, o, x, o, dim);
+    let n2 = 0; // inline (not dot64), as in normalizeRowsInPlace
+    for (let i = 0; i < dim; i++) n2 += (x[o + i] as number) * (x[o + i] as number);
     const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
     for (let i = 0; i < dim; i++) out[o + i] = (x[o + i] as number) * inv;
   }

@@ -36,12 +36,18 @@ export interface VectorIndex {
  * unless `owned` float32 rows may be changed in place.
  */
 export function prepareRows(vectors: Embeddings, metric: Metric, owned = false): Embeddings<Float32Array> {
+  // already normalised float32 rows are what a cosine index keeps: shared, never changed
+  if (metric === 'cosine' && vectors.normalized && vectors.data instanceof Float32Array) return vectors as Embeddings<Float32Array>;
   if (owned && vectors.data instanceof Float32Array) {
-    if (metric === 'cosine') normalizeRowsInPlace(vectors.data, vectors.dim);
+    if (metric === 'cosine') {
+      normalizeRowsInPlace(vectors.data, vectors.dim);
+      return { ...(vectors as Embeddings<Float32Array>), normalized: true };
+    }
     return vectors as Embeddings<Float32Array>;
   }
-  const data = metric === 'cosine' ? normalizeRows(vectors.data, vectors.dim) : Float32Array.from(vectors.data);
-  return { data, rows: vectors.rows, dim: vectors.dim, dtype: 'float32' };
+  if (metric === 'cosine')
+    return { data: normalizeRows(vectors.data, vectors.dim), rows: vectors.rows, dim: vectors.dim, dtype: 'float32', normalized: true };
+  return { data: Float32Array.from(vectors.data), rows: vectors.rows, dim: vectors.dim, dtype: 'float32' };
 }
 
 /** A faster source of float32 score blocks (a GEMM library), for problems worth it. */

@@ -1,11 +1,36 @@
 /**
- * Content hashes: the one place lsar computes them (input provenance, artifact sidecars,
- * model files, embedding inputs, search-index keys). Hex digests of SHA-256.
+ * Content hashes: the one place lsar computes them. Hex digests of SHA-256 for small things
+ * (artifact sidecars, model files, embedding inputs), and of XXH3-128 (hash-wasm: about 5.5
+ * GiB/s on one core here, against 1.6 for SHA-256) for the large inputs whose hash must keep
+ * up with reading them (fit provenance, search-index keys). Records name their algorithm.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { createXXHash128 } from 'hash-wasm';
 
 export const HASH_ALGORITHM = 'sha256';
+/** The fast content hash of large inputs. */
+export const CONTENT_HASH = 'xxh3-128';
+
+/** A streaming XXH3-128 hasher (hex digest). */
+export async function createContentHasher(): Promise<Hasher> {
+  const h = await createXXHash128();
+  const hasher: Hasher = {
+    update(bytes) {
+      h.update(typeof bytes === 'string' ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return hasher;
+    },
+    digest: () => h.digest('hex'),
+  };
+  return hasher;
+}
+
+/** XXH3-128 hex digest of some bytes. */
+export async function contentHash(...parts: ArrayBufferView[]): Promise<string> {
+  const h = await createContentHasher();
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
 
 export interface Hasher {
   update(bytes: ArrayBufferView | string): Hasher;

@@ -7,7 +7,7 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
-import { createHasher, type Hasher } from './hash.js';
+import { createContentHasher, type Hasher } from './hash.js';
 import {
   decodeItems,
   encodeItems,
@@ -30,7 +30,7 @@ export interface NpyBlock {
 }
 
 export interface NpyReadOptions {
-  /** Also hash the whole file while reading (see io/hash.ts). */
+  /** Also hash the whole file while reading (XXH3-128, see io/hash.ts). */
   hash?: boolean;
 }
 
@@ -50,7 +50,14 @@ export class NpyReader {
   private hasher: Hasher | undefined;
   private headerBytes: Uint8Array;
 
-  private constructor(path: string, fh: FileHandle, header: NpyHeader, fileSize: number, headerBytes: Uint8Array, hash: boolean) {
+  private constructor(
+    path: string,
+    fh: FileHandle,
+    header: NpyHeader,
+    fileSize: number,
+    headerBytes: Uint8Array,
+    hasher: Hasher | undefined,
+  ) {
     this.path = path;
     this.fh = fh;
     this.header = header;
@@ -58,7 +65,7 @@ export class NpyReader {
     this.rows = header.shape[0] as number;
     this.dim = header.shape[1] as number;
     this.headerBytes = headerBytes;
-    this.hasher = hash ? createHasher() : undefined;
+    this.hasher = hasher;
   }
 
   static async open(path: string, options: NpyReadOptions = {}): Promise<NpyReader> {
@@ -100,7 +107,14 @@ export class NpyReader {
       if (size > expected) {
         throw createError('NPY_HEADER', `${path}: corrupt: ${size - expected} bytes after the ${n} x ${d} array the header describes`);
       }
-      return new NpyReader(path, fh, header, size, buf.slice(0, header.dataOffset), options.hash === true);
+      return new NpyReader(
+        path,
+        fh,
+        header,
+        size,
+        buf.slice(0, header.dataOffset),
+        options.hash === true ? await createContentHasher() : undefined,
+      );
     } catch (e) {
       await fh.close();
       throw e;

@@ -6,14 +6,17 @@ import { MomentAccumulator } from '../core/moments.js';
 import type { FloatArray } from '../core/rows.js';
 import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
-import { hashFilesInPool } from '../adapters/pool.js';
+import { fileMomentsInPool } from '../adapters/pool.js';
+import type { Dense } from '../core/linalg.js';
 import { canonicalLanguage } from '../io/languages.js';
-import { HOST_LITTLE, NpyReader } from '../io/npy.js';
+import { NpyReader } from '../io/npy.js';
 
 export interface SourceFile {
   lang: string;
   file: string;
-  sha256: string;
+  /** Content hash of the file and its algorithm (xxh3-128; artifacts of lsar 0.1 recorded `sha256`). */
+  hash?: string;
+  hashAlgorithm?: string;
   rows: number;
   dim: number;
   dtype: string;
@@ -96,61 +99,74 @@ export interface MomentsOptions {
   check?: (languages: number, dim: number) => void;
 }
 
-/** Stream per-language files into their moments (means, row counts, optionally X^T X). */
+/**
+ * Per-language moments (means, row counts, optionally X^T X) of `.npy` files: every header is
+ * checked first, then the files are read on the worker pool, one per core at a time, each in
+ * one pass that sums and hashes its rows.
+ */
 export async function momentsFromFiles(
   inputs: LanguageInput[],
   options: MomentsOptions = {},
 ): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
   inputs = inputs.map((i) => languageInput(i.lang, i.path));
   checkUniqueLanguages(inputs);
-  const readers: NpyReader[] = [];
-  try {
-    // Open every header first: dimension mismatches and bad files fail before any data is read.
-    for (const i of inputs) readers.push(await NpyReader.open(i.path));
-    const first = readers[0] as NpyReader;
-    for (const r of readers) {
-      if (r.dim !== first.dim) {
-        throw createError(
-          'DIM_MISMATCH',
-          `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`,
-        );
-      }
-    }
-    options.check?.(readers.length, first.dim);
-    // Provenance hashes on another core while this thread accumulates.
-    const hashes = options.hash === false ? Promise.resolve(readers.map(() => '')) : hashFilesInPool(readers.map((r) => r.path));
-    hashes.catch(() => undefined);
-    const langs: LanguageMoments[] = [];
-    const sources: SourceFile[] = [];
-    for (let k = 0; k < readers.length; k++) {
-      const r = readers[k] as NpyReader;
-      const lang = (inputs[k] as LanguageInput).lang;
-      const acc = new MomentAccumulator(r.dim, { secondMoment: options.secondMoment === true });
-      // Little-endian float32 rows are read straight into the summing kernel's memory.
-      const direct = r.header.dtype === '<f4' && HOST_LITTLE ? acc.directBuffers() : undefined;
-      const blocks = direct
-        ? r.blocks(
-            Math.min(options.blockRows ?? Infinity, direct.capacity),
-            direct.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
-          )
-        : r.blocks(options.blockRows);
-      try {
-        for await (const b of blocks) {
-          addChecked(acc, b.data, b.rows, r.path, b.start);
-          options.onProgress?.({ lang, file: r.path, rowsDone: b.start + b.rows, rowsTotal: r.rows });
-        }
-      } finally {
-        acc.dispose();
-      }
-      langs.push({ lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) });
-      sources.push({ lang, file: r.path, sha256: '', rows: r.rows, dim: r.dim, dtype: r.header.dtype });
-    }
-    (await hashes).forEach((h, k) => ((sources[k] as SourceFile).sha256 = h));
-    const manifest = await findManifest(inputs);
-    return { moments: langs, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
-  } finally {
-    await Promise.all(readers.map((r) => r.close()));
+  const headers: { path: string; rows: number; dim: number }[] = [];
+  // Open every header first: dimension mismatches and bad files fail before any data is read.
+  for (const i of inputs) {
+    const r = await NpyReader.open(i.path);
+    headers.push({ path: r.path, rows: r.rows, dim: r.dim });
+    await r.close();
   }
+  const first = headers[0] as { path: string; dim: number };
+  for (const r of headers) {
+    if (r.dim !== first.dim) {
+      throw createError(
+        'DIM_MISMATCH',
+        `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`,
+      );
+    }
+  }
+  options.check?.(headers.length, first.dim);
+  const hash = options.hash !== false;
+  const files = await Promise.all(
+    inputs.map(async (input, k) => {
+      const m = await fileMomentsInPool(input.path, {
+        secondMoment: options.secondMoment === true,
+        hash,
+        ...(options.blockRows ? { blockRows: options.blockRows } : {}),
+      });
+      options.onProgress?.({ lang: input.lang, file: input.path, rowsDone: m.rows, rowsTotal: (headers[k] as { rows: number }).rows });
+      return m;
+    }),
+  );
+  const d = first.dim;
+  const moments: LanguageMoments[] = files.map((m, k) => {
+    const mean = m.sum.map((x) => x / m.rows);
+    return { lang: (inputs[k] as LanguageInput).lang, rows: m.rows, mean, ...(m.gram ? { secondMoment: symmetric(m.gram, d) } : {}) };
+  });
+  const sources: SourceFile[] = files.map((m, k) => ({
+    lang: (inputs[k] as LanguageInput).lang,
+    file: m.path,
+    ...(m.hash ? { hashAlgorithm: m.hash.algorithm, hash: m.hash.digest } : {}),
+    rows: m.rows,
+    dim: m.dim,
+    dtype: m.dtype,
+  }));
+  const manifest = await findManifest(inputs);
+  return { moments, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
+}
+
+/** The full symmetric matrix from an upper triangle (row-major d x d). */
+function symmetric(upper: Float64Array, d: number): Dense {
+  const full = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) {
+      const v = upper[i * d + j] as number;
+      full[i * d + j] = v;
+      full[j * d + i] = v;
+    }
+  }
+  return { rows: d, cols: d, data: full };
 }
 
 function addChecked(acc: MomentAccumulator, data: FloatArray, rows: number, file: string, start: number): void {

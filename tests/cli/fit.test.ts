@@ -28,15 +28,16 @@ describe('lsar fit', () => {
     expect(summary.languages).toEqual(LANGS.map((lang) => ({ lang, rows: 30 })));
     const p = await loadProjection(out);
     expect(p.basis?.rows).toBe(3);
-    const json = JSON.parse(await readFile(out, 'utf8')) as { source: { inputs: { sha256: string }[] }; lsarVersion: string };
+    const json = JSON.parse(await readFile(out, 'utf8')) as {
+      source: { inputs: { hash: string; hashAlgorithm: string }[] };
+      lsarVersion: string;
+    };
     expect(json.source.inputs).toHaveLength(4);
-    const { createHash } = await import('node:crypto');
+    // provenance: each input's XXH3-128, as hash-wasm computes it in one call on the whole file
+    const { xxhash128 } = await import('hash-wasm');
     for (const [i, lang] of LANGS.entries()) {
-      expect(json.source.inputs[i]?.sha256).toBe(
-        createHash('sha256')
-          .update(await readFile(join(dir, `${lang}.npy`)))
-          .digest('hex'),
-      );
+      expect(json.source.inputs[i]?.hashAlgorithm).toBe('xxh3-128');
+      expect(json.source.inputs[i]?.hash).toBe(await xxhash128(await readFile(join(dir, `${lang}.npy`))));
     }
     expect(json.lsarVersion).toMatch(/^\d+\.\d+\.\d+/);
   });

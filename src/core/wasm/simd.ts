@@ -69,7 +69,9 @@ export class SimdProjector {
     this.bPtr = align(16 * Math.max(1, k));
     this.xPtr = align(this.bPtr + 4 * k * dim);
     this.ex = instantiate(this.xPtr + 4 * capacity * dim);
-    new Float32Array(this.ex.memory.buffer, this.bPtr, k * dim).set(Array.from({ length: k * dim }, (_, i) => basis[i] as number));
+    const b = new Float32Array(this.ex.memory.buffer, this.bPtr, k * dim);
+    if (basis instanceof Float32Array || basis instanceof Float64Array) b.set(basis.subarray(0, k * dim));
+    else for (let i = 0; i < k * dim; i++) b[i] = basis[i] as number;
     this.buffer = new Float32Array(this.ex.memory.buffer, this.xPtr, capacity * dim);
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { readEmbeddings } from '../../io/embeddings.js';
+import { openEmbeddings, readEmbeddings } from '../../io/embeddings.js';
 import { XTREME_TATOEBA } from '../../io/languages.js';
 import { listTatoebaLanguages, loadTatoeba } from '../../io/tatoeba.js';
 import { loadXquadR, type XquadR } from '../../io/xquadr.js';
@@ -24,6 +24,62 @@ export interface PairSet {
   lang: string;
   foreign: Side;
   english: Side;
+}
+
+/**
+ * An aligned set whose files are checked (headers: rows, dimension) but read only by `load()`:
+ * languages are evaluated one at a time, so memory holds one language's rows at once.
+ */
+export interface LazyPairSet {
+  lang: string;
+  /** The file the foreign side is read from. */
+  file: string;
+  load(): Promise<PairSet>;
+}
+
+/** A side's file: read when its set is loaded, its shape checked now. */
+async function sideFile(
+  file: string,
+  o: { rows?: number; rowsOf?: string; dim?: number; what?: string },
+): Promise<{ rows: number; dim: number; read: () => Promise<Embeddings> }> {
+  const r = await readHeader(file, o.what);
+  if (o.rows !== undefined && r.rows !== o.rows) {
+    throw createError(
+      'INPUT',
+      `${file}: ${r.rows} rows, but ${o.rowsOf ?? 'the data'} has ${o.rows}: embeddings must follow the data line by line`,
+    );
+  }
+  if (o.dim !== undefined && r.dim !== o.dim)
+    throw createError('DIM_MISMATCH', `${file}: dimension ${r.dim}, but this run needs dimension ${o.dim}`);
+  return {
+    ...r,
+    read: () => readEmbeddings(file, { ...(o.what ? { what: o.what } : {}), rows: r.rows, ...(o.rowsOf ? { rowsOf: o.rowsOf } : {}) }),
+  };
+}
+
+async function readHeader(file: string, what?: string): Promise<{ rows: number; dim: number }> {
+  const src = await openEmbeddings(file, what ? { what } : {});
+  await src.close();
+  return { rows: src.rows as number, dim: src.dim as number };
+}
+
+/** A lazy set from two checked side files. */
+async function lazySet(
+  lang: string,
+  f: { file: string; rows?: number; rowsOf?: string; what?: string },
+  e: { file: string; lang: string; rowsOf?: string; what?: string },
+): Promise<LazyPairSet> {
+  const fs = await sideFile(f.file, f);
+  const es = await sideFile(e.file, { ...e, rows: fs.rows, dim: fs.dim });
+  return {
+    lang,
+    file: f.file,
+    load: async () => ({
+      lang,
+      foreign: { vectors: await fs.read(), lang, file: f.file },
+      english: { vectors: await es.read(), lang: e.lang, file: e.file },
+    }),
+  };
 }
 
 /** Where a task's evaluation data comes from. */
@@ -70,8 +126,11 @@ async function tatoebaLanguages(data: string, langs: string[] | undefined): Prom
 }
 
 /** The aligned sets of the tatoeba and pairs tasks. */
-export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefined): Promise<PairSet[]> {
-  if (o.task === 'pairs' && o.queries) return [await loadExplicitPairs(o, cache)];
+export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefined): Promise<LazyPairSet[]> {
+  if (o.task === 'pairs' && o.queries) {
+    const set = await loadExplicitPairs(o, cache);
+    return [{ lang: set.lang, file: set.foreign.file, load: async () => set }];
+  }
   if (o.task === 'tatoeba' && cache && !o.embeddings) {
     if (!o.data)
       throw createError('USAGE', 'tatoeba needs data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { params: ['data'] });
@@ -79,13 +138,17 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
     const tsets = await Promise.all((await tatoebaLanguages(data, o.langs)).map((l) => loadTatoeba(data, l)));
     const fdir = await cache.embed(join('tatoeba', 'foreign'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })) });
     const edir = await cache.embed(join('tatoeba', 'english'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.english })) });
-    const sets: PairSet[] = [];
+    const sets: LazyPairSet[] = [];
     for (const t of tsets) {
       const ff = join(fdir, `${t.lang}.npy`);
       const ef = join(edir, `${t.lang}.npy`);
-      const f = await readEmbeddings(ff, { rows: t.foreign.length, rowsOf: t.files.foreign });
-      const e = await readEmbeddings(ef, { rows: t.english.length, rowsOf: t.files.english, dim: f.dim });
-      sets.push({ lang: t.lang, foreign: { vectors: f, lang: t.lang, file: ff }, english: { vectors: e, lang: 'en', file: ef } });
+      sets.push(
+        await lazySet(
+          t.lang,
+          { file: ff, rows: t.foreign.length, rowsOf: t.files.foreign },
+          { file: ef, lang: 'en', rowsOf: t.files.english },
+        ),
+      );
     }
     return sets;
   }
@@ -103,7 +166,7 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
     langs = (o.task === 'tatoeba' && o.data ? await tatoebaLanguages(o.data, undefined) : available).filter((l) => available.includes(l));
     if (langs.length === 0) throw createError('NOT_FOUND', `${dir}: no <lang>.npy embeddings for the languages to evaluate`);
   }
-  const sets: PairSet[] = [];
+  const sets: LazyPairSet[] = [];
   for (const lang of langs) {
     let lines: number | undefined;
     let rowsOf = `${lang} pairs`;
@@ -116,9 +179,13 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
     }
     const ff = join(dir, `${lang}.npy`);
     const ef = join(dir, `${lang}.en.npy`);
-    const f = await readEmbeddings(ff, { what: rowsOf, ...(lines !== undefined ? { rows: lines, rowsOf } : {}) });
-    const e = await readEmbeddings(ef, { what: rowsOf, rows: f.rows, rowsOf: lines !== undefined ? rowsOf : ff, dim: f.dim });
-    sets.push({ lang, foreign: { vectors: f, lang, file: ff }, english: { vectors: e, lang: 'en', file: ef } });
+    sets.push(
+      await lazySet(
+        lang,
+        { file: ff, what: rowsOf, ...(lines !== undefined ? { rows: lines, rowsOf } : {}) },
+        { file: ef, lang: 'en', what: rowsOf, rowsOf: lines !== undefined ? rowsOf : ff },
+      ),
+    );
   }
   return sets;
 }

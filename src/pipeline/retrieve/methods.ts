@@ -2,7 +2,7 @@
 import { createError } from '../../core/errors.js';
 import type { Embeddings } from '../../core/embeddings.js';
 import { fitProjection, needsLanguage, parseMethod, type LanguageMoments, type Method, type Projection } from '../../core/projection.js';
-import { createOperator } from '../../core/projector.js';
+import { createOperator, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
 import { listLanguageFiles } from '../../io/inputs.js';
 import { momentsFromFiles, type Provenance } from '../fit.js';
@@ -87,9 +87,16 @@ export function nameOf(p: Projection): string {
   return p.method;
 }
 
-/** Apply a method's projection to one language's vectors (a float32 copy; `none` is the identity). */
-export function projectFor(run: MethodRun, x: Embeddings, lang: string): Embeddings<Float32Array> {
-  const out: Embeddings<Float32Array> = { data: Float32Array.from(x.data), rows: x.rows, dim: x.dim, dtype: 'float32' };
+/** Operators made once per method (and language, for lir and demean): they hold WebAssembly kernels. */
+const operators = new WeakMap<MethodRun, Map<string, Projector>>();
+
+/**
+ * Apply a method's projection to one language's vectors: a float32 copy (`none` is the
+ * identity), or `x` itself projected in place when `inPlace` and it is float32.
+ */
+export function projectFor(run: MethodRun, x: Embeddings, lang: string, inPlace = false): Embeddings<Float32Array> {
+  const data = x.data instanceof Float32Array ? (inPlace ? x.data : x.data.slice()) : Float32Array.from(x.data);
+  const out: Embeddings<Float32Array> = { data, rows: x.rows, dim: x.dim, dtype: 'float32' };
   if (run.projection.method === 'none') return out;
   if (needsLanguage(run.projection.method) && !run.projection.means[lang]) {
     throw createError(
@@ -97,7 +104,13 @@ export function projectFor(run: MethodRun, x: Embeddings, lang: string): Embeddi
       `${run.name} has no fit data for language "${lang}" (fit languages: ${run.projection.languages.map((l) => l.lang).join(', ')}); add ${lang}.npy to the fit embeddings or leave ${lang} out of the evaluated languages`,
     );
   }
-  const bad = createOperator(run.projection, { lang }).apply(out.data);
+  const key = needsLanguage(run.projection.method) ? lang : '';
+  let op = operators.get(run)?.get(key);
+  if (!op) {
+    op = createOperator(run.projection, { lang });
+    operators.set(run, (operators.get(run) ?? new Map()).set(key, op));
+  }
+  const bad = op.apply(out.data);
   if (bad >= 0) throw createError('NON_FINITE', `${lang}: row ${bad} holds NaN or Inf`);
   return out;
 }

@@ -3,7 +3,7 @@ import { concatRows, type Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
 import { scoreRows } from '../../core/exact-search.js';
 import { alignedHits, averagePrecision, averagePrecisionAtK, meanAccuracy, xsimErrors } from '../../core/metrics.js';
-import { normalizeRows } from '../../core/rows.js';
+import { normalizeRows, normalizeRowsInPlace } from '../../core/rows.js';
 import type { TopK } from '../../core/topk.js';
 import type { IndexKind, Metric, VectorIndex } from '../../core/vector-index.js';
 import type { HnswParams } from '../../adapters/hnsw.js';
@@ -18,7 +18,7 @@ import {
   type Recall,
   type SearchMode,
 } from '../vector-search/index.js';
-import type { LareqaSet, PairSet } from './datasets.js';
+import type { LareqaSet, LazyPairSet } from './datasets.js';
 import { checkDims, projectFor, type MethodRun } from './methods.js';
 
 export interface MetricTable {
@@ -130,7 +130,7 @@ export interface PairTaskOptions {
 
 /** Tatoeba and pairs: accuracy@1 of aligned sets, optionally the other direction and xSIM. */
 export async function evaluatePairs(
-  sets: PairSet[],
+  sets: LazyPairSet[],
   runs: MethodRun[],
   searcher: Searcher,
   o: PairTaskOptions,
@@ -147,15 +147,20 @@ export async function evaluatePairs(
       });
     }
   }
-  for (const run of runs) {
-    const counts: Record<string, [number, number]> = {};
-    const countsOther: Record<string, [number, number]> = {};
-    const countsX: Record<string, [number, number]> = {};
-    for (const s of sets) {
+  type Counts = Record<string, [number, number]>;
+  const counts = new Map<MethodRun, { main: Counts; other: Counts; xsim: Counts }>(runs.map((r) => [r, { main: {}, other: {}, xsim: {} }]));
+  // One language at a time (its rows read, evaluated by every method, then released).
+  for (const lazy of sets) {
+    const s = await lazy.load();
+    for (const run of runs) {
+      const c = counts.get(run) as { main: Counts; other: Counts; xsim: Counts };
       checkDims([run], s.foreign.vectors.dim, s.foreign.file);
       progress(`evaluating ${run.name} on ${s.lang}`);
-      const x = projectFor(run, s.foreign.vectors, s.foreign.lang);
-      const e = projectFor(run, s.english.vectors, s.english.lang);
+      // The last method may project the loaded rows in place; every method's rows are then
+      // normalised once, and cosine indexes and xSIM use them as they are (no further copies).
+      const last = run === runs[runs.length - 1] && !o.indexIn && !o.indexOut;
+      const x = unit(projectFor(run, s.foreign.vectors, s.foreign.lang, last));
+      const e = unit(projectFor(run, s.english.vectors, s.english.lang, last));
       const n = x.rows;
       const [q, t] = direction === 'xx-en' ? [x, e] : [e, x];
       let index: VectorIndex | undefined;
@@ -171,14 +176,17 @@ export async function evaluatePairs(
             });
         if (o.indexOut) await saveIndex(index, o.indexOut, key);
       }
-      counts[s.lang] = [alignedHits(await searcher.topK(q, t, 1, index ? { index } : {})), n];
-      if (other) countsOther[s.lang] = [alignedHits(await searcher.topK(x, e, 1)), n];
-      if (xsim) countsX[s.lang] = [xsimErrors(normalized(x), normalized(e), 4), n];
+      c.main[s.lang] = [alignedHits(await searcher.topK(q, t, 1, index ? { index } : {})), n];
+      if (other) c.other[s.lang] = [alignedHits(await searcher.topK(x, e, 1)), n];
+      if (xsim) c.xsim[s.lang] = [xsimErrors(x, e, 4), n];
       await index?.dispose();
     }
-    setRates(primary, run.name, counts);
-    if (other) setRates(other, run.name, countsOther);
-    if (xsim) setRates(xsim, run.name, countsX);
+  }
+  for (const run of runs) {
+    const c = counts.get(run) as { main: Counts; other: Counts; xsim: Counts };
+    setRates(primary, run.name, c.main);
+    if (other) setRates(other, run.name, c.other);
+    if (xsim) setRates(xsim, run.name, c.xsim);
   }
   primary.search = searcher.kind;
   if (other) other.search = searcher.kind;
@@ -186,6 +194,12 @@ export async function evaluatePairs(
   if (other) also['accuracy@1 xx->en'] = other;
   if (xsim) also.xsim = xsim;
   return { main: primary, also };
+}
+
+/** Rows L2-normalised in place, and marked so. */
+function unit(x: Embeddings<Float32Array>): Embeddings<Float32Array> {
+  normalizeRowsInPlace(x.data, x.dim);
+  return { ...x, normalized: true };
 }
 
 function normalized(x: Embeddings): Embeddings<Float32Array> {
