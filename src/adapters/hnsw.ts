@@ -20,7 +20,7 @@ import { dedicatedWorker, poolSize, type DedicatedWorker } from './pool.js';
 export const HNSW_DEFAULTS = { m: 16, efConstruction: 200, ef: 64, seed: 100 } as const;
 
 /** From this many rows an index is built as one shard per core. */
-export const SHARD_MIN_ROWS = 20_000;
+export const SHARD_MIN_ROWS = 5_000;
 
 export interface HnswParams {
   m?: number;

@@ -104,6 +104,8 @@ export async function openEmbeddings(path: string, options: OpenOptions = {}): P
 }
 
 export interface ReadOptions extends OpenOptions {
+  /** A float32 buffer to read .npy float32 rows into when it is large enough (reused by the caller: no new memory). */
+  into?: Float32Array;
   /** The row count the caller expects (e.g. the lines of the text the embeddings follow). */
   rows?: number;
   /** What `rows` counts, for the message (e.g. "tatoeba.deu-eng.deu"). */
@@ -115,7 +117,7 @@ export async function readEmbeddings(path: string, options: ReadOptions = {}): P
   const src = await openEmbeddings(path, options);
   try {
     if (src.npy) {
-      const data = await src.npy.readAll();
+      const data = await src.npy.readAll(options.into);
       checkRows(src.label, src.npy.rows, options);
       return { data, rows: src.npy.rows, dim: src.npy.dim, dtype: data instanceof Float64Array ? 'float64' : 'float32' };
     }

@@ -169,13 +169,14 @@ export class NpyReader {
     }
   }
 
-  /** Read every row into one array (for small files). */
-  async readAll(): Promise<FloatArray> {
-    const out = this.header.itemSize === 8 ? new Float64Array(this.rows * this.dim) : new Float32Array(this.rows * this.dim);
+  /** Read every row into one array (or into `into`, a float32 buffer large enough for float32/float16 files). */
+  async readAll(into?: Float32Array): Promise<FloatArray> {
+    const n = this.rows * this.dim;
+    const out = this.header.itemSize === 8 ? new Float64Array(n) : into && into.length >= n ? into.subarray(0, n) : new Float32Array(n);
     if (this.header.littleEndian === HOST_LITTLE && this.header.itemSize !== 2 && !this.hasher) {
       // Native float32/float64 rows: read straight into the result, 64 MiB per (synchronous)
       // read: here that is ~10x faster than libuv's asynchronous reads of large buffers.
-      const bytes = new Uint8Array(out.buffer);
+      const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       const step = 64 << 20;
       for (let o = 0; o < bytes.length;) {
         const n = readSync(this.fh.fd, bytes, o, Math.min(step, bytes.length - o), this.header.dataOffset + o);

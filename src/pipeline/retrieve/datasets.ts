@@ -34,14 +34,15 @@ export interface LazyPairSet {
   lang: string;
   /** The file the foreign side is read from. */
   file: string;
-  load(): Promise<PairSet>;
+  /** Read the rows, into `reuse` buffers of an earlier set when they are large enough. */
+  load(reuse?: { foreign?: Float32Array; english?: Float32Array }): Promise<PairSet>;
 }
 
 /** A side's file: read when its set is loaded, its shape checked now. */
 async function sideFile(
   file: string,
   o: { rows?: number; rowsOf?: string; dim?: number; what?: string },
-): Promise<{ rows: number; dim: number; read: () => Promise<Embeddings> }> {
+): Promise<{ rows: number; dim: number; read: (into?: Float32Array) => Promise<Embeddings> }> {
   const r = await readHeader(file, o.what);
   if (o.rows !== undefined && r.rows !== o.rows) {
     throw createError(
@@ -53,7 +54,13 @@ async function sideFile(
     throw createError('DIM_MISMATCH', `${file}: dimension ${r.dim}, but this run needs dimension ${o.dim}`);
   return {
     ...r,
-    read: () => readEmbeddings(file, { ...(o.what ? { what: o.what } : {}), rows: r.rows, ...(o.rowsOf ? { rowsOf: o.rowsOf } : {}) }),
+    read: (into?: Float32Array) =>
+      readEmbeddings(file, {
+        ...(o.what ? { what: o.what } : {}),
+        rows: r.rows,
+        ...(o.rowsOf ? { rowsOf: o.rowsOf } : {}),
+        ...(into ? { into } : {}),
+      }),
   };
 }
 
@@ -74,10 +81,10 @@ async function lazySet(
   return {
     lang,
     file: f.file,
-    load: async () => ({
+    load: async (reuse = {}) => ({
       lang,
-      foreign: { vectors: await fs.read(), lang, file: f.file },
-      english: { vectors: await es.read(), lang: e.lang, file: e.file },
+      foreign: { vectors: await fs.read(reuse.foreign), lang, file: f.file },
+      english: { vectors: await es.read(reuse.english), lang: e.lang, file: e.file },
     }),
   };
 }

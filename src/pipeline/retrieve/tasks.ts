@@ -150,8 +150,14 @@ export async function evaluatePairs(
   type Counts = Record<string, [number, number]>;
   const counts = new Map<MethodRun, { main: Counts; other: Counts; xsim: Counts }>(runs.map((r) => [r, { main: {}, other: {}, xsim: {} }]));
   // One language at a time (its rows read, evaluated by every method, then released).
+  // The rows of each language are read into the buffers of the previous one (no new memory).
+  let reuse: { foreign?: Float32Array; english?: Float32Array } = {};
   for (const lazy of sets) {
-    const s = await lazy.load();
+    const s = await lazy.load(reuse);
+    if (s.foreign.vectors.data instanceof Float32Array && s.english.vectors.data instanceof Float32Array) {
+      const whole = (a: Float32Array) => new Float32Array(a.buffer, 0, a.buffer.byteLength / 4);
+      reuse = { foreign: whole(s.foreign.vectors.data), english: whole(s.english.vectors.data) };
+    }
     for (const run of runs) {
       const c = counts.get(run) as { main: Counts; other: Counts; xsim: Counts };
       checkDims([run], s.foreign.vectors.dim, s.foreign.file);

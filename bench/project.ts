@@ -1,0 +1,40 @@
+/**
+ * Project: 1,000,000 x 768 float32 .npy through lsar project (rank 36, all removed) against a
+ * plain read-and-write copy of the same file (the floor any streaming tool pays).
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mulberry32 } from '../src/core/random.js';
+import { fitFromArrays } from '../src/pipeline/fit.js';
+import { projectStream } from '../src/pipeline/project.js';
+import { DIR, fmt, makeNpy, SCALE } from './lib.js';
+import { best, plainCopy } from './io.js';
+import type { Row } from './search.js';
+
+const D = 768;
+
+export async function benchProject(rows: Row[]): Promise<void> {
+  const n = Math.max(1000, Math.round(1_000_000 * SCALE));
+  const src = join(DIR, `project-${n}.npy`);
+  await makeNpy(src, n, D, 99);
+  // A rank-36 LSAR projection from 37 synthetic language means.
+  const L = 37;
+  const means: Record<string, Float32Array> = {};
+  const uniform = mulberry32(7);
+  for (let i = 0; i < L; i++) {
+    const code = `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3);
+    means[code] = Float32Array.from({ length: D }, () => uniform() - 0.5);
+  }
+  const projection = fitFromArrays(means, D, { method: 'lsar' });
+  const copy = join(DIR, 'copy.npy');
+  const out = join(DIR, 'projected.npy');
+  await plainCopy(src, copy); // warm up
+  const [tCopy] = await best(2, () => plainCopy(src, copy));
+  await rm(copy, { force: true });
+  const [tProj] = await best(2, () => projectStream(projection, { input: src, output: out }));
+  await rm(out, { force: true });
+  console.log(`  ${fmt(n)} x ${D} float32, lsar rank ${projection.rank}, removing ${projection.remove}`);
+  console.log(`  plain copy : ${tCopy.toFixed(2)} s  ${fmt(n / tCopy)} rows/s`);
+  console.log(`  lsar project: ${tProj.toFixed(2)} s  ${fmt(n / tProj)} rows/s   ratio ${(tProj / tCopy).toFixed(2)}x (target <= 1.3x)`);
+  rows.push({ stage: `project ${fmt(n)} x ${D} (vs plain copy)`, lsar: tProj, reference: tCopy, unit: 's' });
+}
