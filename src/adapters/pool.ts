@@ -26,7 +26,13 @@ export function poolSize(): number {
 
 function workers(): Piscina {
   if (!pool) {
-    pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: poolSize(), idleTimeout: 2000, concurrentTasksPerWorker: 1 });
+    pool = new Piscina({
+      filename: workerFile(),
+      minThreads: poolSize(),
+      maxThreads: poolSize(),
+      idleTimeout: 2000,
+      concurrentTasksPerWorker: 1,
+    });
     // A worker that fails rejects its task; the pool itself must not crash the process.
     pool.on('error', () => undefined);
   }
@@ -53,6 +59,11 @@ export function dedicatedWorker(): DedicatedWorker {
       await p.destroy();
     },
   };
+}
+
+/** Start the pool's threads now (they take a fraction of a second), ahead of the tasks that will need them. Idle threads never keep the process alive. */
+export function warmWorkerPool(): void {
+  workers();
 }
 
 /** Stop the pool's threads (they are started again on the next task), and any dedicated ones left. */

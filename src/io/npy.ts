@@ -162,7 +162,9 @@ export class NpyReader {
     const pos = this.header.dataOffset + start * rowBytes;
     let got = 0;
     while (got < want) {
-      const { bytesRead } = await this.fh.read(target, got, want - got, pos + got);
+      // Synchronous: blocks are a few MiB (a millisecond or two), and libuv's asynchronous
+      // reads of such buffers measured several times slower here.
+      const bytesRead = readSync(this.fh.fd, target, got, want - got, pos + got);
       if (bytesRead === 0)
         throw createError('NPY_TRUNCATED', `${this.path}: truncated at row ${start + Math.floor(got / rowBytes)} of ${this.rows}`);
       got += bytesRead;

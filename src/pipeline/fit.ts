@@ -6,7 +6,8 @@ import { MomentAccumulator } from '../core/moments.js';
 import type { FloatArray } from '../core/rows.js';
 import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
-import { fileMomentsInPool } from '../adapters/pool.js';
+import { fileMomentsInPool, poolSize, warmWorkerPool } from '../adapters/pool.js';
+import { readFileMoments, type FileMoments } from '../io/moments-file.js';
 import type { Dense } from '../core/linalg.js';
 import { canonicalLanguage } from '../io/languages.js';
 import { NpyReader } from '../io/npy.js';
@@ -89,6 +90,9 @@ export function fitWarnings(p: Projection, provenance?: Provenance): string[] {
   return out;
 }
 
+/** Below this much data a fit runs on this thread alone. */
+const POOL_MIN_BYTES = 256 << 20;
+
 export interface MomentsOptions {
   /** Also accumulate X^T X (for lir). */
   secondMoment?: boolean;
@@ -111,11 +115,17 @@ export async function momentsFromFiles(
   inputs = inputs.map((i) => languageInput(i.lang, i.path));
   checkUniqueLanguages(inputs);
   const headers: { path: string; rows: number; dim: number }[] = [];
+  let warmed = false;
   // Open every header first: dimension mismatches and bad files fail before any data is read.
   for (const i of inputs) {
     const r = await NpyReader.open(i.path);
     headers.push({ path: r.path, rows: r.rows, dim: r.dim });
     await r.close();
+    // As soon as the inputs are known to be large, start the worker threads.
+    if (!warmed && headers.reduce((a, h) => a + h.rows * h.dim * 4, 0) >= POOL_MIN_BYTES && inputs.length > 1) {
+      warmWorkerPool();
+      warmed = true;
+    }
   }
   const first = headers[0] as { path: string; dim: number };
   for (const r of headers) {
@@ -128,17 +138,26 @@ export async function momentsFromFiles(
   }
   options.check?.(headers.length, first.dim);
   const hash = options.hash !== false;
-  const files = await Promise.all(
-    inputs.map(async (input, k) => {
-      const m = await fileMomentsInPool(input.path, {
-        secondMoment: options.secondMoment === true,
-        hash,
-        ...(options.blockRows ? { blockRows: options.blockRows } : {}),
-      });
+  const opts = { secondMoment: options.secondMoment === true, hash, ...(options.blockRows ? { blockRows: options.blockRows } : {}) };
+  // Files are taken from one queue by this thread and, for inputs worth it, by the worker
+  // pool (whose threads take a fraction of a second to start): small fits never wait for them.
+  const files: FileMoments[] = new Array(inputs.length);
+  let next = 0;
+  const runner = async (read: (path: string) => Promise<FileMoments>) => {
+    while (next < inputs.length) {
+      const k = next++;
+      const input = inputs[k] as LanguageInput;
+      const m = await read(input.path);
+      files[k] = m;
       options.onProgress?.({ lang: input.lang, file: input.path, rowsDone: m.rows, rowsTotal: (headers[k] as { rows: number }).rows });
-      return m;
-    }),
-  );
+    }
+  };
+  const bytes = headers.reduce((a, h) => a + h.rows * h.dim * 4, 0);
+  const helpers = bytes >= POOL_MIN_BYTES && inputs.length > 1 ? poolSize() : 0;
+  await Promise.all([
+    runner((path) => readFileMoments(path, opts)),
+    ...Array.from({ length: helpers }, () => runner((path) => fileMomentsInPool(path, opts))),
+  ]);
   const d = first.dim;
   const moments: LanguageMoments[] = files.map((m, k) => {
     const mean = m.sum.map((x) => x / m.rows);
