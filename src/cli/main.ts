@@ -10,13 +10,14 @@ import { VERSION } from '../version.js';
 import type { Command } from './command.js';
 import { embedCommand } from './commands/embed.js';
 import { fitCommand } from './commands/fit.js';
+import { mineCommand } from './commands/mine.js';
 import { projectCommand } from './commands/project.js';
 import { retrieveCommand } from './commands/retrieve.js';
 import { searchCommand } from './commands/search.js';
 import { setRawArgv } from './options.js';
 import { processIO, type CliIO } from './progress.js';
 
-const COMMANDS = [embedCommand, fitCommand, projectCommand, retrieveCommand, searchCommand] as Command<unknown>[];
+const COMMANDS = [embedCommand, fitCommand, projectCommand, retrieveCommand, searchCommand, mineCommand] as Command<unknown>[];
 
 /** Library parameter names whose flag is not simply --<kebab-case name>. */
 const FLAGS: Record<string, string> = { k: '-k', m: '--hnsw-m', lang: '--lang', dtype: '--dtype' };

@@ -2,7 +2,7 @@
  * Streaming NumPy .npy files: 2-D C-order arrays (rows x dim) read and written by row
  * blocks, so files larger than memory work. The format itself is in ./npy-format.ts.
  */
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
@@ -266,8 +266,8 @@ export class NpyWriter {
     }
     let off = 0;
     while (off < bytes.length) {
-      const { bytesWritten } = await this.fh.write(bytes, off, bytes.length - off, this.pos + off);
-      off += bytesWritten;
+      // Synchronous, as reads: libuv's asynchronous writes of MiB buffers measured far slower here.
+      off += writeSync(this.fh.fd, bytes, off, bytes.length - off, this.pos + off);
     }
     this.pos += bytes.length;
     this.rows += rows;

@@ -1,0 +1,275 @@
+/**
+ * `lsar mine`: parallel sentences in two monolingual collections, by margin scoring of the
+ * k nearest neighbours in both directions (core/mining.ts, LASER's mine_bitexts.py), with a
+ * projection applied. The neighbour lists come from the search backend (exact by default for
+ * sizes where it is faster, HNSW for large sides), so memory is the data plus O((n + m) k).
+ */
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Embeddings } from '../core/embeddings.js';
+import { checkNumber, createError } from '../core/errors.js';
+import { minePairs, type Margin, type MinedPairs, type Retrieval } from '../core/mining.js';
+import type { Projection } from '../core/projection.js';
+import { createOperator } from '../core/projector.js';
+import { normalizeRowsInPlace } from '../core/rows.js';
+import type { TopK } from '../core/topk.js';
+import type { HnswParams } from '../adapters/hnsw.js';
+import { AtomicTextWriter } from '../io/atomic.js';
+import { readEmbeddings } from '../io/embeddings.js';
+import { writeText } from '../io/jsonl.js';
+import { readLines } from '../io/text.js';
+import type { ModelOptions } from './embed.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { buildIndex, checkHnswParams, chooseKind, searchTuned, type SearchMode } from './vector-search/index.js';
+
+export interface MineOptions {
+  /** Source side: embeddings (.npy, .jsonl) or texts (.txt, embedded with `embed`). */
+  src: string;
+  trg: string;
+  /** Texts of each side (one per non-empty line, as `lsar embed` reads them), written beside the pairs; needed by `unify`. */
+  srcText?: string;
+  trgText?: string;
+  /** A projection applied to both sides (lir/demean need srcLang and trgLang). */
+  projection?: Projection;
+  srcLang?: string;
+  trgLang?: string;
+  margin?: Margin;
+  retrieval?: Retrieval;
+  /** Neighbourhood size (default 4; capped at each side's size). */
+  k?: number;
+  /** Keep pairs scoring above this (default for max: 1.0 with ratio, 0 otherwise). */
+  threshold?: number;
+  /** Deduplicate each side's texts first (as LASER's --unify); pairs then name the first row of each text. */
+  unify?: boolean;
+  search?: SearchMode;
+  hnsw?: HnswParams;
+  recall?: number;
+  /** Output TSV path, or `-` for `stdout`. */
+  out: string;
+  stdout?: Writable;
+  embed?: ModelOptions;
+  embedDir?: string;
+  onProgress?: (message: string) => void;
+}
+
+export interface MineSummary {
+  sources: number;
+  targets: number;
+  k: number;
+  margin: Margin;
+  retrieval: Retrieval;
+  threshold: number | null;
+  pairs: number;
+  /** Score quantiles of the mined pairs (min, 25%, median, 75%, max). */
+  scores: { min: number; q25: number; median: number; q75: number; max: number } | null;
+  search: { forward: SearchReport; backward: SearchReport };
+  seconds: number;
+  output: string;
+}
+
+interface SearchReport {
+  kind: string;
+  reason: string;
+  ef?: number;
+  recall?: { at1: number; at10: number; queries: number };
+}
+
+interface Side {
+  vectors: Embeddings<Float32Array>;
+  texts?: string[];
+  /** With unify: the original row of each unique text (its first occurrence). */
+  rows?: Int32Array;
+}
+
+export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; summary: MineSummary }> {
+  const start = Date.now();
+  const k = options.k ?? 4;
+  checkNumber('k', k, { min: 1, max: 100_000 });
+  checkHnswParams(options.hnsw);
+  if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
+  const progress = options.onProgress ?? (() => undefined);
+  const cache = options.embed ? new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {}) : undefined;
+  let src: Side;
+  let trg: Side;
+  try {
+    src = await loadSide('source', options.src, options.srcText, options.srcLang ?? 'src', cache, options);
+    trg = await loadSide('target', options.trg, options.trgText, options.trgLang ?? 'trg', cache, options);
+  } finally {
+    await cache?.dispose();
+  }
+  if (src.vectors.dim !== trg.vectors.dim) {
+    throw createError('DIM_MISMATCH', `${options.trg}: dimension ${trg.vectors.dim}, but ${options.src} has dimension ${src.vectors.dim}`);
+  }
+  const p = options.projection;
+  if (p && p.method !== 'none') {
+    if (p.dim !== src.vectors.dim)
+      throw createError(
+        'DIM_MISMATCH',
+        `${options.src}: dimension ${src.vectors.dim}, but the projection was fitted on dimension ${p.dim}`,
+      );
+    progress(`projecting (${p.method})`);
+    for (const [side, lang, file] of [
+      [src, options.srcLang, options.src],
+      [trg, options.trgLang, options.trg],
+    ] as const) {
+      const bad = createOperator(p, lang !== undefined ? { lang } : {}).apply(side.vectors.data);
+      if (bad >= 0) throw createError('NON_FINITE', `${file}: row ${bad} holds NaN or Inf`);
+    }
+  }
+  for (const side of [src, trg]) {
+    normalizeRowsInPlace(side.vectors.data, side.vectors.dim);
+    side.vectors = { ...side.vectors, normalized: true };
+  }
+  const n = src.vectors.rows;
+  const m = trg.vectors.rows;
+  progress(`${k}-NN source -> target (${n} x ${m})`);
+  const fwd = await neighbours(src.vectors, trg.vectors, Math.min(k, m), options);
+  progress(`${k}-NN target -> source`);
+  const bwd = await neighbours(trg.vectors, src.vectors, Math.min(k, n), options);
+  const pairs = minePairs(fwd.top, bwd.top, n, m, {
+    ...(options.margin ? { margin: options.margin } : {}),
+    ...(options.retrieval ? { retrieval: options.retrieval } : {}),
+    ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+  });
+  await writePairs(options, pairs, src, trg);
+  const retrieval = options.retrieval ?? 'max';
+  const margin = options.margin ?? 'ratio';
+  const summary: MineSummary = {
+    sources: n,
+    targets: m,
+    k,
+    margin,
+    retrieval,
+    threshold: options.threshold ?? (retrieval === 'max' ? (margin === 'ratio' ? 1 : 0) : null),
+    pairs: pairs.scores.length,
+    scores: quantiles(pairs.scores),
+    search: { forward: fwd.report, backward: bwd.report },
+    seconds: (Date.now() - start) / 1000,
+    output: options.out,
+  };
+  return { pairs, summary };
+}
+
+async function loadSide(
+  what: string,
+  path: string,
+  textFile: string | undefined,
+  lang: string,
+  cache: EmbeddingCache | undefined,
+  o: MineOptions,
+): Promise<Side> {
+  let file = path;
+  let texts = textFile !== undefined ? await readLines(textFile) : undefined;
+  if (/\.txt$/i.test(path)) {
+    if (!cache)
+      throw createError('USAGE', `${path}: the ${what} texts need model to embed them (or give embeddings: .npy or .jsonl)`, {
+        params: ['model'],
+      });
+    texts ??= await readLines(path);
+    file = join(await cache.embed(join('mine', what), { inputs: [{ lang, path }] }), `${lang}.npy`);
+  }
+  const raw = await readEmbeddings(file, { what: `the ${what} side` });
+  if (raw.rows === 0) throw createError('EMPTY', `${file}: the ${what} side has no rows`);
+  const vectors: Embeddings<Float32Array> = {
+    data: raw.data instanceof Float32Array ? raw.data : Float32Array.from(raw.data),
+    rows: raw.rows,
+    dim: raw.dim,
+    dtype: 'float32',
+  };
+  if (texts && texts.length !== raw.rows) {
+    throw createError(
+      'INPUT',
+      `${textFile ?? path}: ${texts.length} non-empty lines, but ${file} has ${raw.rows} embeddings: they must match line by line`,
+    );
+  }
+  if (!o.unify) return { vectors, ...(texts ? { texts } : {}) };
+  if (!texts)
+    throw createError('USAGE', `unify needs the ${what} texts (a .txt side, or ${what === 'source' ? 'srcText' : 'trgText'})`, {
+      params: ['unify', 'srcText', 'trgText'],
+    });
+  // As LASER's TextLoadUnify: unique texts in order of first occurrence; each takes the
+  // embedding of its last occurrence (unique_embeddings); pairs name its first row.
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  texts.forEach((t, i) => {
+    if (!first.has(t)) first.set(t, i);
+    last.set(t, i);
+  });
+  const unique = [...first.keys()];
+  const d = raw.dim;
+  const data = new Float32Array(unique.length * d);
+  unique.forEach((t, u) => data.set(vectors.data.subarray((last.get(t) as number) * d, ((last.get(t) as number) + 1) * d), u * d));
+  return {
+    vectors: { data, rows: unique.length, dim: d, dtype: 'float32' },
+    texts: unique,
+    rows: Int32Array.from(unique, (t) => first.get(t) as number),
+  };
+}
+
+async function neighbours(
+  queries: Embeddings<Float32Array>,
+  targets: Embeddings<Float32Array>,
+  k: number,
+  o: MineOptions,
+): Promise<{ top: TopK; report: SearchReport }> {
+  const choice = await chooseKind(o.search ?? 'auto', {
+    rows: targets.rows,
+    queries: queries.rows,
+    dim: targets.dim,
+    ...(o.hnsw?.efConstruction ? { efConstruction: o.hnsw.efConstruction } : {}),
+  });
+  const index = await buildIndex(targets, { kind: choice.kind, metric: 'cosine', ...(o.hnsw ? { hnsw: o.hnsw } : {}) });
+  try {
+    const t = await searchTuned(index, targets, queries, k, {
+      ...(o.recall !== undefined ? { recall: o.recall } : {}),
+      ...(o.hnsw?.ef !== undefined ? { ef: o.hnsw.ef } : {}),
+    });
+    const r =
+      t.recall && t.recall.queries > 0
+        ? { at1: t.recall.hits1 / t.recall.queries, at10: t.recall.hits10 / t.recall.queries, queries: t.recall.queries }
+        : undefined;
+    return {
+      top: t.top,
+      report: { kind: index.kind, reason: choice.reason, ...(t.ef !== undefined ? { ef: t.ef } : {}), ...(r ? { recall: r } : {}) },
+    };
+  } finally {
+    await index.dispose();
+  }
+}
+
+async function writePairs(o: MineOptions, p: MinedPairs, src: Side, trg: Side): Promise<void> {
+  const texts = src.texts && trg.texts;
+  const clean = (t: string) => t.replace(/[\t\r\n]/g, ' ');
+  const line = (i: number) => {
+    const s = p.src[i] as number;
+    const t = p.trg[i] as number;
+    const base = `${p.scores[i]}\t${src.rows ? src.rows[s] : s}\t${trg.rows ? trg.rows[t] : t}`;
+    return texts ? `${base}\t${clean(src.texts![s] as string)}\t${clean(trg.texts![t] as string)}\n` : `${base}\n`;
+  };
+  const chunks = function* () {
+    for (let a = 0; a < p.scores.length; a += 4096) {
+      let s = '';
+      for (let i = a; i < Math.min(p.scores.length, a + 4096); i++) s += line(i);
+      yield s;
+    }
+  };
+  if (o.out === '-') {
+    for (const c of chunks()) await writeText(o.stdout ?? process.stdout, c);
+    return;
+  }
+  const w = await AtomicTextWriter.create(o.out);
+  try {
+    for (const c of chunks()) await w.write(c);
+    await w.close();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
+
+function quantiles(x: Float64Array): MineSummary['scores'] {
+  if (x.length === 0) return null;
+  const s = Float64Array.from(x).sort();
+  const q = (f: number) => s[Math.min(s.length - 1, Math.round(f * (s.length - 1)))] as number;
+  return { min: s[0] as number, q25: q(0.25), median: q(0.5), q75: q(0.75), max: s[s.length - 1] as number };
+}
