@@ -11,6 +11,7 @@ const modules = {
   fit: ['pipeline/fit.js', 'io/inputs.js'],
   hnsw: ['io/embeddings.js', 'pipeline/vector-search/index.js'],
   project: ['io/artifact.js', 'pipeline/project.js'],
+  mine: ['pipeline/mine.js'],
 };
 for (const m of modules[task] ?? []) await dist(m);
 const t0 = process.hrtime.bigint();
@@ -68,6 +69,20 @@ if (task === 'exact-search') {
   const { projectStream } = await dist('pipeline/project.js');
   await projectStream(await loadProjection(a.projection), { input: a.input, output: a.output });
   out.seconds = secs();
+} else if (task === 'mine') {
+  const { mine } = await dist('pipeline/mine.js');
+  const { summary } = await mine({ src: a.src, trg: a.trg, out: a.out, k: 4, search: a.search });
+  out.seconds = secs();
+  out.pairs = summary.pairs;
+  out.kind = summary.search.forward.kind;
+  out.ef = summary.search.forward.ef ?? 0;
+  out.recall10 = summary.search.forward.recall?.at10 ?? 1;
+  out.gold = 0;
+  const { readFileSync } = await import('node:fs');
+  for (const line of readFileSync(a.out, 'utf8').split('\n')) {
+    const [, i, j] = line.split('\t');
+    if (i !== undefined && Number(i) === Number(j) && Number(i) < a.half) out.gold++;
+  }
 } else throw new Error(`unknown task ${task}`);
 await closeWorkerPool();
 console.log(JSON.stringify(out));

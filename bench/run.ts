@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { closeWorkerPool } from '../src/adapters/pool.js';
 import { benchEmbed } from './embed.js';
 import { benchFit } from './fit.js';
+import { benchMine } from './mine.js';
 import { DIR, SCALE } from './lib.js';
 import { benchProject } from './project.js';
 import { benchSearch, type Row } from './search.js';
@@ -17,6 +18,7 @@ const parts: Record<string, (rows: Row[]) => Promise<void>> = {
   fit: benchFit,
   project: benchProject,
   search: benchSearch,
+  mine: benchMine,
   embed: benchEmbed,
 };
 const which = process.argv[2] ?? 'all';
