@@ -2,6 +2,7 @@
 import type { Embeddings } from './embeddings.js';
 import { createError } from './errors.js';
 import { exactTopK } from './exact-search.js';
+import { minePairs } from './mining.js';
 import { normalizeRows } from './rows.js';
 import type { TopK } from './topk.js';
 
@@ -74,30 +75,12 @@ export function averagePrecisionAtK(ranked: ArrayLike<number>, relevant: Set<num
  * number of errors. Rows must be L2-normalised.
  */
 export function xsimErrors(queries: Embeddings, targets: Embeddings, k = 4): number {
-  const nq = queries.rows;
-  const kk = Math.min(k, targets.rows);
-  const fwd = exactTopK(queries, targets, kk);
-  const bwd = exactTopK(targets, queries, Math.min(k, nq));
-  const mean = (t: TopK, i: number) => {
-    let s = 0;
-    for (let j = 0; j < t.k; j++) s += t.scores[i * t.k + j] as number;
-    return s / t.k;
-  };
+  const fwd = exactTopK(queries, targets, Math.min(k, targets.rows));
+  const bwd = exactTopK(targets, queries, Math.min(k, queries.rows));
+  // each query's best candidate by the ratio margin: LASER's mining in mode fwd, no threshold
+  const best = minePairs(fwd, bwd, queries.rows, targets.rows, { margin: 'ratio', retrieval: 'fwd' });
   let errors = 0;
-  for (let q = 0; q < nq; q++) {
-    const a = mean(fwd, q);
-    let best = -1;
-    let bestScore = -Infinity;
-    for (let j = 0; j < kk; j++) {
-      const t = fwd.indices[q * kk + j] as number;
-      const margin = (fwd.scores[q * kk + j] as number) / ((a + mean(bwd, t)) / 2);
-      if (margin > bestScore) {
-        bestScore = margin;
-        best = t;
-      }
-    }
-    if (best !== q) errors++;
-  }
+  for (let q = 0; q < queries.rows; q++) if (best.trg[q] !== q) errors++;
   return errors;
 }
 

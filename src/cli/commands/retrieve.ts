@@ -36,9 +36,10 @@ export const retrieveCommand = defineCommand({
   builder: (y) =>
     withSearchOptions(withModelOptions(y.group(OWN, 'Options:')))
       .positional('task', {
-        choices: ['tatoeba', 'lareqa', 'pairs'] as const,
+        choices: ['tatoeba', 'lareqa', 'pairs', 'mining'] as const,
         demandOption: true,
-        describe: 'tatoeba: LASER Tatoeba v1, accuracy@1; lareqa: XQuAD-R, mAP and mAP@20; pairs: aligned embeddings, accuracy@1',
+        describe:
+          'tatoeba: LASER Tatoeba v1, accuracy@1; lareqa: XQuAD-R, mAP and mAP@20; pairs: aligned embeddings, accuracy@1; mining: BUCC-style bitext mining (built from Tatoeba, or BUCC files), F1',
       })
       .option('corpora', { type: 'string', describe: 'With --model: embed this directory of <lang>.txt corpora and fit the methods on it' })
       .option('embed-dir', { type: 'string', describe: 'With --model: the embedding cache (default .lsar-cache, or $LSAR_CACHE_DIR)' })

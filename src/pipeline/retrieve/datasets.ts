@@ -126,7 +126,7 @@ export async function listPairLanguages(dir: string): Promise<string[]> {
     .sort();
 }
 
-async function tatoebaLanguages(data: string, langs: string[] | undefined): Promise<string[]> {
+export async function tatoebaLanguages(data: string, langs: string[] | undefined): Promise<string[]> {
   if (langs) return langs;
   const present = await listTatoebaLanguages(data);
   return XTREME_TATOEBA.filter((l) => present.includes(l));

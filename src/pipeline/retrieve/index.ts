@@ -21,13 +21,14 @@ import { EmbeddingCache } from '../embedding-cache.js';
 import { checkHnswParams } from '../vector-search/index.js';
 import { loadLareqa, loadPairSets, type DataOptions } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
+import { evaluateMining, loadMiningSets } from './mining.js';
 import { evaluateLareqa, evaluatePairs, Searcher, type MetricTable } from './tasks.js';
 
 export { prepareMethods, nameOf, type MethodRun } from './methods.js';
 export { listPairLanguages } from './datasets.js';
 export type { MetricTable } from './tasks.js';
 
-export type Task = 'tatoeba' | 'lareqa' | 'pairs';
+export type Task = 'tatoeba' | 'lareqa' | 'pairs' | 'mining';
 
 export interface RetrieveOptions extends DataOptions, MethodOptions {
   task: Task;
@@ -94,7 +95,9 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
     const searcher = new Searcher(mode, options.hnsw, recallSample, options.recall ?? 0.99);
     let tables: { main: MetricTable; also: Record<string, MetricTable> };
     const skipped: Record<string, string> = {};
-    if (options.task === 'lareqa') {
+    if (options.task === 'mining') {
+      tables = await evaluateMining(await loadMiningSets(options, cache), runs, searcher, progress);
+    } else if (options.task === 'lareqa') {
       tables = await evaluateLareqa(await loadLareqa(options, cache), runs, searcher, options.similarity ?? 'dot', progress);
     } else {
       let sets = await loadPairSets({ ...options, task: options.task }, cache);
