@@ -14,10 +14,19 @@ import { mineCommand } from './commands/mine.js';
 import { projectCommand } from './commands/project.js';
 import { retrieveCommand } from './commands/retrieve.js';
 import { searchCommand } from './commands/search.js';
+import { statsCommand } from './commands/stats.js';
 import { setRawArgv } from './options.js';
 import { processIO, type CliIO } from './progress.js';
 
-const COMMANDS = [embedCommand, fitCommand, projectCommand, retrieveCommand, searchCommand, mineCommand] as Command<unknown>[];
+const COMMANDS = [
+  embedCommand,
+  fitCommand,
+  projectCommand,
+  retrieveCommand,
+  searchCommand,
+  mineCommand,
+  statsCommand,
+] as Command<unknown>[];
 
 /** Library parameter names whose flag is not simply --<kebab-case name>. */
 const FLAGS: Record<string, string> = { k: '-k', m: '--hnsw-m', lang: '--lang', dtype: '--dtype' };

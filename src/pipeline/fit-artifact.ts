@@ -7,7 +7,8 @@ import { listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '
 import { VERSION } from '../version.js';
 import type { EmbedOptions, ModelOptions } from './embed.js';
 import { EmbeddingCache, defaultEmbedDir } from './embedding-cache.js';
-import { fitFromFiles, type FitProgress } from './fit.js';
+import { fitFromFiles, fitWarnings, type FitProgress } from './fit.js';
+import { fitFromStats } from './stats.js';
 
 export interface FitToArtifactOptions {
   /** Embed a directory of `<lang>.txt` corpora first (with `embed`), then fit on the result. */
@@ -18,7 +19,9 @@ export interface FitToArtifactOptions {
   embedDir?: string;
   onEmbedProgress?: EmbedOptions['onProgress'];
   onEmbedLanguage?: EmbedOptions['onLanguage'];
-  /** A directory of `<lang>.npy` files ... */
+  /** Shard statistics files (lsar stats) to merge and fit on ... */
+  stats?: string[];
+  /** ... or a directory of `<lang>.npy` files ... */
   dir?: string;
   /** ... or `lang=file` assignments. */
   inputs?: string[];
@@ -63,6 +66,15 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     }
     options = { ...options, dir: embedded };
   }
+  if (options.stats) {
+    const { projection, provenance } = await fitFromStats(options.stats, {
+      method,
+      ...(options.rank !== undefined ? { rank: options.rank } : {}),
+      ...(options.remove !== undefined ? { remove: options.remove } : {}),
+    });
+    const path = await saveProjection(options.out, projection, provenance);
+    return { projection, path, summary: summaryOf(projection, path, fitWarnings(projection)) };
+  }
   const inputs: LanguageInput[] =
     options.dir !== undefined ? await listLanguageFiles(options.dir, '.npy') : (options.inputs ?? []).map(parseLanguageAssignment);
   const outputs = new Map((await artifactPaths(options.out)).map((p) => [resolve(p), p]));
@@ -80,7 +92,11 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const path = await saveProjection(options.out, projection, provenance);
-  const summary: FitSummary = {
+  return { projection, path, summary: summaryOf(projection, path, warnings, embedded) };
+}
+
+function summaryOf(projection: Projection, path: string, warnings: string[], embedded?: string): FitSummary {
+  return {
     method: projection.method,
     dim: projection.dim,
     ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
@@ -92,5 +108,4 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     warnings,
     lsarVersion: VERSION,
   };
-  return { projection, path, summary };
 }

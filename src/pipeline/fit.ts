@@ -25,6 +25,8 @@ export interface SourceFile {
 
 export interface Provenance {
   inputs: SourceFile[];
+  /** When fitted from shard statistics (lsar stats): their files. */
+  shards?: string[];
   /** The embedding manifest (from `lsar embed`) found beside the inputs, if any. */
   manifest?: unknown;
 }
@@ -112,6 +114,19 @@ export async function momentsFromFiles(
   inputs: LanguageInput[],
   options: MomentsOptions = {},
 ): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
+  const r = await readLanguageFiles(inputs, options);
+  const moments: LanguageMoments[] = r.files.map((m, k) => {
+    const mean = m.sum.map((x) => x / m.rows);
+    return { lang: (r.inputs[k] as LanguageInput).lang, rows: m.rows, mean, ...(m.gram ? { secondMoment: symmetric(m.gram, r.dim) } : {}) };
+  });
+  return { moments, provenance: r.provenance };
+}
+
+/** Each language file read in one pass: its sums (and X^T X), rows and content hash, with the provenance record. */
+export async function readLanguageFiles(
+  inputs: LanguageInput[],
+  options: MomentsOptions = {},
+): Promise<{ inputs: LanguageInput[]; files: FileMoments[]; dim: number; provenance: Provenance }> {
   inputs = inputs.map((i) => languageInput(i.lang, i.path));
   checkUniqueLanguages(inputs);
   const headers: { path: string; rows: number; dim: number }[] = [];
@@ -158,11 +173,6 @@ export async function momentsFromFiles(
     runner((path) => readFileMoments(path, opts)),
     ...Array.from({ length: helpers }, () => runner((path) => fileMomentsInPool(path, opts))),
   ]);
-  const d = first.dim;
-  const moments: LanguageMoments[] = files.map((m, k) => {
-    const mean = m.sum.map((x) => x / m.rows);
-    return { lang: (inputs[k] as LanguageInput).lang, rows: m.rows, mean, ...(m.gram ? { secondMoment: symmetric(m.gram, d) } : {}) };
-  });
   const sources: SourceFile[] = files.map((m, k) => ({
     lang: (inputs[k] as LanguageInput).lang,
     file: m.path,
@@ -172,11 +182,11 @@ export async function momentsFromFiles(
     dtype: m.dtype,
   }));
   const manifest = await findManifest(inputs);
-  return { moments, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
+  return { inputs, files, dim: first.dim, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
 }
 
 /** The full symmetric matrix from an upper triangle (row-major d x d). */
-function symmetric(upper: Float64Array, d: number): Dense {
+export function symmetric(upper: Float64Array, d: number): Dense {
   const full = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
     for (let j = i; j < d; j++) {

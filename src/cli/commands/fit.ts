@@ -9,7 +9,7 @@ export const fitCommand = defineCommand({
   command: 'fit [dir]',
   describe: 'Estimate the language subspace (or a baseline) from per-language embeddings',
   builder: (y) =>
-    withModelOptions(y.group(['input', 'method', 'rank', 'remove', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:'))
+    withModelOptions(y.group(['input', 'stats', 'method', 'rank', 'remove', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:'))
       .positional('dir', { type: 'string', describe: 'Directory of <lang>.npy files (language = file stem, ISO 639-1 or 639-3)' })
       .option('corpora', {
         alias: 'c',
@@ -19,6 +19,11 @@ export const fitCommand = defineCommand({
       .option('embed-dir', {
         type: 'string',
         describe: 'With --corpora: the embedding cache (default .lsar-cache, or $LSAR_CACHE_DIR); embeddings go in <dir>/corpora',
+      })
+      .option('stats', {
+        type: 'string',
+        array: true,
+        describe: 'Shard statistics (lsar stats) to merge and fit on, instead of the data: the same projection as fitting all rows at once',
       })
       .option('input', {
         alias: 'i',
@@ -58,14 +63,15 @@ export const fitCommand = defineCommand({
       ),
   async run(a, io) {
     const inputs = a.input ?? [];
-    if (a.dir === undefined && inputs.length === 0 && a.corpora === undefined) {
+    const stats = a.stats ?? [];
+    if (a.dir === undefined && inputs.length === 0 && a.corpora === undefined && stats.length === 0) {
       throw createError(
         'USAGE',
-        'lsar fit needs a directory of <lang>.npy files, --input <lang>=<file>, or --corpora <dir> with --model (see lsar fit --help)',
+        'lsar fit needs a directory of <lang>.npy files, --input <lang>=<file>, --corpora <dir> with --model, or --stats <shard.stats.json...> (see lsar fit --help)',
       );
     }
-    if ([a.dir !== undefined, inputs.length > 0, a.corpora !== undefined].filter(Boolean).length > 1) {
-      throw createError('USAGE', 'give one of: a directory, --input files, --corpora');
+    if ([a.dir !== undefined, inputs.length > 0, a.corpora !== undefined, stats.length > 0].filter(Boolean).length > 1) {
+      throw createError('USAGE', 'give one of: a directory, --input files, --corpora, --stats');
     }
     const progress = new Progress(io.stderr, a.quiet);
     const result = await fitToArtifact({
@@ -79,7 +85,9 @@ export const fitCommand = defineCommand({
           }
         : a.dir !== undefined
           ? { dir: a.dir }
-          : { inputs }),
+          : stats.length > 0
+            ? { stats }
+            : { inputs }),
       method: a.method,
       rank: a.rank,
       remove: a.remove,

@@ -248,4 +248,57 @@
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l)))
     (i32.const -1))
+
+  ;; Gram in float64: for the 4 float32 rows at $x (each $d floats) and each of the $k rows at $b,
+  ;; out[j*4 + r] (f64) = sum_i x_r[i] * b_j[i], products and sums in float64 (float32 products
+  ;; are exact in float64). $d % 4 == 0.
+  (func (export "dots4f64") (param $b i32) (param $k i32) (param $d i32) (param $x i32) (param $out i32)
+    (local $j i32) (local $i i32) (local $bp i32) (local $db i32) (local $op i32)
+    (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $bv v128) (local $bl v128) (local $bh v128) (local $v v128)
+    (local.set $db (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $x1 (i32.add (local.get $x) (local.get $db)))
+    (local.set $x2 (i32.add (local.get $x1) (local.get $db)))
+    (local.set $x3 (i32.add (local.get $x2) (local.get $db)))
+    (local.set $j (i32.const 0))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $j) (local.get $k)))
+      (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $db))))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $a2 (v128.const i64x2 0 0))
+      (local.set $a3 (v128.const i64x2 0 0))
+      (local.set $i (i32.const 0))
+      (block $di (loop $dot
+        (br_if $di (i32.ge_u (local.get $i) (local.get $db)))
+        (local.set $bv (v128.load (i32.add (local.get $bp) (local.get $i))))
+        (local.set $bl (f64x2.promote_low_f32x4 (local.get $bv)))
+        (local.set $bh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $bv) (local.get $bv))))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.add
+          (f64x2.mul (local.get $bl) (f64x2.promote_low_f32x4 (local.get $v)))
+          (f64x2.mul (local.get $bh) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (local.set $v (v128.load (i32.add (local.get $x1) (local.get $i))))
+        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.add
+          (f64x2.mul (local.get $bl) (f64x2.promote_low_f32x4 (local.get $v)))
+          (f64x2.mul (local.get $bh) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (local.set $v (v128.load (i32.add (local.get $x2) (local.get $i))))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.add
+          (f64x2.mul (local.get $bl) (f64x2.promote_low_f32x4 (local.get $v)))
+          (f64x2.mul (local.get $bh) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (local.set $v (v128.load (i32.add (local.get $x3) (local.get $i))))
+        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.add
+          (f64x2.mul (local.get $bl) (f64x2.promote_low_f32x4 (local.get $v)))
+          (f64x2.mul (local.get $bh) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $dot)))
+      (local.set $op (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 5))))
+      (f64.store offset=0 (local.get $op) (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+      (f64.store offset=8 (local.get $op) (f64.add (f64x2.extract_lane 0 (local.get $a1)) (f64x2.extract_lane 1 (local.get $a1))))
+      (f64.store offset=16 (local.get $op) (f64.add (f64x2.extract_lane 0 (local.get $a2)) (f64x2.extract_lane 1 (local.get $a2))))
+      (f64.store offset=24 (local.get $op) (f64.add (f64x2.extract_lane 0 (local.get $a3)) (f64x2.extract_lane 1 (local.get $a3))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $rows)))
+  )
 )

@@ -12,6 +12,7 @@ interface KernelExports {
   colsum(x: number, rows: number, d: number, sum: number): void;
   nonfinite(x: number, bytes: number): number;
   dots4(b: number, k: number, d: number, x: number, out: number): void;
+  dots4f64(b: number, k: number, d: number, x: number, out: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -251,19 +252,22 @@ export class SimdGram {
   private tPtr: number;
   private outPtr: number;
   private t: Float32Array;
-  private out: Float32Array;
+  private out: Float64Array;
 
   constructor(dim: number, capacity: number) {
     this.dim = dim;
     this.capacity = Math.ceil(capacity / 4) * 4;
     this.outPtr = 0;
-    this.tPtr = align(16 * dim);
+    this.tPtr = align(32 * dim);
     this.ex = instantiate(this.tPtr + 4 * dim * this.capacity);
-    this.out = new Float32Array(this.ex.memory.buffer, this.outPtr, 4 * dim);
+    this.out = new Float64Array(this.ex.memory.buffer, this.outPtr, 4 * dim);
     this.t = new Float32Array(this.ex.memory.buffer, this.tPtr, dim * this.capacity);
   }
 
-  /** gram (row-major d x d, upper triangle used) += X^T X for `rows` rows of `block`. */
+  /**
+   * gram (row-major d x d, upper triangle used) += X^T X for `rows` rows of `block`. Products
+   * and sums in float64, so the result depends on the rows, hardly on how they come in blocks.
+   */
   accumulate(block: Float32Array, rows: number, gram: Float64Array): void {
     const d = this.dim;
     for (let start = 0; start < rows; start += this.capacity) {
@@ -276,14 +280,13 @@ export class SimdGram {
       }
       if (padded > n) for (let i = 0; i < d; i++) t.fill(0, i * padded + n, (i + 1) * padded);
       const rowBytes = 4 * padded;
+      const out = this.out;
       for (let i = 0; i < d; i += 4) {
-        const m = Math.min(4, d - i);
-        // dots4 reads 4 feature rows at i; past the last feature they are zero rows' worth of garbage we ignore
-        this.ex.dots4(this.tPtr, d, padded, this.tPtr + i * rowBytes, this.outPtr);
-        const out = this.out;
-        for (let r = 0; r < m; r++) {
+        // the 4 feature rows at i against feature rows i..d-1 (the upper triangle)
+        this.ex.dots4f64(this.tPtr + i * rowBytes, d - i, padded, this.tPtr + i * rowBytes, this.outPtr);
+        for (let r = 0; r < 4 && i + r < d; r++) {
           const gi = (i + r) * d;
-          for (let j = i + r; j < d; j++) gram[gi + j] = (gram[gi + j] as number) + (out[4 * j + r] as number);
+          for (let j = i + r; j < d; j++) gram[gi + j] = (gram[gi + j] as number) + (out[4 * (j - i) + r] as number);
         }
       }
     }
