@@ -24,5 +24,9 @@ export { retrieve, type RetrieveOptions, type RetrieveResult, type MetricTable }
 export { writeReport } from './pipeline/report/markdown.js';
 export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
 export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/vector-search/index.js';
+export { mine, type MineOptions, type MineSummary } from './pipeline/mine.js';
+export { computeStats, saveStats, loadStats, type ShardStats } from './pipeline/stats.js';
+export { exportModel, type ModelExportOptions, type ModelExportSummary } from './pipeline/export/model.js';
+export { exportProjection, type ProjectionExportOptions } from './pipeline/export/projection.js';
 export { closeWorkerPool } from './adapters/pool.js';
 export { VERSION } from './version.js';

@@ -18,7 +18,7 @@ export type Dtype = 'fp32' | 'fp16' | 'q8';
 
 /** The default encoder of `lsar embed` and `lsar fit --corpora`: small, multilingual, in transformers.js format. */
 export const DEFAULT_MODEL = 'Xenova/paraphrase-multilingual-MiniLM-L12-v2';
-const MODEL_FILE: Record<Dtype, string> = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx' };
+export const MODEL_FILE: Record<Dtype, string> = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx' };
 
 export interface EncoderOptions {
   /** Hub id (owner/name) or a local model directory. */
@@ -45,6 +45,23 @@ export interface ModelInfo {
   outputs: string[];
   /** A note the model's config.json carries for lsar users (`lsar_note`, e.g. "a random test model"). */
   note?: string;
+  /** A model exported by `lsar export`: what its `sentence_embedding` output computes (config.json `lsar_export`). */
+  export?: LsarExport;
+}
+
+/** What an exported model's `sentence_embedding` output computes, recorded in its config.json. */
+export interface LsarExport {
+  /** The projection inside (null: pooling and normalisation only). */
+  projection: { method: string; rank?: number; remove: number; key: string; languages: string[] } | null;
+  pooling: 'mean' | 'cls';
+  excludeSpecial: boolean;
+  layer: number | null;
+  /** The pooled vectors are L2-normalised before the projection (as the fitted embeddings were). */
+  normalizeInput: boolean;
+  /** The output rows are L2-normalised. */
+  normalize: boolean;
+  dtype: Dtype;
+  lsarVersion: string;
 }
 
 /** The default cache directory: honours HF_HOME; never inside node_modules. */
@@ -87,6 +104,8 @@ export class Encoder {
   readonly info: ModelInfo;
   /** How the model was found, for loading its tokenizer again on a worker thread. */
   spec!: TokenizerSpec;
+  /** The model's directory (local, or in the download cache). */
+  root = '';
   /** Models loaded by this process so far (one per command run is the rule). */
   static loads = 0;
   readonly specialIds: Set<number>;
@@ -175,6 +194,7 @@ export class Encoder {
     const config = JSON.parse(existsSync(join(root, 'config.json')) ? await readFile(join(root, 'config.json'), 'utf8') : '{}') as {
       max_position_embeddings?: number;
       lsar_note?: string;
+      lsar_export?: LsarExport;
     };
     const outputs = model.sessions?.model?.outputNames ?? [];
     const info: ModelInfo = {
@@ -186,8 +206,10 @@ export class Encoder {
       transformersVersion: String(env.version),
       outputs,
       ...(typeof config.lsar_note === 'string' ? { note: config.lsar_note } : {}),
+      ...(config.lsar_export && outputs.includes('sentence_embedding') ? { export: config.lsar_export } : {}),
     };
     const encoder = new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
+    encoder.root = root;
     Encoder.loads++;
     encoder.spec = {
       id,
@@ -213,6 +235,17 @@ export class Encoder {
    * hidden states [batch, seq, hidden] and the attention mask used.
    */
   async run(batch: number[][], layer?: number): Promise<{ hidden: Float32Array; dims: [number, number, number]; mask: Uint8Array }> {
+    const r = await this.forward(batch, layer === undefined ? 'last_hidden_state' : `hidden_states.${layer}`);
+    return { hidden: r.data, dims: r.dims as [number, number, number], mask: r.mask };
+  }
+
+  /** `sentence_embedding` [batch, d] of a model exported by lsar export (pooling and projection inside). */
+  async sentences(batch: number[][]): Promise<{ data: Float32Array; dims: [number, number] }> {
+    const r = await this.forward(batch, 'sentence_embedding');
+    return { data: r.data, dims: r.dims as [number, number] };
+  }
+
+  private async forward(batch: number[][], name: string): Promise<{ data: Float32Array; dims: number[]; mask: Uint8Array }> {
     const b = batch.length;
     const s = Math.max(...batch.map((x) => x.length));
     const ids = new BigInt64Array(b * s).fill(BigInt(this.padId));
@@ -232,7 +265,6 @@ export class Encoder {
       token_type_ids: new T('int64', new BigInt64Array(b * s), [b, s]),
     };
     const out = await this.model(inputs);
-    const name = layer === undefined ? 'last_hidden_state' : `hidden_states.${layer}`;
     try {
       const t = out[name];
       if (!t) {
@@ -242,8 +274,7 @@ export class Encoder {
           `${this.info.path ?? this.info.id}: the model has no output "${name}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
         );
       }
-      const [, , h] = t.dims as [number, number, number];
-      return { hidden: Float32Array.from(t.data), dims: [b, s, h], mask: m8 };
+      return { data: Float32Array.from(t.data), dims: t.dims, mask: m8 };
     } finally {
       for (const t of Object.values(out)) t.dispose?.();
       for (const t of Object.values(inputs)) (t as { dispose?: () => void }).dispose?.();

@@ -9,6 +9,7 @@ import { closeWorkerPool } from '../adapters/pool.js';
 import { VERSION } from '../version.js';
 import type { Command } from './command.js';
 import { embedCommand } from './commands/embed.js';
+import { exportCommand } from './commands/export.js';
 import { fitCommand } from './commands/fit.js';
 import { mineCommand } from './commands/mine.js';
 import { projectCommand } from './commands/project.js';
@@ -26,6 +27,7 @@ const COMMANDS = [
   searchCommand,
   mineCommand,
   statsCommand,
+  exportCommand,
 ] as Command<unknown>[];
 
 /** Library parameter names whose flag is not simply --<kebab-case name>. */

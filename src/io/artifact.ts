@@ -19,6 +19,7 @@ import { METHODS, type Method, type Projection } from '../core/projection.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
 import { hashBytes } from './hash.js';
+import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 
 export const ARTIFACT_FORMAT = 'lsar-projection';
@@ -158,6 +159,7 @@ function bad(path: string, what: string): never {
 
 /** Load a projection saved by `saveProjection` (path to the JSON or its directory). */
 export async function loadProjection(path: string): Promise<Projection & { artifact: ArtifactJson }> {
+  if (/\.safetensors$/i.test(path)) return loadSafetensorsProjection(path);
   const jsonPath = await resolveArtifactPath(path);
   let text: string;
   try {
@@ -237,4 +239,84 @@ async function loadSidecar(jsonPath: string, what: string, ref: ArrayRef | undef
   const out = new Float64Array(total);
   out.set(data);
   return out;
+}
+
+/** A projection as safetensors (basis, means; metadata: method, dim, rank, remove, languages, ...). */
+export async function saveProjectionSafetensors(path: string, p: Projection): Promise<void> {
+  const d = p.dim;
+  const langs = p.languages.map((l) => l.lang);
+  const means = new Float64Array(langs.length * d);
+  langs.forEach((l, i) => means.set(p.means[l] as Float64Array, i * d));
+  const tensors: Record<string, SafeTensor> = { means: { dtype: 'F64', shape: [langs.length, d], data: means } };
+  if (p.method === 'lsar' && p.basis) tensors.basis = { dtype: 'F64', shape: [p.basis.rows, d], data: p.basis.data };
+  if (p.method === 'lir' && p.languageBases) {
+    const all = new Float64Array(langs.length * p.remove * d);
+    langs.forEach((l, i) => all.set((p.languageBases as Record<string, Dense>)[l]?.data as Float64Array, i * p.remove * d));
+    tensors.basis = { dtype: 'F64', shape: [langs.length, p.remove, d], data: all };
+  }
+  await writeSafetensors(path, tensors, {
+    format: ARTIFACT_FORMAT,
+    formatVersion: String(ARTIFACT_FORMAT_VERSION),
+    lsarVersion: VERSION,
+    method: p.method,
+    dim: String(d),
+    ...(p.rank !== undefined ? { rank: String(p.rank) } : {}),
+    remove: String(p.remove),
+    languages: JSON.stringify(p.languages),
+    ...(p.singularValues ? { singularValues: JSON.stringify(p.singularValues) } : {}),
+  });
+}
+
+async function loadSafetensorsProjection(path: string): Promise<Projection & { artifact: ArtifactJson }> {
+  const { tensors, metadata: m } = await readSafetensors(path);
+  if (m.format !== ARTIFACT_FORMAT) bad(path, `not an lsar projection (metadata format ${JSON.stringify(m.format)})`);
+  const method = m.method as Method;
+  if (!METHODS.includes(method)) bad(path, `unknown method ${JSON.stringify(m.method)}`);
+  const d = Number(m.dim);
+  let languages: { lang: string; rows: number }[];
+  try {
+    languages = JSON.parse(m.languages ?? '[]');
+  } catch {
+    bad(path, 'languages metadata is not JSON');
+  }
+  const L = languages.length;
+  const means = tensors.means;
+  if (!means || means.shape.join() !== `${L},${d}`) bad(path, `means must be ${L} x ${d}`);
+  const remove = Number(m.remove);
+  const projection: Projection = {
+    method,
+    dim: d,
+    languages,
+    remove,
+    means: Object.fromEntries(languages.map((l, i) => [l.lang, Float64Array.from(means.data.subarray(i * d, (i + 1) * d))])),
+    ...(m.rank !== undefined ? { rank: Number(m.rank) } : {}),
+    ...(m.singularValues ? { singularValues: JSON.parse(m.singularValues) as number[] } : {}),
+  };
+  const basis = tensors.basis;
+  if (method === 'lsar') {
+    if (!basis || basis.shape.length !== 2 || basis.shape[1] !== d) bad(path, `basis must be K x ${d}`);
+    projection.basis = { rows: basis.shape[0] as number, cols: d, data: Float64Array.from(basis.data) };
+  } else if (method === 'lir') {
+    if (!basis || basis.shape.join() !== `${L},${remove},${d}`) bad(path, `basis must be ${L} x ${remove} x ${d}`);
+    projection.languageBases = Object.fromEntries(
+      languages.map((l, i) => [
+        l.lang,
+        { rows: remove, cols: d, data: Float64Array.from(basis.data.subarray(i * remove * d, (i + 1) * remove * d)) },
+      ]),
+    );
+  }
+  const artifact = {
+    format: ARTIFACT_FORMAT,
+    formatVersion: ARTIFACT_FORMAT_VERSION,
+    lsarVersion: m.lsarVersion ?? '',
+    created: '',
+    method,
+    dim: d,
+    ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
+    remove,
+    needsLanguage: method === 'lir' || method === 'demean',
+    languages,
+    arrays: {} as ArtifactJson['arrays'],
+  } satisfies ArtifactJson;
+  return Object.assign(projection, { artifact });
 }

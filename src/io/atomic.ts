@@ -41,7 +41,7 @@ export async function removeStaleTemps(target: string): Promise<void> {
   for (const n of names) {
     if (!n.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(n.slice(prefix.length))?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(dirname(target), n), { force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(dirname(target), n), { force: true, recursive: true });
   }
 }
 
@@ -54,7 +54,7 @@ export function releaseTemp(path: string): void {
 export function removeActiveTemps(): void {
   for (const p of active) {
     try {
-      rmSync(p, { force: true });
+      rmSync(p, { force: true, recursive: true });
       rmSync(`${p}.json`, { force: true });
     } catch {
       // best effort
@@ -68,6 +68,49 @@ export async function ensureParentDir(target: string): Promise<void> {
     await mkdir(dirname(target), { recursive: true });
   } catch (e) {
     throw createError('OUTPUT', `${target}: cannot create its directory (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Write a directory atomically: `fill` writes into a fresh temporary directory beside
+ * `target`, which then replaces `target` (an earlier one is removed only after the new one
+ * is in place). Nothing half-written is left under `target` on failure.
+ */
+export async function writeDirAtomic(target: string, fill: (dir: string) => Promise<void>): Promise<void> {
+  await ensureParentDir(target);
+  const tmp = await tempPathFor(target);
+  let old: string | undefined;
+  try {
+    await mkdir(tmp);
+    await fill(tmp);
+    try {
+      await rename(tmp, target);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR') throw e;
+      // replace the existing directory: move it aside, move the new one in, then remove it
+      old = await tempPathFor(target);
+      await rename(target, old);
+      try {
+        await rename(tmp, target);
+      } catch (e2) {
+        await rename(old, target);
+        releaseTemp(old);
+        old = undefined;
+        throw e2;
+      }
+    }
+    releaseTemp(tmp);
+  } catch (e) {
+    await rm(tmp, { force: true, recursive: true });
+    releaseTemp(tmp);
+    if ((e as { code?: string }).code) throw createError('OUTPUT', `${target}: cannot write (${(e as Error).message})`);
+    throw e;
+  } finally {
+    if (old) {
+      await rm(old, { force: true, recursive: true });
+      releaseTemp(old);
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNumber, createError } from '../core/errors.js';
 import { poolBatch, type Pooling } from '../core/pooling.js';
-import { Encoder, type Dtype, type EncoderOptions, type ModelInfo } from '../adapters/transformers.js';
+import { Encoder, type Dtype, type EncoderOptions, type LsarExport, type ModelInfo } from '../adapters/transformers.js';
 import { tokenizeInPool } from '../adapters/pool.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashBytes } from '../io/hash.js';
@@ -102,6 +102,25 @@ export class ModelHandle {
   }
 }
 
+/** Options that would change an exported model's output are refused: it pools (and projects) inside. */
+function checkExportedOptions(model: string, ex: LsarExport, o: EmbedOptions): void {
+  const asked: [string, unknown, unknown][] = [
+    ['layer', o.layer, ex.layer],
+    ['pooling', o.pooling === 'cls' ? 'cls' : undefined, ex.pooling],
+    ['excludeSpecial', o.excludeSpecial === true ? true : undefined, ex.excludeSpecial],
+    ['normalize', o.normalize === true ? true : undefined, ex.normalize],
+  ];
+  for (const [name, given, inside] of asked) {
+    if (given !== undefined && given !== inside) {
+      throw createError(
+        'USAGE',
+        `${model} was made by lsar export: its sentence_embedding output already pools${ex.projection ? ` and projects (${ex.projection.method})` : ''} with ${name} ${JSON.stringify(inside)}, and is used as is; drop ${name} ${JSON.stringify(given)}, or embed with the original model`,
+        { param: name, params: [name] },
+      );
+    }
+  }
+}
+
 export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest> {
   const inputs: LanguageInput[] =
     options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.inputs ?? []).map(parseLanguageAssignment);
@@ -114,15 +133,26 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
   try {
     const encoder = await handle.get();
     const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
-    const pooling = options.pooling ?? 'mean';
-    const opts: EmbedManifest['options'] = {
-      dtype: options.dtype ?? 'fp32',
-      pooling,
-      excludeSpecial: options.excludeSpecial === true,
-      layer: options.layer ?? null,
-      normalize: options.normalize === true,
-      maxLength,
-    };
+    // A model exported by lsar export pools and projects inside: its own settings are what its rows are.
+    const ex = encoder.info.export;
+    if (ex) checkExportedOptions(encoder.info.path ?? encoder.info.id, ex, options);
+    const opts: EmbedManifest['options'] = ex
+      ? {
+          dtype: options.dtype ?? 'fp32',
+          pooling: ex.pooling,
+          excludeSpecial: ex.excludeSpecial,
+          layer: ex.layer,
+          normalize: ex.normalize,
+          maxLength,
+        }
+      : {
+          dtype: options.dtype ?? 'fp32',
+          pooling: options.pooling ?? 'mean',
+          excludeSpecial: options.excludeSpecial === true,
+          layer: options.layer ?? null,
+          normalize: options.normalize === true,
+          maxLength,
+        };
     const { transformersVersion, ...info } = encoder.info;
     const model = { ...info } as Partial<ModelInfo>;
     delete model.outputs;
@@ -287,6 +317,16 @@ export async function embedLines(
       for (let s = 0; s < order.length; s += opts.batchSize) {
         const idx = order.slice(s, s + opts.batchSize);
         const batch = idx.map((i) => ids[i] as number[]);
+        if (encoder.info.export) {
+          // pooled and projected inside the model
+          const r = await encoder.sentences(batch);
+          dim = r.dims[1];
+          out ??= new Float32Array(chunk.length * dim);
+          idx.forEach((orig, i) => (out as Float32Array).set(r.data.subarray(i * dim, (i + 1) * dim), orig * dim));
+          done += idx.length;
+          onProgress?.(done);
+          continue;
+        }
         const { hidden, dims, mask } = await encoder.run(batch, opts.layer ?? undefined);
         let special: Uint8Array | undefined;
         if (opts.excludeSpecial) {

@@ -129,6 +129,14 @@ export async function readLanguageFiles(
 ): Promise<{ inputs: LanguageInput[]; files: FileMoments[]; dim: number; provenance: Provenance }> {
   inputs = inputs.map((i) => languageInput(i.lang, i.path));
   checkUniqueLanguages(inputs);
+  const manifest = await findManifest(inputs);
+  const inside = (manifest as { model?: { export?: { projection?: { method?: string } | null } } } | undefined)?.model?.export?.projection;
+  if (inside && inside.method !== 'none') {
+    throw createError(
+      'INPUT',
+      `${dirname((inputs[0] as LanguageInput).path)}: these embeddings were made by a model with a projection inside (lsar export, ${inside.method}): they are already projected; fit on embeddings of the original model`,
+    );
+  }
   const headers: { path: string; rows: number; dim: number }[] = [];
   let warmed = false;
   // Open every header first: dimension mismatches and bad files fail before any data is read.
@@ -181,7 +189,6 @@ export async function readLanguageFiles(
     dim: m.dim,
     dtype: m.dtype,
   }));
-  const manifest = await findManifest(inputs);
   return { inputs, files, dim: first.dim, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
 }
 

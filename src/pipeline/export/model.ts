@@ -1,0 +1,298 @@
+/**
+ * `lsar export --model`: an encoder in the Hub export layout whose ONNX graph also computes,
+ * after the encoder, the sentence vectors lsar would make from it: the chosen layer, pooled
+ * (mean over the attention mask, special tokens in or out, or the first token), optionally
+ * L2-normalised as the fitted embeddings were, projected, and optionally normalised again, as
+ * a new output `sentence_embedding` [batch, d]. The encoder's own outputs stay.
+ */
+import { copyFile, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve, relative, isAbsolute } from 'node:path';
+import { createError } from '../../core/errors.js';
+import type { Pooling } from '../../core/pooling.js';
+import { needsLanguage, type Projection } from '../../core/projection.js';
+import { planFor } from '../../core/projector.js';
+import { DataType, decodeModel, encodeModel, valueInfo, type OnnxModel, type OnnxValueInfo } from '../../adapters/onnx.js';
+import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters/transformers.js';
+import { loadProjection } from '../../io/artifact.js';
+import { writeDirAtomic } from '../../io/atomic.js';
+import { VERSION } from '../../version.js';
+import type { EmbedManifest } from '../embed.js';
+import { projectionKey } from '../vector-search/index.js';
+import { appendNormalize, appendPooling, appendProjection, GraphBuilder, MIN_OPSET } from './graph.js';
+
+export interface ModelExportOptions {
+  /** Hub id or local model directory (Hub export layout). */
+  model: string;
+  /** A projection (artifact JSON, its directory, or .safetensors), or a loaded one; none: pooling only. */
+  projection?: string | Projection;
+  /** The model directory to write (replaced atomically). */
+  out: string;
+  /** Pool `hidden_states.<layer>` (default: as the projection's embeddings were made, else the last layer). */
+  layer?: number | null;
+  pooling?: Pooling;
+  excludeSpecial?: boolean;
+  /** L2-normalise the output rows (after the projection). */
+  normalize?: boolean;
+  /** Which weights to rewrite (onnx/model.onnx, model_fp16.onnx, model_quantized.onnx). */
+  dtype?: Dtype;
+  cacheDir?: string;
+  offline?: boolean;
+  revision?: string;
+}
+
+export interface ModelExportSummary {
+  out: string;
+  model: string;
+  onnxFile: string;
+  opset: number;
+  export: LsarExport;
+  files: string[];
+  warnings: string[];
+}
+
+type Settings = Pick<LsarExport, 'layer' | 'pooling' | 'excludeSpecial' | 'normalizeInput'>;
+
+/** Export `model` with the projection (and pooling) inside; see the module comment. */
+export async function exportModel(o: ModelExportOptions): Promise<ModelExportSummary> {
+  const warnings: string[] = [];
+  const projection = typeof o.projection === 'string' ? await loadProjection(o.projection) : o.projection;
+  if (projection && needsLanguage(projection.method)) {
+    throw createError(
+      'USAGE',
+      `${projection.method} ${projection.method === 'lir' ? "removes each language's own subspace" : "subtracts each language's mean"}: it needs the input's language, which a model does not know when it runs; export it alone for one language with --format onnx --lang <code>, or fit lsar (no language needed)`,
+      { param: 'projection' },
+    );
+  }
+  const manifest = manifestOf(projection);
+  const settings = resolveSettings(o, manifest, typeof o.projection === 'string' ? o.projection : 'the projection', warnings);
+  const dtype = o.dtype ?? 'fp32';
+
+  const encoder = await Encoder.load({
+    model: o.model,
+    dtype,
+    ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    ...(o.offline ? { offline: true } : {}),
+    ...(o.revision ? { revision: o.revision } : {}),
+    threads: 1,
+  });
+  const root = encoder.root;
+  const specialIds = [...encoder.specialIds].sort((a, b) => a - b);
+  const info = encoder.info;
+  await encoder.dispose();
+  const name = info.path ?? info.id;
+  if (info.export || info.outputs.includes('sentence_embedding')) {
+    throw createError('USAGE', `${name} already has a sentence_embedding output (made by lsar export?): export from the original model`, {
+      param: 'model',
+    });
+  }
+  checkSameModel(manifest, info.files, name);
+  const out = resolve(o.out);
+  const within = (a: string, b: string) => {
+    const r = relative(a, b);
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+  };
+  if (within(resolve(root), out) || within(out, resolve(root))) {
+    throw createError('OUTPUT', `${out}: the export would overwrite or nest with the model it reads (${root}); choose another directory`, {
+      param: 'out',
+    });
+  }
+
+  const onnxFile = join('onnx', MODEL_FILE[dtype]);
+  const model = decodeModel(await readFile(join(root, onnxFile)));
+  const opsetEntry = model.opsetImport.find((e) => !e.domain || e.domain === 'ai.onnx');
+  const opset = Number(opsetEntry?.version ?? 0);
+  if (opset < MIN_OPSET) {
+    throw createError(
+      'MODEL',
+      `${join(root, onnxFile)}: ONNX opset ${opset}; lsar export needs ${MIN_OPSET} or later: export the model again with a newer opset (optimum-cli export onnx --opset 14)`,
+    );
+  }
+  const g = model.graph;
+  const hiddenName = settings.layer === null ? 'last_hidden_state' : `hidden_states.${settings.layer}`;
+  const hidden = g.output.find((v) => v.name === hiddenName);
+  if (!hidden) {
+    const layers = g.output.map((v) => v.name).filter((n) => n.startsWith('hidden_states.'));
+    throw createError(
+      'MODEL',
+      `${join(root, onnxFile)}: the graph has no output "${hiddenName}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
+      { param: 'layer' },
+    );
+  }
+  const inputNames = new Set(g.input.map((v) => v.name));
+  for (const need of ['input_ids', 'attention_mask']) {
+    if (!inputNames.has(need))
+      throw createError('MODEL', `${join(root, onnxFile)}: the graph has no input "${need}" (inputs: ${[...inputNames].join(', ')})`);
+  }
+  const taken = [...g.node.flatMap((n) => [...n.input, ...n.output]), ...g.initializer.map((t) => t.name)].filter((n) =>
+    n.startsWith('lsar/'),
+  );
+  if (taken.length)
+    throw createError('MODEL', `${join(root, onnxFile)}: names under lsar/ are taken (${taken[0]}): export from the original model`);
+
+  const d = hiddenSize(hidden) ?? (await configHiddenSize(root));
+  if (projection && d !== undefined && d !== projection.dim) {
+    throw createError(
+      'DIM_MISMATCH',
+      `${name}: hidden size ${d}, but the projection was fitted on dimension ${projection.dim}: fit on embeddings of this model`,
+      { param: 'projection' },
+    );
+  }
+  const dim = projection?.dim ?? d;
+  if (dim === undefined)
+    throw createError(
+      'MODEL',
+      `${join(root, onnxFile)}: cannot tell the hidden size (no shape on ${hiddenName}, no hidden_size in config.json)`,
+    );
+
+  const b = new GraphBuilder(g, opset);
+  const elem = hidden.type?.tensorType?.elemType;
+  let x = elem === DataType.FLOAT16 ? b.one('Cast', [hiddenName], [{ name: 'to', type: 2, i: DataType.FLOAT }]) : hiddenName;
+  if (elem !== undefined && elem !== DataType.FLOAT && elem !== DataType.FLOAT16) {
+    throw createError(
+      'MODEL',
+      `${join(root, onnxFile)}: ${hiddenName} has ONNX element type ${elem}; lsar export reads float32 or float16`,
+    );
+  }
+  x = appendPooling(b, x, 'attention_mask', 'input_ids', {
+    pooling: settings.pooling,
+    excludeSpecial: settings.excludeSpecial,
+    specialIds,
+  });
+  if (settings.normalizeInput) x = appendNormalize(b, x);
+  const normalize = o.normalize === true;
+  if (projection && projection.method !== 'none') x = appendProjection(b, x, planFor(projection), normalize);
+  else if (normalize) x = appendNormalize(b, x);
+  g.node.push({ name: 'lsar/sentence_embedding', opType: 'Identity', input: [x], output: ['sentence_embedding'] });
+  g.output.push(valueInfo('sentence_embedding', DataType.FLOAT, [batchDim(g.input.find((v) => v.name === 'input_ids')), dim]));
+
+  const ex: LsarExport = {
+    projection: projection
+      ? {
+          method: projection.method,
+          ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
+          remove: projection.remove,
+          key: projectionKey(projection),
+          languages: projection.languages.map((l) => l.lang),
+        }
+      : null,
+    ...settings,
+    normalize,
+    dtype,
+    lsarVersion: VERSION,
+  };
+  model.metadataProps = [
+    ...(model.metadataProps ?? []).filter((p) => p.key !== 'lsar.export'),
+    { key: 'lsar.export', value: JSON.stringify(ex) },
+  ];
+
+  const files: string[] = [];
+  await writeDirAtomic(out, async (dir) => {
+    // the model's top-level files (tokenizer, configs), config.json with lsar_export added
+    for (const e of await readdir(root, { withFileTypes: true })) {
+      if (!e.isFile() || e.name.startsWith('.')) continue;
+      if (e.name === 'config.json') {
+        const config = JSON.parse(await readFile(join(root, e.name), 'utf8')) as Record<string, unknown>;
+        await writeFile(join(dir, e.name), JSON.stringify({ ...config, lsar_export: ex }, null, 2) + '\n');
+      } else await copyFile(join(root, e.name), join(dir, e.name));
+      files.push(e.name);
+    }
+    await mkdir(join(dir, 'onnx'));
+    await writeFile(join(dir, onnxFile), encodeModel(model));
+    files.push(onnxFile);
+    for (const ext of externalFiles(model)) {
+      await copyFile(join(root, 'onnx', ext), join(dir, 'onnx', ext));
+      files.push(join('onnx', ext));
+    }
+  });
+  return { out, model: name, onnxFile, opset, export: ex, files: files.sort(), warnings };
+}
+
+function manifestOf(p: Projection | undefined): EmbedManifest | undefined {
+  const source = (p as { artifact?: { source?: { manifest?: unknown } } } | undefined)?.artifact?.source;
+  const m = source?.manifest as EmbedManifest | undefined;
+  return m?.format === 'lsar-embeddings' ? m : undefined;
+}
+
+/** Export settings: those given, else those the projection's embeddings were made with; a conflict is refused. */
+function resolveSettings(o: ModelExportOptions, manifest: EmbedManifest | undefined, what: string, warnings: string[]): Settings {
+  const made = manifest?.options;
+  if (made) {
+    const given: [keyof Settings, string, unknown, unknown][] = [
+      ['layer', 'layer', o.layer, made.layer],
+      ['pooling', 'pooling', o.pooling, made.pooling],
+      ['excludeSpecial', 'excludeSpecial', o.excludeSpecial, made.excludeSpecial],
+    ];
+    for (const [, param, value, recorded] of given) {
+      if (value !== undefined && value !== recorded) {
+        throw createError(
+          'USAGE',
+          `${what} was fitted on embeddings made with ${param} ${JSON.stringify(recorded)} (its embedding manifest); exporting with ${param} ${JSON.stringify(value)} would apply it to other vectors: drop ${param}, or fit on embeddings made with ${param} ${JSON.stringify(value)}`,
+          { param, params: [param] },
+        );
+      }
+    }
+    return {
+      layer: made.layer ?? null,
+      pooling: made.pooling,
+      excludeSpecial: made.excludeSpecial,
+      normalizeInput: made.normalize === true,
+    };
+  }
+  if (typeof o.projection === 'string' || o.projection) {
+    warnings.push(
+      `${what} does not record how its embeddings were made (no lsar embed manifest.json beside the fitted files): exported with ${o.pooling ?? 'mean'} pooling of ${o.layer != null ? `layer ${o.layer}` : 'the last layer'}; make sure that is how they were made`,
+    );
+  }
+  return { layer: o.layer ?? null, pooling: o.pooling ?? 'mean', excludeSpecial: o.excludeSpecial === true, normalizeInput: false };
+}
+
+/** The projection's embeddings must come from this model: its config and tokenizer files are compared by hash. */
+function checkSameModel(manifest: EmbedManifest | undefined, files: { name: string; sha256: string }[], name: string): void {
+  const recorded = manifest?.model?.files;
+  if (!recorded) return;
+  for (const f of ['tokenizer.json', 'config.json']) {
+    const a = recorded.find((r) => r.name === f)?.sha256;
+    const b = files.find((r) => r.name === f)?.sha256;
+    if (a && b && a !== b) {
+      throw createError(
+        'USAGE',
+        `${name}: its ${f} differs from that of the model the projection's embeddings were made with (${manifest?.model?.path ?? manifest?.model?.id}): fit on embeddings of this model`,
+        { param: 'model' },
+      );
+    }
+  }
+}
+
+function hiddenSize(v: OnnxValueInfo): number | undefined {
+  const dims = v.type?.tensorType?.shape?.dim;
+  const last = dims?.[dims.length - 1]?.dimValue;
+  return last !== undefined ? Number(last) : undefined;
+}
+
+async function configHiddenSize(root: string): Promise<number | undefined> {
+  try {
+    const c = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as { hidden_size?: number; dim?: number; d_model?: number };
+    return c.hidden_size ?? c.d_model ?? c.dim;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The batch dimension's name (or size) as the model's input_ids declares it. */
+function batchDim(v: OnnxValueInfo | undefined): string | number {
+  const first = v?.type?.tensorType?.shape?.dim?.[0];
+  if (first?.dimParam) return first.dimParam;
+  if (first?.dimValue !== undefined) return Number(first.dimValue);
+  return 'batch_size';
+}
+
+/** Files holding tensors stored outside the .onnx (large models): copied beside it. */
+function externalFiles(model: OnnxModel): string[] {
+  const names = new Set<string>();
+  for (const t of model.graph.initializer) {
+    if (t.dataLocation !== 1) continue;
+    const loc = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (loc) names.add(loc);
+  }
+  return [...names];
+}
