@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism, homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createError } from '../core/errors.js';
+import { halfTable } from '../io/half.js';
 import { hashFile } from '../io/hash.js';
 import { importOptional } from './optional.js';
 import type { TokenizerSpec } from './worker.js';
@@ -85,7 +86,9 @@ interface Tok {
 }
 
 interface LoadedModel {
-  (inputs: Record<string, unknown>): Promise<Record<string, { data: Float32Array; dims: number[]; dispose?: () => void }>>;
+  (
+    inputs: Record<string, unknown>,
+  ): Promise<Record<string, { data: Float32Array | Uint16Array; type?: string; dims: number[]; dispose?: () => void }>>;
   dispose(): Promise<unknown>;
   sessions?: Record<string, { outputNames?: string[] }>;
 }
@@ -98,6 +101,15 @@ async function listFiles(dir: string): Promise<string[]> {
     else out.push(p);
   }
   return out;
+}
+
+/** An output tensor's values as float32 (float16 outputs arrive as their 16-bit patterns). */
+function toFloat32(t: { data: ArrayLike<number>; type?: string }): Float32Array {
+  if (t.type === 'float16' && t.data instanceof Uint16Array) {
+    const table = halfTable();
+    return Float32Array.from(t.data, (h) => table[h] as number);
+  }
+  return Float32Array.from(t.data);
 }
 
 export class Encoder {
@@ -274,7 +286,7 @@ export class Encoder {
           `${this.info.path ?? this.info.id}: the model has no output "${name}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
         );
       }
-      return { data: Float32Array.from(t.data), dims: t.dims, mask: m8 };
+      return { data: toFloat32(t), dims: t.dims, mask: m8 };
     } finally {
       for (const t of Object.values(out)) t.dispose?.();
       for (const t of Object.values(inputs)) (t as { dispose?: () => void }).dispose?.();

@@ -434,3 +434,43 @@ describe('the ONNX checker (python3-onnx, full_check: opset, shapes, names)', ()
     },
   );
 });
+
+describe('dtype fp16: a model whose last_hidden_state is float16', () => {
+  it('embed reads it, export casts it to float32 inside the graph; both within 2e-3 of fp32', async () => {
+    // the fixture model with its last_hidden_state cast to float16, as onnx/model_fp16.onnx
+    const dir = await tempDir();
+    const model = join(dir, 'tiny-bert-fp16');
+    await mkdir(join(model, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await copyFile(join(MODEL, f), join(model, f));
+    const m = decodeModel(await readFile(join(MODEL, 'onnx', 'model.onnx')));
+    for (const n of m.graph.node) {
+      n.output = n.output.map((o) => (o === 'last_hidden_state' ? 'last_hidden_state_f32' : o));
+      n.input = n.input.map((i) => (i === 'last_hidden_state' ? 'last_hidden_state_f32' : i));
+    }
+    m.graph.node.push({
+      opType: 'Cast',
+      input: ['last_hidden_state_f32'],
+      output: ['last_hidden_state'],
+      attribute: [{ name: 'to', type: 2, i: DataType.FLOAT16 }],
+    });
+    const out = m.graph.output.find((o) => o.name === 'last_hidden_state');
+    if (out?.type?.tensorType) out.type.tensorType.elemType = DataType.FLOAT16;
+    await writeFile(join(model, 'onnx', 'model_fp16.onnx'), encodeModel(m));
+
+    const want = join(dir, 'fp32');
+    await embedCorpora({ model: MODEL, offline: true, inputs: [`xx=${texts}`], out: want });
+    const half = join(dir, 'fp16');
+    await embedCorpora({ model, dtype: 'fp16', offline: true, inputs: [`xx=${texts}`], out: half });
+    const a = (await readNpy(join(want, 'xx.npy'))).data;
+    expect(maxAbs((await readNpy(join(half, 'xx.npy'))).data, a)).toBeLessThan(2e-3);
+
+    const exported = join(dir, 'exported');
+    const s = await exportModel({ model, dtype: 'fp16', out: exported, offline: true });
+    expect(s.onnxFile).toBe(join('onnx', 'model_fp16.onnx'));
+    expect(s.files).toContain(join('onnx', 'model_fp16.onnx'));
+    const via = join(dir, 'via');
+    await embedCorpora({ model: exported, dtype: 'fp16', offline: true, inputs: [`xx=${texts}`], out: via });
+    expect(maxAbs((await readNpy(join(via, 'xx.npy'))).data, a)).toBeLessThan(2e-3);
+    await keepForChecker(join(exported, 'onnx', 'model_fp16.onnx'));
+  });
+});
