@@ -1,5 +1,5 @@
 /**
- * Benchmarks (npm run bench [-- search|fit|project|embed]). Every figure is printed next to a
+ * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet]). Every figure is printed next to a
  * baseline measured in the same run on the same files (numpy + faiss, C++ hnswlib, onnxruntime,
  * or a plain copy), so the ratios hold on any machine. BENCH_SCALE=0.1 shrinks the data for a
  * quick look; BENCH_REPS sets the runs per median (3). Data goes to .bench/ (reused).
@@ -8,8 +8,10 @@
 import { mkdir } from 'node:fs/promises';
 import { closeWorkerPool } from '../src/adapters/pool.js';
 import { benchEmbed } from './embed.js';
+import { benchExport } from './export.js';
 import { benchFit } from './fit.js';
 import { benchMine } from './mine.js';
+import { benchParquet } from './parquet.js';
 import { DIR, SCALE } from './lib.js';
 import { benchProject } from './project.js';
 import { benchSearch, type Row } from './search.js';
@@ -20,6 +22,8 @@ const parts: Record<string, (rows: Row[]) => Promise<void>> = {
   search: benchSearch,
   mine: benchMine,
   embed: benchEmbed,
+  export: benchExport,
+  parquet: benchParquet,
 };
 const which = process.argv[2] ?? 'all';
 if (which !== 'all' && !parts[which]) {

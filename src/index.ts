@@ -18,7 +18,7 @@ export { listLanguageFiles, type LanguageInput } from './io/inputs.js';
 export { saveProjection, loadProjection } from './io/artifact.js';
 export { fitFromFiles, fitFromArrays, type FitResult, type Provenance } from './pipeline/fit.js';
 export { fitToArtifact, type FitSummary } from './pipeline/fit-artifact.js';
-export { projectStream, type ProjectOptions, type ProjectSummary } from './pipeline/project.js';
+export { projectFiles, projectStream, type ProjectFilesOptions, type ProjectOptions, type ProjectSummary } from './pipeline/project.js';
 export { embedCorpora, type EmbedOptions, type EmbedManifest, type ModelOptions } from './pipeline/embed.js';
 export { retrieve, type RetrieveOptions, type RetrieveResult, type MetricTable } from './pipeline/retrieve/index.js';
 export { writeReport } from './pipeline/report/markdown.js';

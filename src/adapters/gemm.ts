@@ -12,7 +12,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { Embeddings } from '../core/embeddings.js';
 import type { BlockOptions, ScoreBlock } from '../core/exact-search.js';
 import { DataType, encodeModel, valueInfo } from './onnx.js';
-import { requireOptional } from './optional.js';
+import { requireOptional } from '../io/optional.js';
 
 export interface GemmScorer {
   /** Score blocks with each row's `k` best (TopK in the same graph), so that most rows need no scan in JS. */

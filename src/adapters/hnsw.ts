@@ -13,7 +13,7 @@ import type { HierarchicalNSW } from 'hnswlib-node';
 import type { Embeddings } from '../core/embeddings.js';
 import { emptyTopK, type TopK } from '../core/topk.js';
 import { checkDim, prepareRows, type Metric, type VectorIndex } from '../core/vector-index.js';
-import { requireOptional } from './optional.js';
+import { requireOptional } from '../io/optional.js';
 import { dedicatedWorker, poolSize, type DedicatedWorker } from './pool.js';
 
 /** Defaults: M and efConstruction as hnswlib's examples; ef is chosen per search from measured recall (see vector-search.ts). */

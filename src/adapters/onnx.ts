@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type * as Protobuf from 'protobufjs';
-import { requireOptional } from './optional.js';
+import { requireOptional } from '../io/optional.js';
 
 /** ONNX TensorProto.DataType values lsar uses. */
 export const DataType = { FLOAT: 1, INT64: 7, FLOAT16: 10, DOUBLE: 11 } as const;

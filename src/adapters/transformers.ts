@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createError } from '../core/errors.js';
 import { halfTable } from '../io/half.js';
 import { hashFile } from '../io/hash.js';
-import { importOptional } from './optional.js';
+import { importOptional } from '../io/optional.js';
 import type { TokenizerSpec } from './worker.js';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8';

@@ -239,3 +239,26 @@ export function modelArgs(a: ModelArgs): ModelOptions {
     batchSize: a.batchSize ?? 32,
   };
 }
+
+const COLUMN_DESCRIBE = 'Parquet inputs: the embedding column (FixedSizeList or List of float16/32/64; default embedding)';
+
+/** Parquet inputs: which column holds the embeddings, and which holds each row's language (fit, stats, project). */
+export function withColumnOptions<T>(y: Argv<T>) {
+  return y
+    .option('column', { type: 'string', describe: COLUMN_DESCRIBE })
+    .option('lang-column', {
+      type: 'string',
+      describe: "Parquet inputs: a column of each row's language (one file may then hold many languages)",
+    })
+    .group(['column', 'lang-column'], 'Parquet:');
+}
+
+/** Parquet inputs: the embedding column only (commands whose sides have one language each). */
+export function withColumnOption<T>(y: Argv<T>) {
+  return y.option('column', { type: 'string', describe: COLUMN_DESCRIBE });
+}
+
+/** The library's column options from the parsed flags. */
+export function columnArgs(a: { column?: string | undefined; langColumn?: string | undefined }): { column?: string; langColumn?: string } {
+  return { ...(a.column !== undefined ? { column: a.column } : {}), ...(a.langColumn !== undefined ? { langColumn: a.langColumn } : {}) };
+}

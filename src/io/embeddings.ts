@@ -1,7 +1,7 @@
 /**
- * The one embeddings loader: `.npy` files, JSON Lines files (`.jsonl`, `.ndjson`) and `-`
- * (JSON Lines on standard input), as a stream of row blocks (`openEmbeddings`) or whole
- * (`readEmbeddings`).
+ * The one embeddings loader: `.npy` files, Parquet files (an embedding column, see
+ * io/parquet.ts), JSON Lines files (`.jsonl`, `.ndjson`) and `-` (JSON Lines on standard
+ * input), as a stream of row blocks (`openEmbeddings`) or whole (`readEmbeddings`).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -11,14 +11,16 @@ import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { readJsonlBlocks } from './jsonl.js';
 import { NpyReader } from './npy.js';
+import { ParquetEmbeddings } from './parquet.js';
 
-export type EmbeddingFormat = 'npy' | 'jsonl';
+export type EmbeddingFormat = 'npy' | 'jsonl' | 'parquet';
 
 /** The format of an embeddings path; `role` names the option in the message when it is neither. */
 export function embeddingFormat(path: string, role = 'input'): EmbeddingFormat {
   if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
   if (/\.npy$/i.test(path)) return 'npy';
-  throw createError('USAGE', `${role} "${path}": expected a .npy or .jsonl file, or - for JSON Lines on standard input/output`);
+  if (/\.parquet$/i.test(path)) return 'parquet';
+  throw createError('USAGE', `${role} "${path}": expected a .npy, .parquet or .jsonl file, or - for JSON Lines on standard input/output`);
 }
 
 export interface Block {
@@ -27,6 +29,8 @@ export interface Block {
   rows: number;
   /** rows x dim, row-major; valid until the next block is read. */
   data: FloatArray;
+  /** Parquet with a language column: each row's language. */
+  langs?: string[];
 }
 
 export interface EmbeddingSource {
@@ -39,6 +43,8 @@ export interface EmbeddingSource {
   dtype: 'float16' | 'float32' | 'float64';
   /** The .npy reader, for callers that read rows straight into their own buffers. */
   npy?: NpyReader;
+  /** The Parquet reader. */
+  parquet?: ParquetEmbeddings;
   blocks(blockRows?: number): AsyncGenerator<Block>;
   close(): Promise<void>;
 }
@@ -54,6 +60,10 @@ export interface OpenOptions {
   maxAbs?: number;
   /** Words for messages: what the caller needs this input for. */
   what?: string;
+  /** Parquet: the embedding column (default `embedding`). */
+  column?: string;
+  /** Parquet: a column of row languages (blocks then carry `langs`). */
+  langColumn?: string;
 }
 
 /** Open embeddings for streaming. */
@@ -79,6 +89,49 @@ export async function openEmbeddings(path: string, options: OpenOptions = {}): P
       blocks: (blockRows?: number) => npy.blocks(blockRows),
       close: () => npy.close(),
     };
+  }
+  if (format === 'parquet') {
+    const pq = await ParquetEmbeddings.open(path, {
+      ...(options.column !== undefined ? { column: options.column } : {}),
+      ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
+    }).catch((e: unknown) => {
+      if (options.what && (e as { code?: string }).code === 'NOT_FOUND')
+        throw createError('NOT_FOUND', `${path}: no such file (${options.what})`, { cause: e });
+      throw e;
+    });
+    const checkDim = () => {
+      if (options.dim !== undefined && pq.dim !== undefined && pq.dim !== options.dim) {
+        throw createError(
+          'DIM_MISMATCH',
+          `${path}: dimension ${pq.dim}, but ${options.dimOf ?? 'this run needs dimension'} ${options.dim}`,
+        );
+      }
+    };
+    try {
+      checkDim();
+    } catch (e) {
+      pq.close();
+      throw e;
+    }
+    const source: EmbeddingSource = {
+      label: path,
+      format,
+      dim: pq.dim,
+      rows: pq.rows,
+      dtype: pq.dtype,
+      parquet: pq,
+      async *blocks() {
+        for await (const b of pq.batches()) {
+          source.dim = pq.dim;
+          checkDim();
+          yield { start: b.start, rows: b.rows, data: b.data, ...(b.langs ? { langs: b.langs } : {}) };
+        }
+      },
+      async close() {
+        pq.close();
+      },
+    };
+    return source;
   }
   const label = path === '-' ? '<stdin>' : path;
   if (path !== '-') await mustExist(path);

@@ -72,3 +72,21 @@ export async function hashFile(path: string): Promise<string> {
     await fh.close();
   }
 }
+
+/** XXH3-128 hex digest of a whole file, read synchronously in 8 MiB blocks. */
+export async function contentHashFile(path: string): Promise<string> {
+  const { openSync, readSync, closeSync } = await import('node:fs');
+  const h = await createContentHasher();
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(8 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+    return h.digest();
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -18,6 +18,9 @@ export function languageInput(label: string, path: string, where = path): Langua
   return { lang, path, known };
 }
 
+/** The file types that hold embeddings, in a directory of <lang>.<ext> files. */
+export const EMBEDDING_EXTS = ['.npy', '.parquet'] as const;
+
 /** `de=path/to/de.npy` -> { lang: 'de', path }. */
 export function parseLanguageAssignment(spec: string): LanguageInput {
   const eq = spec.indexOf('=');
@@ -50,7 +53,8 @@ async function artifactFiles(dir: string, names: string[]): Promise<Set<string>>
  * the sidecars of projection artifacts saved there are left out; languages are canonicalised
  * (fra.npy is fr) and a language given twice (fr.npy and fra.npy) is refused.
  */
-export async function listLanguageFiles(dir: string, ext: string): Promise<LanguageInput[]> {
+export async function listLanguageFiles(dir: string, ext: string | readonly string[]): Promise<LanguageInput[]> {
+  const exts = typeof ext === 'string' ? [ext] : ext;
   let names: string[];
   try {
     const s = await stat(dir);
@@ -63,10 +67,11 @@ export async function listLanguageFiles(dir: string, ext: string): Promise<Langu
   const skip = await artifactFiles(dir, names);
   const out: LanguageInput[] = [];
   for (const name of names.sort()) {
-    if (extname(name) !== ext || name.startsWith('.') || skip.has(name)) continue;
-    out.push(languageInput(basename(name, ext), join(dir, name)));
+    const e = extname(name);
+    if (!exts.includes(e) || name.startsWith('.') || skip.has(name)) continue;
+    out.push(languageInput(basename(name, e), join(dir, name)));
   }
-  if (out.length === 0) throw createError('EMPTY', `${dir}: no <lang>${ext} files found`);
+  if (out.length === 0) throw createError('EMPTY', `${dir}: no ${exts.map((x) => `<lang>${x}`).join(' or ')} files found`);
   checkUniqueLanguages(out);
   return out.sort((a, b) => (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0));
 }
@@ -90,4 +95,21 @@ export function labelWarnings(inputs: LanguageInput[]): string[] {
   return inputs
     .filter((i) => i.known === false)
     .map((i) => `"${i.lang}" (${i.path}) is not an ISO 639 language code: it is used as a label as it is`);
+}
+
+/**
+ * Files whose rows carry their own language (a language column): `path` itself when it is a
+ * file, else every `.parquet` file in the directory, sorted.
+ */
+export async function filesWithLanguageColumn(path: string): Promise<LanguageInput[]> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    throw createError('NOT_FOUND', `${path}: no such file or directory`);
+  }
+  if (!s.isDirectory()) return [{ lang: '', path }];
+  const names = (await readdir(path)).filter((n) => extname(n).toLowerCase() === '.parquet' && !n.startsWith('.')).sort();
+  if (names.length === 0) throw createError('EMPTY', `${path}: no .parquet files found`);
+  return names.map((n) => ({ lang: '', path: join(path, n) }));
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createError } from '../core/errors.js';
 import { parseMethod, type Projection } from '../core/projection.js';
 import { artifactPaths, saveProjection } from '../io/artifact.js';
-import { listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
+import { EMBEDDING_EXTS, filesWithLanguageColumn, listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
 import { VERSION } from '../version.js';
 import type { EmbedOptions, ModelOptions } from './embed.js';
 import { EmbeddingCache, defaultEmbedDir } from './embedding-cache.js';
@@ -23,8 +23,12 @@ export interface FitToArtifactOptions {
   stats?: string[];
   /** ... or a directory of `<lang>.npy` files ... */
   dir?: string;
-  /** ... or `lang=file` assignments. */
+  /** ... or `lang=file` assignments (with langColumn: files, or a file or directory as `dir`). */
   inputs?: string[];
+  /** Parquet: the embedding column (default `embedding`). */
+  column?: string;
+  /** Parquet: each row's language is in this column (one file may hold many languages). */
+  langColumn?: string;
   method: string;
   rank?: number | undefined;
   remove?: number | undefined;
@@ -76,7 +80,13 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     return { projection, path, summary: summaryOf(projection, path, fitWarnings(projection)) };
   }
   const inputs: LanguageInput[] =
-    options.dir !== undefined ? await listLanguageFiles(options.dir, '.npy') : (options.inputs ?? []).map(parseLanguageAssignment);
+    options.langColumn !== undefined
+      ? options.dir !== undefined
+        ? await filesWithLanguageColumn(options.dir)
+        : (options.inputs ?? []).map((path) => ({ lang: '', path }))
+      : options.dir !== undefined
+        ? await listLanguageFiles(options.dir, EMBEDDING_EXTS)
+        : (options.inputs ?? []).map(parseLanguageAssignment);
   const outputs = new Map((await artifactPaths(options.out)).map((p) => [resolve(p), p]));
   for (const i of inputs) {
     const clash = outputs.get(resolve(i.path));
@@ -90,6 +100,8 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     ...(options.rank !== undefined ? { rank: options.rank } : {}),
     ...(options.remove !== undefined ? { remove: options.remove } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
   });
   const path = await saveProjection(options.out, projection, provenance);
   return { projection, path, summary: summaryOf(projection, path, warnings, embedded) };

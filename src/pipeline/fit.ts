@@ -11,6 +11,9 @@ import { readFileMoments, type FileMoments } from '../io/moments-file.js';
 import type { Dense } from '../core/linalg.js';
 import { canonicalLanguage } from '../io/languages.js';
 import { NpyReader } from '../io/npy.js';
+import { openEmbeddings } from '../io/embeddings.js';
+import { CONTENT_HASH, contentHashFile } from '../io/hash.js';
+import { isParquet } from '../io/parquet.js';
 
 export interface SourceFile {
   lang: string;
@@ -45,7 +48,15 @@ export interface FitProgress {
   rowsTotal: number;
 }
 
-export interface FitFileOptions extends FitOptions {
+/** Where the embeddings are in a file (Parquet) and where each row's language is. */
+export interface ColumnOptions {
+  /** Parquet: the embedding column (default `embedding`). */
+  column?: string;
+  /** Parquet: a column with each row's language; the inputs' own languages are then ignored (one file may hold many). */
+  langColumn?: string;
+}
+
+export interface FitFileOptions extends FitOptions, ColumnOptions {
   /** Called after each block read. */
   onProgress?: (p: FitProgress) => void;
   /** Rows per read block (default: about 8 MiB). */
@@ -67,15 +78,21 @@ function precheck(options: FitOptions, languages: number, where?: string): void 
 
 /** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
 export async function fitFromFiles(given: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
-  const inputs = given.map((i) => languageInput(i.lang, i.path));
-  precheck(options, inputs.length, inputs[0] && `${inputs[0].lang} from ${inputs[0].path}`);
-  const { moments, provenance } = await momentsFromFiles(inputs, {
+  const byColumn = options.langColumn !== undefined;
+  const inputs = byColumn ? given : given.map((i) => languageInput(i.lang, i.path));
+  if (byColumn) parseMethod(options.method);
+  else precheck(options, inputs.length, inputs[0] && `${inputs[0].lang} from ${inputs[0].path}`);
+  const r = await readLanguageFiles(inputs, {
     ...options,
     secondMoment: parseMethod(options.method) === 'lir',
-    check: (L, d) => resolveParams(options, L, d),
+    check: (L, d) => {
+      if (byColumn) precheck(options, L, `${inputs.map((i) => i.path).join(', ')}, column ${options.langColumn}`);
+      resolveParams(options, L, d);
+    },
   });
+  const moments = toMoments(r);
   const projection = fitProjection(moments, options);
-  return { projection, provenance, warnings: [...labelWarnings(inputs), ...fitWarnings(projection, provenance)] };
+  return { projection, provenance: r.provenance, warnings: [...labelWarnings(r.inputs), ...fitWarnings(projection, r.provenance)] };
 }
 
 /** Warnings about a fit: most dimensions removed, embeddings from a model that says it is a test model. */
@@ -95,7 +112,7 @@ export function fitWarnings(p: Projection, provenance?: Provenance): string[] {
 /** Below this much data a fit runs on this thread alone. */
 const POOL_MIN_BYTES = 256 << 20;
 
-export interface MomentsOptions {
+export interface MomentsOptions extends ColumnOptions {
   /** Also accumulate X^T X (for lir). */
   secondMoment?: boolean;
   onProgress?: (p: FitProgress) => void;
@@ -115,11 +132,14 @@ export async function momentsFromFiles(
   options: MomentsOptions = {},
 ): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
   const r = await readLanguageFiles(inputs, options);
-  const moments: LanguageMoments[] = r.files.map((m, k) => {
+  return { moments: toMoments(r), provenance: r.provenance };
+}
+
+function toMoments(r: { inputs: LanguageInput[]; files: FileMoments[]; dim: number }): LanguageMoments[] {
+  return r.files.map((m, k) => {
     const mean = m.sum.map((x) => x / m.rows);
     return { lang: (r.inputs[k] as LanguageInput).lang, rows: m.rows, mean, ...(m.gram ? { secondMoment: symmetric(m.gram, r.dim) } : {}) };
   });
-  return { moments, provenance: r.provenance };
 }
 
 /** Each language file read in one pass: its sums (and X^T X), rows and content hash, with the provenance record. */
@@ -127,8 +147,10 @@ export async function readLanguageFiles(
   inputs: LanguageInput[],
   options: MomentsOptions = {},
 ): Promise<{ inputs: LanguageInput[]; files: FileMoments[]; dim: number; provenance: Provenance }> {
-  inputs = inputs.map((i) => languageInput(i.lang, i.path));
-  checkUniqueLanguages(inputs);
+  if (options.langColumn === undefined) {
+    inputs = inputs.map((i) => languageInput(i.lang, i.path));
+    checkUniqueLanguages(inputs);
+  }
   const manifest = await findManifest(inputs);
   const inside = (manifest as { model?: { export?: { projection?: { method?: string } | null } } } | undefined)?.model?.export?.projection;
   if (inside && inside.method !== 'none') {
@@ -137,6 +159,7 @@ export async function readLanguageFiles(
       `${dirname((inputs[0] as LanguageInput).path)}: these embeddings were made by a model with a projection inside (lsar export, ${inside.method}): they are already projected; fit on embeddings of the original model`,
     );
   }
+  if (options.langColumn !== undefined || inputs.some((i) => isParquet(i.path))) return readByRows(inputs, options, manifest);
   const headers: { path: string; rows: number; dim: number }[] = [];
   let warmed = false;
   // Open every header first: dimension mismatches and bad files fail before any data is read.
@@ -190,6 +213,104 @@ export async function readLanguageFiles(
     dtype: m.dtype,
   }));
   return { inputs, files, dim: first.dim, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
+}
+
+/**
+ * Moments of inputs read through the one embeddings loader, on this thread: Parquet files, and
+ * files whose rows carry their language in a column (one file may hold many languages; labels
+ * are canonicalised, so fra and fr rows are one language).
+ */
+async function readByRows(
+  inputs: LanguageInput[],
+  options: MomentsOptions,
+  manifest: unknown,
+): Promise<{ inputs: LanguageInput[]; files: FileMoments[]; dim: number; provenance: Provenance }> {
+  const byLang = new Map<string, { input: LanguageInput; acc: MomentAccumulator; files: Set<string>; dtype: string }>();
+  const canonical = new Map<string, LanguageInput>();
+  const sources: SourceFile[] = [];
+  let dim: number | undefined;
+  let first = '';
+  try {
+    for (const input of inputs) {
+      const src = await openEmbeddings(input.path, {
+        ...(options.column !== undefined ? { column: options.column } : {}),
+        ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
+        ...(dim !== undefined ? { dim, dimOf: `${first} has dimension` } : {}),
+      });
+      let rows = 0;
+      try {
+        for await (const b of src.blocks(options.blockRows)) {
+          const d = src.dim as number;
+          if (dim === undefined) {
+            dim = d;
+            first = input.path;
+          }
+          const add = (label: string, from: number, to: number) => {
+            let li = canonical.get(label);
+            if (!li) {
+              li =
+                options.langColumn !== undefined
+                  ? languageInput(label, input.path, `${input.path} (${options.langColumn} "${label}")`)
+                  : input;
+              canonical.set(label, li);
+            }
+            let e = byLang.get(li.lang);
+            if (!e) {
+              e = {
+                input: li,
+                acc: new MomentAccumulator(d, { secondMoment: options.secondMoment === true }),
+                files: new Set(),
+                dtype: src.dtype,
+              };
+              byLang.set(li.lang, e);
+            }
+            e.files.add(input.path);
+            const bad = e.acc.add(b.data.subarray(from * d, to * d), to - from);
+            if (bad >= 0) throw createError('NON_FINITE', `${input.path}: row ${b.start + from + bad} holds NaN or Inf`);
+          };
+          if (b.langs) {
+            for (let a = 0; a < b.rows;) {
+              let z = a + 1;
+              while (z < b.rows && b.langs[z] === b.langs[a]) z++;
+              add(b.langs[a] as string, a, z);
+              a = z;
+            }
+          } else add(input.lang, 0, b.rows);
+          rows += b.rows;
+          options.onProgress?.({ lang: input.lang, file: input.path, rowsDone: rows, rowsTotal: src.rows ?? rows });
+        }
+      } finally {
+        await src.close();
+      }
+      if (rows === 0) throw createError('EMPTY', `${input.path}: no rows`);
+      sources.push({
+        lang: options.langColumn !== undefined ? `column ${options.langColumn}` : input.lang,
+        file: input.path,
+        ...(options.hash !== false ? { hashAlgorithm: CONTENT_HASH, hash: await contentHashFile(input.path) } : {}),
+        rows,
+        dim: dim as number,
+        dtype: src.dtype,
+      });
+    }
+    const langs = [...byLang.values()].sort((a, b) => (a.input.lang < b.input.lang ? -1 : a.input.lang > b.input.lang ? 1 : 0));
+    options.check?.(langs.length, dim as number);
+    const files: FileMoments[] = langs.map((e) => ({
+      path: [...e.files].join(', '),
+      rows: e.acc.count,
+      dim: dim as number,
+      dtype: e.dtype,
+      sum: Float64Array.from(e.acc.sum),
+      ...(e.acc.gram ? { gram: e.acc.gram } : {}),
+    }));
+    return {
+      inputs: langs.map((e) => ({ ...e.input, path: [...e.files].join(', ') })),
+      files,
+      dim: dim as number,
+      provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) },
+    };
+  } finally {
+    for (const e of byLang.values()) e.acc.dispose();
+  }
 }
 
 /** The full symmetric matrix from an upper triangle (row-major d x d). */

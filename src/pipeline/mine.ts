@@ -33,6 +33,8 @@ export interface MineOptions {
   projection?: Projection;
   srcLang?: string;
   trgLang?: string;
+  /** Parquet inputs: the embedding column (default embedding). */
+  column?: string;
   margin?: Margin;
   retrieval?: Retrieval;
   /** Neighbourhood size (default 4; capped at each side's size). */
@@ -168,7 +170,7 @@ async function loadSide(
     texts ??= await readLines(path);
     file = join(await cache.embed(join('mine', what), { inputs: [{ lang, path }] }), `${lang}.npy`);
   }
-  const raw = await readEmbeddings(file, { what: `the ${what} side` });
+  const raw = await readEmbeddings(file, { what: `the ${what} side`, ...(o.column !== undefined ? { column: o.column } : {}) });
   if (raw.rows === 0) throw createError('EMPTY', `${file}: the ${what} side has no rows`);
   const vectors: Embeddings<Float32Array> = {
     data: raw.data instanceof Float32Array ? raw.data : Float32Array.from(raw.data),

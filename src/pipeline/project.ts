@@ -2,27 +2,45 @@
 import type { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createError } from '../core/errors.js';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { createOperator, type ApplyOptions, type Projector } from '../core/projector.js';
-import type { Projection } from '../core/projection.js';
+import { needsLanguage, type Projection } from '../core/projection.js';
 import type { FloatArray } from '../core/rows.js';
 import { poolSize, projectInPool } from '../adapters/pool.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { embeddingFormat, openEmbeddings, type Block, type EmbeddingSource } from '../io/embeddings.js';
 import { formatJsonl, writeText } from '../io/jsonl.js';
 import { HOST_LITTLE, NpyWriter } from '../io/npy.js';
+import { canonicalLanguage } from '../io/languages.js';
+import {
+  DEFAULT_COLUMN,
+  embeddingVector,
+  isParquet,
+  ParquetEmbeddings,
+  ParquetWriter,
+  parquetLibs,
+  rowGroupRowsFor,
+} from '../io/parquet.js';
 
 export interface ProjectOptions extends ApplyOptions {
-  /** Input: a `.npy` path, a `.jsonl` path, or `-` for JSON Lines on `stdin`. */
+  /** Input: a `.npy`, `.parquet` or `.jsonl` path, or `-` for JSON Lines on `stdin`. */
   input: string;
-  /** Output: a `.npy` path, a `.jsonl` path, or `-` for JSON Lines on `stdout`. */
+  /** Output: a `.npy`, `.parquet` or `.jsonl` path, or `-` for JSON Lines on `stdout`. */
   output: string;
   stdin?: Readable;
   stdout?: Writable;
-  /** Output dtype for `.npy` (default: float64 if the input is float64, else float32). */
+  /** Output dtype for `.npy` and `.parquet` (default: float64 if the input is float64, else float32). */
   dtype?: 'float32' | 'float64';
   blockRows?: number;
   /** Worker threads for large float32 .npy inputs (default: one per core; 0 = none). */
   workers?: number;
+  /** Parquet input: the embedding column (default `embedding`). */
+  column?: string;
+  /** Parquet input: each row's language (lir and demean apply each row's own). */
+  langColumn?: string;
+  /** Parquet output from Parquet input: add the projection as this column (default: replace the embedding column). */
+  as?: string;
   onProgress?: (rowsDone: number, rowsTotal: number | undefined) => void;
 }
 
@@ -34,36 +52,85 @@ export interface ProjectSummary {
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
+/** One operator per language, made on first use (lir and demean with a language column). */
+function operators(projection: Projection, options: ProjectOptions): (lang: string | undefined) => Projector {
+  const cache = new Map<string, Projector>();
+  return (lang) => {
+    const key = lang ?? '';
+    let op = cache.get(key);
+    if (!op) {
+      op = createOperator(projection, { ...options, ...(lang !== undefined ? { lang } : {}) });
+      cache.set(key, op);
+    }
+    return op;
+  };
+}
+
+/** Project a block in place: with row languages, each run of one language with its operator. */
+function applyBlock(opFor: (lang: string | undefined) => Projector, b: Block, d: number, label: string, byRow: boolean): void {
+  if (!byRow || !b.langs) {
+    const bad = opFor(undefined).apply(b.data, b.rows);
+    if (bad >= 0) throw createError('NON_FINITE', `${label}: row ${b.start + bad} holds NaN or Inf`);
+    return;
+  }
+  for (let a = 0; a < b.rows;) {
+    let z = a + 1;
+    while (z < b.rows && b.langs[z] === b.langs[a]) z++;
+    const bad = opFor(b.langs[a]).apply(b.data.subarray(a * d, z * d), z - a);
+    if (bad >= 0) throw createError('NON_FINITE', `${label}: row ${b.start + a + bad} holds NaN or Inf`);
+    a = z;
+  }
+}
+
 /** Apply `projection` to every row of the input, writing the output atomically. */
 export async function projectStream(projection: Projection, options: ProjectOptions): Promise<ProjectSummary> {
   embeddingFormat(options.input, 'input');
   const outFormat = embeddingFormat(options.output, 'output');
-  const op = createOperator(projection, options);
+  const byRow = options.langColumn !== undefined && needsLanguage(projection.method);
+  if (byRow && options.lang !== undefined) {
+    throw createError('USAGE', 'give lang (one language for every row) or langColumn (each row its own), not both', {
+      params: ['lang', 'langColumn'],
+    });
+  }
+  const opFor = operators(projection, byRow ? { ...options, lang: undefined } : options);
+  // lir/demean without a language fail here, before any file is opened
+  const op = byRow ? undefined : opFor(undefined);
   const d = projection.dim;
   const wantF64 = options.dtype === 'float64';
+  if (outFormat === 'parquet' && isParquet(options.input)) return projectParquet(projection, options, opFor, byRow);
   const src = await openEmbeddings(options.input, {
     ...(options.stdin ? { stdin: options.stdin } : {}),
     dim: d,
     dimOf: 'the projection was fitted on dimension',
-    // float32 .npy output cannot hold larger JSON values: refused with their line.
-    ...(outFormat === 'npy' && !wantF64 ? { maxAbs: FLOAT32_MAX } : {}),
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(byRow ? { langColumn: options.langColumn as string } : {}),
+    // float32 output cannot hold larger JSON values: refused with their line.
+    ...(outFormat !== 'jsonl' && !wantF64 ? { maxAbs: FLOAT32_MAX } : {}),
   });
-  const outDtype = wantF64 || (options.dtype === undefined && src.dtype === 'float64' && src.format === 'npy') ? '<f8' : '<f4';
+  const outDtype = wantF64 || (options.dtype === undefined && src.dtype === 'float64' && src.format !== 'jsonl') ? '<f8' : '<f4';
   let writer: NpyWriter | undefined;
   let textWriter: AtomicTextWriter | undefined;
+  let pqWriter: ParquetWriter | undefined;
   let rows = 0;
+  const { arrow } = outFormat === 'parquet' ? await parquetLibs() : { arrow: undefined };
   const sink = async (data: FloatArray, n: number) => {
     if (writer) await writer.write(data, n);
-    else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, d));
+    else if (pqWriter && arrow) {
+      const v = embeddingVector(arrow, castRows(data, n * d, outDtype), n, d);
+      await pqWriter.write(new arrow.Table({ [options.as ?? DEFAULT_COLUMN]: v }));
+    } else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, d));
     else await textWriter?.write(formatJsonl(data, n, d));
     rows += n;
     options.onProgress?.(rows, src.rows);
   };
   try {
     if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
+    else if (outFormat === 'parquet')
+      pqWriter = await ParquetWriter.create(options.output, undefined, rowGroupRowsFor(d, outDtype === '<f8' ? 8 : 4));
     else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
     const npy = src.npy;
     const parallel =
+      op &&
       npy &&
       op.plan.basis &&
       npy.header.dtype === '<f4' &&
@@ -72,23 +139,173 @@ export async function projectStream(projection: Projection, options: ProjectOpti
       (options.workers ?? poolSize()) > 0;
     if (parallel) await projectParallel(src, op, sink);
     else {
-      for await (const b of directBlocks(src, op, options.blockRows)) {
-        const bad = op.apply(b.data, b.rows);
-        if (bad >= 0) throw createError('NON_FINITE', `${src.label}: row ${b.start + bad} holds NaN or Inf`);
+      for await (const b of op ? directBlocks(src, op, options.blockRows) : src.blocks(options.blockRows)) {
+        applyBlock(opFor, b, d, src.label, byRow);
         await sink(b.data, b.rows);
       }
     }
     if (rows === 0) throw createError('EMPTY', `${src.label}: no rows`);
     await writer?.close();
     await textWriter?.close();
+    await pqWriter?.commit();
   } catch (e) {
     await writer?.abort();
     await textWriter?.abort();
+    await pqWriter?.abort();
     throw e;
   } finally {
     await src.close();
   }
   return { rows, dim: d, output: options.output };
+}
+
+/** Rows as the output dtype (a view when they already are). */
+function castRows(data: FloatArray, n: number, dtype: '<f4' | '<f8'): Float32Array | Float64Array {
+  const want64 = dtype === '<f8';
+  if (want64 === data instanceof Float64Array) return data.subarray(0, n) as Float32Array | Float64Array;
+  return want64 ? Float64Array.from(data.subarray(0, n)) : Float32Array.from(data.subarray(0, n));
+}
+
+/**
+ * Parquet in, Parquet out: every record batch keeps its other columns as they are, the
+ * embedding column is replaced by the projected rows (or, with `as`, they are added as a new
+ * column), and the file's key-value metadata is kept.
+ */
+async function projectParquet(
+  projection: Projection,
+  options: ProjectOptions,
+  opFor: (lang: string | undefined) => Projector,
+  byRow: boolean,
+): Promise<ProjectSummary> {
+  const { arrow } = await parquetLibs();
+  const d = projection.dim;
+  const pq = await ParquetEmbeddings.open(options.input, {
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(byRow ? { langColumn: options.langColumn as string } : {}),
+    allColumns: true,
+  });
+  if (pq.dim !== undefined && pq.dim !== d) {
+    pq.close();
+    throw createError('DIM_MISMATCH', `${options.input}: dimension ${pq.dim}, but the projection was fitted on dimension ${d}`);
+  }
+  if (options.as !== undefined && pq.schema.fields.some((f) => f.name === options.as)) {
+    pq.close();
+    throw createError('USAGE', `as "${options.as}": ${options.input} already has a column of that name`, { params: ['as'] });
+  }
+  if (resolve(options.input) === resolve(options.output)) {
+    pq.close();
+    throw createError('OUTPUT', `${options.output}: the output would overwrite the input; choose another output`, { params: ['output'] });
+  }
+  const outDtype = options.dtype === 'float64' || (options.dtype === undefined && pq.dtype === 'float64') ? '<f8' : '<f4';
+  const name = options.as ?? pq.columnName;
+  let writer: ParquetWriter | undefined;
+  let rows = 0;
+  try {
+    writer = await ParquetWriter.create(options.output, pq.keyValues, rowGroupRowsFor(d, outDtype === '<f8' ? 8 : 4));
+    for await (const b of pq.batches()) {
+      if (pq.dim !== d)
+        throw createError('DIM_MISMATCH', `${options.input}: dimension ${pq.dim}, but the projection was fitted on dimension ${d}`);
+      applyBlock(opFor, b, d, options.input, byRow);
+      const v = embeddingVector(arrow, castRows(b.data, b.rows * d, outDtype), b.rows, d);
+      await writer.write(withColumn(arrow, b.table as ArrowTable, name, v));
+      rows += b.rows;
+      options.onProgress?.(rows, pq.rows);
+    }
+    if (rows === 0) throw createError('EMPTY', `${options.input}: no rows`);
+    await writer.commit();
+  } catch (e) {
+    await writer?.abort();
+    throw e;
+  } finally {
+    pq.close();
+  }
+  return { rows, dim: d, output: options.output };
+}
+
+type ArrowLib = Awaited<ReturnType<typeof parquetLibs>>['arrow'];
+type ArrowTable = InstanceType<ArrowLib['Table']>;
+
+/** The table with column `name` replaced by (or, when it has none, extended with) `v`; other columns and metadata as they are. */
+function withColumn(arrow: ArrowLib, table: ArrowTable, name: string, v: ReturnType<typeof embeddingVector>): ArrowTable {
+  const fields = table.schema.fields.slice();
+  const children: unknown[] = fields.map((f) => table.getChild(f.name)?.data[0]);
+  const field = new arrow.Field(name, v.type, false);
+  const at = fields.findIndex((f) => f.name === name);
+  if (at >= 0) {
+    fields[at] = field;
+    children[at] = v.data[0];
+  } else {
+    fields.push(field);
+    children.push(v.data[0]);
+  }
+  if (table.batches.length > 1) {
+    // one batch per read, as parquet-wasm gives them; several would need their own slices
+    throw createError('INPUT', `${name}: a Parquet batch arrived as ${table.batches.length} Arrow batches`);
+  }
+  const schema = new arrow.Schema(fields, table.schema.metadata);
+  const data = arrow.makeData({ type: new arrow.Struct(fields), length: table.numRows, nullCount: 0, children: children as never });
+  return new arrow.Table([new arrow.RecordBatch(schema, data)]);
+}
+
+export interface ProjectFilesOptions extends Omit<ProjectOptions, 'input' | 'output' | 'stdin' | 'stdout'> {
+  /** Files or directories (every .npy, .parquet and .jsonl file in them). */
+  inputs: string[];
+  /** Directory for the outputs, each named as its input. */
+  outDir: string;
+  /** Called before each file. */
+  onFile?: (input: string, output: string, index: number, total: number) => void;
+}
+
+/**
+ * Project several files in one process (one worker pool, one operator per language): each
+ * input goes to `outDir` under its own name. lir and demean take each file's language from
+ * `lang`, a language column, or the file's name (`de.npy`).
+ */
+export async function projectFiles(projection: Projection, options: ProjectFilesOptions): Promise<ProjectSummary[]> {
+  const files: string[] = [];
+  for (const i of options.inputs) {
+    let st;
+    try {
+      st = await stat(i);
+    } catch {
+      throw createError('NOT_FOUND', `${i}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(i)).filter((n) => !n.startsWith('.') && /\.(npy|parquet|jsonl|ndjson)$/i.test(n)).sort();
+      if (names.length === 0) throw createError('EMPTY', `${i}: no .npy, .parquet or .jsonl files found`);
+      files.push(...names.map((n) => join(i, n)));
+    } else files.push(i);
+  }
+  const outs = new Map<string, string>();
+  for (const f of files) {
+    const out = join(options.outDir, basename(f));
+    const prev = outs.get(out);
+    if (prev)
+      throw createError('USAGE', `${prev} and ${f} would both be written to ${out}: give inputs with different names`, {
+        params: ['outDir'],
+      });
+    if (resolve(out) === resolve(f))
+      throw createError('OUTPUT', `${out}: the output would overwrite the input; choose another output directory`, { params: ['outDir'] });
+    outs.set(out, f);
+  }
+  const byName = needsLanguage(projection.method) && options.lang === undefined && options.langColumn === undefined;
+  const langOf = (f: string): string | undefined => {
+    if (!byName) return options.lang;
+    const stem = basename(f).replace(/\.[^.]+$/, '');
+    return canonicalLanguage(stem, f).lang;
+  };
+  await mkdir(options.outDir, { recursive: true });
+  const out: ProjectSummary[] = [];
+  let k = 0;
+  for (const [output, input] of outs) {
+    options.onFile?.(input, output, k++, outs.size);
+    const lang = langOf(input);
+    const rest: ProjectOptions = { ...options, input, output };
+    for (const key of ['inputs', 'outDir', 'onFile'] as const) delete (rest as unknown as Record<string, unknown>)[key];
+    if (lang !== undefined) rest.lang = lang;
+    out.push(await projectStream(projection, rest));
+  }
+  return out;
 }
 
 /** Little-endian float32 .npy rows go straight into the SIMD kernel's buffer: no copies. */

@@ -33,6 +33,8 @@ export interface SearchOptions {
   /** Language of the indexed embeddings and of the queries (lir/demean). */
   lang?: string;
   queryLang?: string;
+  /** Parquet inputs: the embedding column of the index and of the queries (default embedding). */
+  column?: string;
   k: number;
   /** auto (default: exact or HNSW, whichever is estimated faster for this job), exact or hnsw. */
   search?: SearchMode;
@@ -90,7 +92,8 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   checkNumber('k', options.k, { min: 1 });
   if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
   checkHnswParams(options.hnsw);
-  const docs = await readEmbeddings(options.index);
+  const col = options.column !== undefined ? { column: options.column } : {};
+  const docs = await readEmbeddings(options.index, col);
   const d = docs.dim;
   if (options.projection && options.projection.method !== 'none' && options.projection.dim !== d) {
     throw createError(
@@ -124,6 +127,7 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
     ...(options.stdin ? { stdin: options.stdin } : {}),
     dim: d,
     dimOf: 'the index has dimension',
+    ...col,
   });
   const q = project(options.projection, queries, options.queryLang ?? options.lang, queryFile === '-' ? '<stdin>' : queryFile);
   const k = Math.min(options.k, docs.rows);

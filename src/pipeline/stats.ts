@@ -39,10 +39,12 @@ export interface ShardStats {
 /** One shard's statistics from per-language files. */
 export async function computeStats(
   inputs: LanguageInput[],
-  options: { gram?: boolean; onProgress?: (lang: string) => void } = {},
+  options: { gram?: boolean; onProgress?: (lang: string) => void; column?: string; langColumn?: string } = {},
 ): Promise<ShardStats> {
   const r = await readLanguageFiles(inputs, {
     secondMoment: options.gram === true,
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
     ...(options.onProgress ? { onProgress: (p) => options.onProgress?.(p.lang) } : {}),
   });
   return {

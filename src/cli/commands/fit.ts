@@ -2,15 +2,21 @@ import { createError } from '../../core/errors.js';
 import { parseMethod } from '../../core/projection.js';
 import { fitToArtifact } from '../../pipeline/fit-artifact.js';
 import { defineCommand } from '../command.js';
-import { modelArgs, numberOption, withModelOptions } from '../options.js';
+import { columnArgs, modelArgs, numberOption, withColumnOptions, withModelOptions } from '../options.js';
 import { Progress } from '../progress.js';
 
 export const fitCommand = defineCommand({
   command: 'fit [dir]',
   describe: 'Estimate the language subspace (or a baseline) from per-language embeddings',
   builder: (y) =>
-    withModelOptions(y.group(['input', 'stats', 'method', 'rank', 'remove', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:'))
-      .positional('dir', { type: 'string', describe: 'Directory of <lang>.npy files (language = file stem, ISO 639-1 or 639-3)' })
+    withColumnOptions(
+      withModelOptions(y.group(['input', 'stats', 'method', 'rank', 'remove', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:')),
+    )
+      .positional('dir', {
+        type: 'string',
+        describe:
+          'Directory of <lang>.npy or <lang>.parquet files (language = file stem, ISO 639-1 or 639-3); with --lang-column, a Parquet file or a directory of them',
+      })
       .option('corpora', {
         alias: 'c',
         type: 'string',
@@ -29,7 +35,8 @@ export const fitCommand = defineCommand({
         alias: 'i',
         type: 'string',
         array: true,
-        describe: 'A language file as <lang>=<file.npy>; repeat for each language (instead of dir)',
+        describe:
+          'A language file as <lang>=<file.npy|.parquet>; repeat for each language (instead of dir); with --lang-column, just files',
       })
       .option('method', {
         alias: 'm',
@@ -57,6 +64,7 @@ export const fitCommand = defineCommand({
       .example('$0 fit emb/ --out proj.json', 'LSAR with rank L-1 from emb/<lang>.npy')
       .example('$0 fit -i en=en.npy -i de=de.npy -i fr=fr.npy --rank 1 --out proj.json', 'explicit files')
       .example('$0 fit emb/ --method lir --remove 2 --out lir/', 'LIR baseline, artifact in lir/')
+      .example('$0 fit train.parquet --lang-column lang --out proj.json', 'one Parquet file holding every language')
       .example(
         '$0 fit --corpora corpora --model Xenova/paraphrase-multilingual-MiniLM-L12-v2 --out out/projection.json',
         'embed the bundled corpora, then fit',
@@ -92,6 +100,7 @@ export const fitCommand = defineCommand({
       rank: a.rank,
       remove: a.remove,
       out: a.out,
+      ...columnArgs(a),
       onProgress: (p) => progress.update(`fit ${p.lang}: ${progress.rate(p.rowsDone, p.rowsTotal, 'rows', p.lang)}`),
     });
     progress.done();

@@ -3,7 +3,7 @@ import { MARGINS, RETRIEVALS } from '../../core/mining.js';
 import { loadProjection } from '../../io/artifact.js';
 import { mine } from '../../pipeline/mine.js';
 import { defineCommand } from '../command.js';
-import { hnswArgs, modelArgs, numberOption, withModelOptions, withSearchOptions } from '../options.js';
+import { hnswArgs, modelArgs, numberOption, withColumnOption, withModelOptions, withSearchOptions } from '../options.js';
 import { Progress } from '../progress.js';
 
 const OWN = [
@@ -23,13 +23,14 @@ const OWN = [
   'json',
   'quiet',
   'embed-dir',
+  'column',
 ];
 
 export const mineCommand = defineCommand({
   command: 'mine',
   describe: "Mine parallel sentences from two monolingual collections by margin scoring (LASER's mine_bitexts), projection applied",
   builder: (y) =>
-    withSearchOptions(withModelOptions(y.group(OWN, 'Options:')))
+    withSearchOptions(withColumnOption(withModelOptions(y.group(OWN, 'Options:'))))
       .option('src', {
         type: 'string',
         demandOption: true,
@@ -100,6 +101,7 @@ export const mineCommand = defineCommand({
       ...(a.projection !== undefined ? { projection: await loadProjection(a.projection) } : {}),
       ...(a.srcLang !== undefined ? { srcLang: a.srcLang } : {}),
       ...(a.trgLang !== undefined ? { trgLang: a.trgLang } : {}),
+      ...(a.column !== undefined ? { column: a.column } : {}),
       margin: a.margin,
       retrieval: a.retrieval,
       k: a.k ?? 4,

@@ -55,9 +55,10 @@ export const retrieveCommand = defineCommand({
       })
       .option('queries', {
         type: 'string',
-        describe: 'pairs: query embeddings (.npy), or texts (.txt) with --model; row i translates row i of --targets',
+        describe: 'pairs: query embeddings (.npy, .parquet, .jsonl), or texts (.txt) with --model; row i translates row i of --targets',
       })
-      .option('targets', { type: 'string', describe: 'pairs: target embeddings (.npy), or texts (.txt) with --model' })
+      .option('column', { type: 'string', describe: 'pairs: the embedding column of Parquet --queries and --targets (default embedding)' })
+      .option('targets', { type: 'string', describe: 'pairs: target embeddings (.npy, .parquet, .jsonl), or texts (.txt) with --model' })
       .option('query-lang', { type: 'string', describe: 'pairs: language of --queries (needed by lir and demean)' })
       .option('target-lang', { type: 'string', describe: 'pairs: language of --targets (needed by lir and demean)' })
       .option('langs', {
@@ -128,6 +129,7 @@ export const retrieveCommand = defineCommand({
       ...(a.targets !== undefined ? { targets: a.targets } : {}),
       ...(a.queryLang !== undefined ? { queryLang: a.queryLang } : {}),
       ...(a.targetLang !== undefined ? { targetLang: a.targetLang } : {}),
+      ...(a.column !== undefined ? { column: a.column } : {}),
       ...(langs ? { langs } : {}),
       methods,
       ...(ranks ? { ranks } : {}),

@@ -1,26 +1,31 @@
 import { loadProjection } from '../../io/artifact.js';
 import { searchNeighbors } from '../../pipeline/search.js';
 import { defineCommand } from '../command.js';
-import { hnswArgs, modelArgs, numberOption, withModelOptions, withSearchOptions } from '../options.js';
+import { hnswArgs, modelArgs, numberOption, withColumnOption, withModelOptions, withSearchOptions } from '../options.js';
 
 export const searchCommand = defineCommand({
   command: 'search',
   describe: 'Top-k neighbours (with cosine scores) of query vectors or texts among embeddings, projection applied',
   builder: (y) =>
     withSearchOptions(
-      withModelOptions(
-        y.group(['index', 'queries', 'projection', 'lang', 'query-lang', 'k', 'labels', 'json', 'quiet', 'embed-dir'], 'Options:'),
+      withColumnOption(
+        withModelOptions(
+          y.group(
+            ['index', 'queries', 'projection', 'lang', 'query-lang', 'k', 'labels', 'json', 'quiet', 'embed-dir', 'column'],
+            'Options:',
+          ),
+        ),
       ),
     )
       .option('embed-dir', {
         type: 'string',
         describe: 'With --model: the embedding cache for embedded queries (default .lsar-cache, or $LSAR_CACHE_DIR)',
       })
-      .option('index', { alias: 'x', type: 'string', demandOption: true, describe: 'Embeddings to search (.npy or .jsonl)' })
+      .option('index', { alias: 'x', type: 'string', demandOption: true, describe: 'Embeddings to search (.npy, .parquet or .jsonl)' })
       .option('queries', {
         type: 'string',
         default: '-',
-        describe: 'Query vectors (.npy, .jsonl, or - for JSON Lines on stdin), or query texts (.txt, one per line) with --model',
+        describe: 'Query vectors (.npy, .parquet, .jsonl, or - for JSON Lines on stdin), or query texts (.txt, one per line) with --model',
       })
       .option('projection', { alias: 'p', type: 'string', describe: 'Apply this projection (lsar fit --out) to both sides' })
       .option('lang', { alias: 'l', type: 'string', describe: 'Language of the indexed embeddings (lir, demean)' })
@@ -46,6 +51,7 @@ export const searchCommand = defineCommand({
       ...(a.projection !== undefined ? { projection: await loadProjection(a.projection) } : {}),
       ...(a.lang !== undefined ? { lang: a.lang } : {}),
       ...(a.queryLang !== undefined ? { queryLang: a.queryLang } : {}),
+      ...(a.column !== undefined ? { column: a.column } : {}),
       k: a.k ?? 10,
       exact: a.exact,
       search: a.search,

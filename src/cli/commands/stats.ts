@@ -1,15 +1,19 @@
 import { createError } from '../../core/errors.js';
-import { listLanguageFiles, parseLanguageAssignment } from '../../io/inputs.js';
+import { EMBEDDING_EXTS, filesWithLanguageColumn, listLanguageFiles, parseLanguageAssignment } from '../../io/inputs.js';
 import { computeStats, saveStats } from '../../pipeline/stats.js';
 import { defineCommand } from '../command.js';
+import { columnArgs, withColumnOptions } from '../options.js';
 import { Progress } from '../progress.js';
 
 export const statsCommand = defineCommand({
   command: 'stats [dir]',
   describe: 'Per-language row counts and sums of one shard of the data, to fit over shards with lsar fit --stats',
   builder: (y) =>
-    y
-      .positional('dir', { type: 'string', describe: 'Directory of <lang>.npy files (this shard)' })
+    withColumnOptions(y)
+      .positional('dir', {
+        type: 'string',
+        describe: 'Directory of <lang>.npy or <lang>.parquet files (this shard); with --lang-column, a Parquet file or a directory of them',
+      })
       .option('input', {
         alias: 'i',
         type: 'string',
@@ -26,8 +30,19 @@ export const statsCommand = defineCommand({
     if ((a.dir === undefined) === (inputs.length === 0))
       throw createError('USAGE', 'lsar stats needs a directory of <lang>.npy files or --input <lang>=<file> (one of them)');
     const progress = new Progress(io.stderr, a.quiet);
-    const files = a.dir !== undefined ? await listLanguageFiles(a.dir, '.npy') : inputs.map(parseLanguageAssignment);
-    const stats = await computeStats(files, { gram: a.gram, onProgress: (lang) => progress.update(`stats ${lang}`, true) });
+    const files =
+      a.langColumn !== undefined
+        ? a.dir !== undefined
+          ? await filesWithLanguageColumn(a.dir)
+          : inputs.map((path) => ({ lang: '', path }))
+        : a.dir !== undefined
+          ? await listLanguageFiles(a.dir, EMBEDDING_EXTS)
+          : inputs.map(parseLanguageAssignment);
+    const stats = await computeStats(files, {
+      gram: a.gram,
+      ...columnArgs(a),
+      onProgress: (lang) => progress.update(`stats ${lang}`, true),
+    });
     await saveStats(a.out, stats);
     progress.done();
     if (!a.quiet)

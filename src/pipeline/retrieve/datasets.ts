@@ -104,6 +104,8 @@ export interface DataOptions {
   targets?: string;
   queryLang?: string;
   targetLang?: string;
+  /** pairs: the embedding column of Parquet queries and targets (default embedding). */
+  column?: string;
   /** Languages to evaluate (default: tatoeba's 36 XTREME languages that are present, or all). */
   langs?: string[];
 }
@@ -209,8 +211,9 @@ async function loadExplicitPairs(o: PairSource, cache: EmbeddingCache | undefine
     qFile = join(await cache.embed(join('pairs', 'queries'), { inputs: [{ lang: ql, path: qFile }] }), `${ql}.npy`);
     tFile = join(await cache.embed(join('pairs', 'targets'), { inputs: [{ lang: tl, path: tFile }] }), `${tl}.npy`);
   }
-  const q = await readEmbeddings(qFile, { what: 'queries' });
-  const t = await readEmbeddings(tFile, { what: 'targets', dim: q.dim });
+  const col = o.column !== undefined ? { column: o.column } : {};
+  const q = await readEmbeddings(qFile, { what: 'queries', ...col });
+  const t = await readEmbeddings(tFile, { what: 'targets', dim: q.dim, ...col });
   if (q.rows !== t.rows)
     throw createError('INPUT', `${o.targets}: ${t.rows} rows, but ${o.queries} has ${q.rows}: aligned pairs need equal lengths`);
   const ql = o.queryLang ?? 'queries';

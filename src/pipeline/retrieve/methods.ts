@@ -4,7 +4,7 @@ import type { Embeddings } from '../../core/embeddings.js';
 import { fitProjection, needsLanguage, parseMethod, type LanguageMoments, type Method, type Projection } from '../../core/projection.js';
 import { createOperator, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
-import { listLanguageFiles } from '../../io/inputs.js';
+import { EMBEDDING_EXTS, listLanguageFiles } from '../../io/inputs.js';
 import { momentsFromFiles, type Provenance } from '../fit.js';
 
 export interface MethodRun {
@@ -38,7 +38,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
         { params: ['fitEmbeddings'] },
       );
     }
-    const inputs = await listLanguageFiles(options.fitEmbeddings, '.npy');
+    const inputs = await listLanguageFiles(options.fitEmbeddings, EMBEDDING_EXTS);
     options.onProgress?.(`fitting on ${inputs.length} languages from ${options.fitEmbeddings}`);
     const r = await momentsFromFiles(inputs, { secondMoment: methods.includes('lir') });
     moments = r.moments;

@@ -1,4 +1,4 @@
-/** Optional packages (hnswlib-node, @huggingface/transformers), loaded on first use with a clear message when absent. */
+/** Optional packages (hnswlib-node, @huggingface/transformers, onnxruntime-node, parquet-wasm, apache-arrow), loaded on first use with a clear message when absent. */
 import { createRequire } from 'node:module';
 import { createError } from '../core/errors.js';
 
