@@ -1,5 +1,5 @@
 /**
- * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet]). Every figure is printed next to a
+ * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet|serve]). Every figure is printed next to a
  * baseline measured in the same run on the same files (numpy + faiss, C++ hnswlib, onnxruntime,
  * or a plain copy), so the ratios hold on any machine. BENCH_SCALE=0.1 shrinks the data for a
  * quick look; BENCH_REPS sets the runs per median (3). Data goes to .bench/ (reused).
@@ -15,6 +15,7 @@ import { benchParquet } from './parquet.js';
 import { DIR, SCALE } from './lib.js';
 import { benchProject } from './project.js';
 import { benchSearch, type Row } from './search.js';
+import { benchServe } from './serve.js';
 
 const parts: Record<string, (rows: Row[]) => Promise<void>> = {
   fit: benchFit,
@@ -24,6 +25,7 @@ const parts: Record<string, (rows: Row[]) => Promise<void>> = {
   embed: benchEmbed,
   export: benchExport,
   parquet: benchParquet,
+  serve: benchServe,
 };
 const which = process.argv[2] ?? 'all';
 if (which !== 'all' && !parts[which]) {

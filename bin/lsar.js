@@ -8,7 +8,9 @@ for (const [signal, code] of [
   ['SIGTERM', 143],
   ['SIGHUP', 129],
 ]) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    // a command that handles the signal itself (lsar serve: finish requests, then exit) has its own listener
+    if (process.listenerCount(signal) > 1) return;
     removeActiveTemps();
     process.exit(code);
   });

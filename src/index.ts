@@ -26,6 +26,7 @@ export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeli
 export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/vector-search/index.js';
 export { mine, type MineOptions, type MineSummary } from './pipeline/mine.js';
 export { computeStats, saveStats, loadStats, type ShardStats } from './pipeline/stats.js';
+export { createServer, type LsarServer, type ServeOptions } from './pipeline/serve/index.js';
 export { exportModel, type ModelExportOptions, type ModelExportSummary } from './pipeline/export/model.js';
 export { exportProjection, type ProjectionExportOptions } from './pipeline/export/projection.js';
 export { closeWorkerPool } from './adapters/pool.js';

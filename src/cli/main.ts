@@ -13,6 +13,7 @@ import { exportCommand } from './commands/export.js';
 import { fitCommand } from './commands/fit.js';
 import { mineCommand } from './commands/mine.js';
 import { projectCommand } from './commands/project.js';
+import { serveCommand } from './commands/serve.js';
 import { retrieveCommand } from './commands/retrieve.js';
 import { searchCommand } from './commands/search.js';
 import { statsCommand } from './commands/stats.js';
@@ -28,6 +29,7 @@ const COMMANDS = [
   mineCommand,
   statsCommand,
   exportCommand,
+  serveCommand,
 ] as Command<unknown>[];
 
 /** Library parameter names whose flag is not simply --<kebab-case name>. */

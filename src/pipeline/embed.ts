@@ -103,7 +103,11 @@ export class ModelHandle {
 }
 
 /** Options that would change an exported model's output are refused: it pools (and projects) inside. */
-function checkExportedOptions(model: string, ex: LsarExport, o: EmbedOptions): void {
+export function checkExportedOptions(
+  model: string,
+  ex: LsarExport,
+  o: Pick<ModelOptions, 'layer' | 'pooling' | 'excludeSpecial' | 'normalize'>,
+): void {
   const asked: [string, unknown, unknown][] = [
     ['layer', o.layer, ex.layer],
     ['pooling', o.pooling === 'cls' ? 'cls' : undefined, ex.pooling],
@@ -275,6 +279,41 @@ function windowTexts(lines: string[], w: number, window: number): string[] {
   return lines.slice(w, w + window).map((l) => (l.length > MAX_CHARS ? l.slice(0, MAX_CHARS) : l));
 }
 
+/** Token ids cut to `maxLength`, keeping a final special token ([SEP], </s>) as the Python tokenizers do. */
+export function truncateIds(encoder: Encoder, t: number[], maxLength: number): number[] {
+  if (t.length <= maxLength) return t;
+  const last = t[t.length - 1] as number;
+  return encoder.specialIds.has(last) ? [...t.slice(0, maxLength - 1), last] : t.slice(0, maxLength);
+}
+
+/**
+ * One forward pass: a batch of token-id sequences to pooled rows (`batch.length x dim`, float32),
+ * as `opts` says (layer, pooling, special tokens, normalisation); an exported model's
+ * sentence_embedding is used as it is.
+ */
+export async function embedBatch(
+  encoder: Encoder,
+  batch: number[][],
+  opts: Pick<EmbedManifest['options'], 'layer' | 'pooling' | 'excludeSpecial' | 'normalize'>,
+): Promise<{ data: Float32Array; dim: number }> {
+  if (encoder.info.export) {
+    const r = await encoder.sentences(batch);
+    return { data: r.data, dim: r.dims[1] };
+  }
+  const { hidden, dims, mask } = await encoder.run(batch, opts.layer ?? undefined);
+  let special: Uint8Array | undefined;
+  if (opts.excludeSpecial) {
+    special = new Uint8Array(mask.length);
+    batch.forEach((seq, i) => seq.forEach((t, j) => (special![i * dims[1] + j] = encoder.specialIds.has(t) ? 1 : 0)));
+  }
+  const data = poolBatch(hidden, dims, mask, special, {
+    pooling: opts.pooling,
+    excludeSpecial: opts.excludeSpecial,
+    normalize: opts.normalize,
+  });
+  return { data, dim: dims[2] };
+}
+
 /** Embed lines into an .npy file (atomically); returns rows, dim and how many lines were truncated. */
 export async function embedLines(
   encoder: Encoder,
@@ -306,41 +345,21 @@ export async function embedLines(
         const long = (chunk[i] as string).length > MAX_CHARS;
         if (t.length <= opts.maxLength && !long) return t;
         truncated++;
-        if (t.length <= opts.maxLength) return t;
-        // Keep the final special token ([SEP]) as the Python tokenizers do.
-        const last = t[t.length - 1] as number;
-        return encoder.specialIds.has(last) ? [...t.slice(0, opts.maxLength - 1), last] : t.slice(0, opts.maxLength);
+        return truncateIds(encoder, t, opts.maxLength);
       });
       const order = ids.map((_, i) => i).sort((a, b) => (ids[a] as number[]).length - (ids[b] as number[]).length || a - b);
       let out: Float32Array | undefined;
       let dim = 0;
       for (let s = 0; s < order.length; s += opts.batchSize) {
         const idx = order.slice(s, s + opts.batchSize);
-        const batch = idx.map((i) => ids[i] as number[]);
-        if (encoder.info.export) {
-          // pooled and projected inside the model
-          const r = await encoder.sentences(batch);
-          dim = r.dims[1];
-          out ??= new Float32Array(chunk.length * dim);
-          idx.forEach((orig, i) => (out as Float32Array).set(r.data.subarray(i * dim, (i + 1) * dim), orig * dim));
-          done += idx.length;
-          onProgress?.(done);
-          continue;
-        }
-        const { hidden, dims, mask } = await encoder.run(batch, opts.layer ?? undefined);
-        let special: Uint8Array | undefined;
-        if (opts.excludeSpecial) {
-          special = new Uint8Array(mask.length);
-          batch.forEach((seq, i) => seq.forEach((t, j) => (special![i * dims[1] + j] = encoder.specialIds.has(t) ? 1 : 0)));
-        }
-        const pooled = poolBatch(hidden, dims, mask, special, {
-          pooling: opts.pooling,
-          excludeSpecial: opts.excludeSpecial,
-          normalize: opts.normalize,
-        });
-        dim = dims[2];
+        const r = await embedBatch(
+          encoder,
+          idx.map((i) => ids[i] as number[]),
+          opts,
+        );
+        dim = r.dim;
         out ??= new Float32Array(chunk.length * dim);
-        idx.forEach((orig, i) => (out as Float32Array).set(pooled.subarray(i * dim, (i + 1) * dim), orig * dim));
+        idx.forEach((orig, i) => (out as Float32Array).set(r.data.subarray(i * dim, (i + 1) * dim), orig * dim));
         done += idx.length;
         onProgress?.(done);
       }

@@ -16,7 +16,7 @@ import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters
 import { loadProjection } from '../../io/artifact.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import { VERSION } from '../../version.js';
-import type { EmbedManifest } from '../embed.js';
+import { checkSameModel, manifestOf, resolveSettings } from '../embedding-settings.js';
 import { projectionKey } from '../vector-search/index.js';
 import { appendNormalize, appendPooling, appendProjection, GraphBuilder, MIN_OPSET } from './graph.js';
 
@@ -50,8 +50,6 @@ export interface ModelExportSummary {
   warnings: string[];
 }
 
-type Settings = Pick<LsarExport, 'layer' | 'pooling' | 'excludeSpecial' | 'normalizeInput'>;
-
 /** Export `model` with the projection (and pooling) inside; see the module comment. */
 export async function exportModel(o: ModelExportOptions): Promise<ModelExportSummary> {
   const warnings: string[] = [];
@@ -64,7 +62,7 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
     );
   }
   const manifest = manifestOf(projection);
-  const settings = resolveSettings(o, manifest, typeof o.projection === 'string' ? o.projection : 'the projection', warnings);
+  const settings = resolveSettings(o, manifest, typeof o.projection === 'string' ? o.projection : 'the projection', 'exporting', warnings);
   const dtype = o.dtype ?? 'fp32';
 
   const encoder = await Encoder.load({
@@ -205,62 +203,6 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
     }
   });
   return { out, model: name, onnxFile, opset, export: ex, files: files.sort(), warnings };
-}
-
-function manifestOf(p: Projection | undefined): EmbedManifest | undefined {
-  const source = (p as { artifact?: { source?: { manifest?: unknown } } } | undefined)?.artifact?.source;
-  const m = source?.manifest as EmbedManifest | undefined;
-  return m?.format === 'lsar-embeddings' ? m : undefined;
-}
-
-/** Export settings: those given, else those the projection's embeddings were made with; a conflict is refused. */
-function resolveSettings(o: ModelExportOptions, manifest: EmbedManifest | undefined, what: string, warnings: string[]): Settings {
-  const made = manifest?.options;
-  if (made) {
-    const given: [keyof Settings, string, unknown, unknown][] = [
-      ['layer', 'layer', o.layer, made.layer],
-      ['pooling', 'pooling', o.pooling, made.pooling],
-      ['excludeSpecial', 'excludeSpecial', o.excludeSpecial, made.excludeSpecial],
-    ];
-    for (const [, param, value, recorded] of given) {
-      if (value !== undefined && value !== recorded) {
-        throw createError(
-          'USAGE',
-          `${what} was fitted on embeddings made with ${param} ${JSON.stringify(recorded)} (its embedding manifest); exporting with ${param} ${JSON.stringify(value)} would apply it to other vectors: drop ${param}, or fit on embeddings made with ${param} ${JSON.stringify(value)}`,
-          { param, params: [param] },
-        );
-      }
-    }
-    return {
-      layer: made.layer ?? null,
-      pooling: made.pooling,
-      excludeSpecial: made.excludeSpecial,
-      normalizeInput: made.normalize === true,
-    };
-  }
-  if (typeof o.projection === 'string' || o.projection) {
-    warnings.push(
-      `${what} does not record how its embeddings were made (no lsar embed manifest.json beside the fitted files): exported with ${o.pooling ?? 'mean'} pooling of ${o.layer != null ? `layer ${o.layer}` : 'the last layer'}; make sure that is how they were made`,
-    );
-  }
-  return { layer: o.layer ?? null, pooling: o.pooling ?? 'mean', excludeSpecial: o.excludeSpecial === true, normalizeInput: false };
-}
-
-/** The projection's embeddings must come from this model: its config and tokenizer files are compared by hash. */
-function checkSameModel(manifest: EmbedManifest | undefined, files: { name: string; sha256: string }[], name: string): void {
-  const recorded = manifest?.model?.files;
-  if (!recorded) return;
-  for (const f of ['tokenizer.json', 'config.json']) {
-    const a = recorded.find((r) => r.name === f)?.sha256;
-    const b = files.find((r) => r.name === f)?.sha256;
-    if (a && b && a !== b) {
-      throw createError(
-        'USAGE',
-        `${name}: its ${f} differs from that of the model the projection's embeddings were made with (${manifest?.model?.path ?? manifest?.model?.id}): fit on embeddings of this model`,
-        { param: 'model' },
-      );
-    }
-  }
 }
 
 function hiddenSize(v: OnnxValueInfo): number | undefined {
