@@ -17,7 +17,7 @@ import { benchProject } from './project.js';
 import { benchSearch, type Row } from './search.js';
 import { benchServe } from './serve.js';
 
-const parts: Record<string, (rows: Row[]) => Promise<void>> = {
+const parts: Record<string, (rows: Row[]) => Promise<void | Record<string, unknown>>> = {
   fit: benchFit,
   project: benchProject,
   search: benchSearch,
@@ -35,10 +35,12 @@ if (which !== 'all' && !parts[which]) {
 await mkdir(DIR, { recursive: true });
 console.log(`lsar bench (scale ${SCALE}), node ${process.version}`);
 const rows: Row[] = [];
+/** What parts add to the final JSON line (embed: its results). */
+const extra: Record<string, unknown> = {};
 for (const [name, f] of Object.entries(parts)) {
   if (which !== 'all' && which !== name) continue;
   console.log(name);
-  await f(rows);
+  Object.assign(extra, await f(rows));
 }
 await closeWorkerPool();
 console.log('\nstage | lsar | reference | ratio');
@@ -48,4 +50,4 @@ for (const r of rows) {
     `${r.stage} | ${v(r.lsar)} | ${r.reference !== undefined ? v(r.reference) : '-'} | ${r.reference !== undefined && r.unit !== '' ? (r.lsar / r.reference).toFixed(2) + 'x' : '-'}`,
   );
 }
-console.log(JSON.stringify({ bench: which, rows }));
+console.log(JSON.stringify({ bench: which, rows, ...extra }));

@@ -9,19 +9,76 @@
  * `hidden_states.<i>` (0 = embeddings), the convention `lsar embed --layer` reads.
  * It exists to exercise the real transformers.js path offline; its embeddings mean nothing.
  *
- *   npx tsx scripts/make-fixture-model.ts [outDir]
+ *   npx tsx scripts/make-fixture-model.ts [outDir] [geometry]
+ *
+ * With a geometry (GEOMETRIES), the same graph at a real model's size, for benchmarks.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mulberry32 } from '../src/core/random.js';
 import { encodeModel, FLOAT, INT64, type Node, type Tensor } from './onnx-writer.js';
 
-export const FIXTURE = { hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPositions: 128, typeVocab: 2, seed: 20221207 } as const;
+/** A BERT encoder's shape; `vocabSize` pads the WordPiece vocabulary to a realistic size. */
+export interface Geometry {
+  name: string;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  maxPositions: number;
+  /** The tokenizer's model_max_length (default maxPositions). */
+  maxLength?: number;
+  typeVocab: number;
+  seed: number;
+  vocabSize?: number;
+}
+
+export const FIXTURE: Geometry = {
+  name: 'tiny-bert',
+  hidden: 32,
+  layers: 2,
+  heads: 2,
+  intermediate: 64,
+  maxPositions: 128,
+  typeVocab: 2,
+  seed: 20221207,
+};
+
+/**
+ * Compute-realistic geometries (random weights; built on demand by the embed benchmark, not
+ * committed): paraphrase-multilingual-MiniLM-L12-v2 (its vocabulary size, 250,002, as WordPiece;
+ * max length 128 as sentence-transformers sets it) and bert-base-multilingual-cased.
+ */
+export const GEOMETRIES: Record<string, Geometry> = {
+  'minilm-l12-h384': {
+    name: 'minilm-l12-h384',
+    hidden: 384,
+    layers: 12,
+    heads: 12,
+    intermediate: 1536,
+    maxPositions: 512,
+    maxLength: 128,
+    typeVocab: 2,
+    seed: 384,
+    vocabSize: 250_002,
+  },
+  'mbert-l12-h768': {
+    name: 'mbert-l12-h768',
+    hidden: 768,
+    layers: 12,
+    heads: 12,
+    intermediate: 3072,
+    maxPositions: 512,
+    typeVocab: 2,
+    seed: 768,
+    vocabSize: 119_547,
+  },
+};
 
 const root = resolve(import.meta.dirname, '..');
 
 /** WordPiece vocabulary from the bundled corpora: specials, frequent words, every frequent character (also as ##char). */
-export function buildVocab(corpora: string): string[] {
+export function buildVocab(corpora: string, size?: number): string[] {
   const words = new Map<string, number>();
   const chars = new Map<string, number>();
   for (const f of readdirSync(corpora)
@@ -43,12 +100,14 @@ export function buildVocab(corpora: string): string[] {
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([c]) => c);
   const wordList = [...words.entries()]
-    .filter(([w, n]) => n >= 5 && [...w].length > 1)
+    .filter(([w, n]) => n >= (size ? 2 : 5) && [...w].length > 1)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, 3000)
+    .slice(0, size ? size : 3000)
     .map(([w]) => w);
-  const vocab = [...specials, ...charList, ...charList.map((c) => `##${c}`), ...wordList];
-  return [...new Set(vocab)];
+  const vocab = [...new Set([...specials, ...charList, ...charList.map((c) => `##${c}`), ...wordList])].slice(0, size);
+  // a realistic size: the rest as [unusedN] entries, as BERT vocabularies have (never produced by the pre-tokenizer)
+  for (let i = 0; size !== undefined && vocab.length < size; i++) vocab.push(`[unused${i}]`);
+  return vocab;
 }
 
 function tokenizerJson(vocab: string[]): unknown {
@@ -99,8 +158,8 @@ function tokenizerJson(vocab: string[]): unknown {
 }
 
 /** The ONNX graph of a post-LayerNorm BERT encoder. */
-export function buildGraph(vocabSize: number): Uint8Array {
-  const { hidden: H, layers, heads, intermediate: I, maxPositions, typeVocab, seed } = FIXTURE;
+export function buildGraph(vocabSize: number, geometry: Geometry = FIXTURE): Uint8Array {
+  const { hidden: H, layers, heads, intermediate: I, maxPositions, typeVocab, seed } = geometry;
   const hd = H / heads;
   const rand = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -114,7 +173,12 @@ export function buildGraph(vocabSize: number): Uint8Array {
     inits.push({ name, dims, type: INT64, data: BigInt64Array.from(values.map(BigInt)) });
     return name;
   };
-  const weight = (name: string, dims: number[], scale: number) => f32(name, dims, () => normal() * scale);
+  const weight = (name: string, dims: number[], scale: number) => {
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = normal() * scale;
+    inits.push({ name, dims, type: FLOAT, data });
+    return name;
+  };
   const n = (op: string, inputs: string[], output: string, attrs?: Node['attrs']) => {
     nodes.push({ op, inputs, outputs: [output], ...(attrs ? { attrs } : {}) });
     return output;
@@ -190,7 +254,7 @@ export function buildGraph(vocabSize: number): Uint8Array {
   n('Identity', [x], 'last_hidden_state');
   const dims = ['batch_size', 'sequence_length'];
   return encodeModel({
-    name: 'lsar-tiny-bert',
+    name: geometry === FIXTURE ? 'lsar-tiny-bert' : `lsar-${geometry.name}`,
     nodes,
     initializers: inits,
     inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, type: INT64, shape: dims })),
@@ -202,16 +266,21 @@ export function buildGraph(vocabSize: number): Uint8Array {
   });
 }
 
-export function writeFixture(out: string, corpora = join(root, 'corpora')): void {
-  const vocab = buildVocab(corpora);
+export function writeFixture(out: string, corpora = join(root, 'corpora'), geometry: Geometry = FIXTURE): void {
+  const vocab = buildVocab(corpora, geometry.vocabSize);
   mkdirSync(join(out, 'onnx'), { recursive: true });
-  const { hidden, layers, heads, intermediate, maxPositions, typeVocab } = FIXTURE;
+  const { hidden, layers, heads, intermediate, maxPositions, typeVocab } = geometry;
+  const tiny = geometry === FIXTURE;
   writeFileSync(
     join(out, 'config.json'),
     JSON.stringify(
       {
-        _comment: 'lsar test fixture: a tiny random BERT, not a trained model (scripts/make-fixture-model.ts)',
-        lsar_note: 'a random test model (tests/fixtures/tiny-bert): its embeddings mean nothing; give a real model for real results',
+        _comment: tiny
+          ? 'lsar test fixture: a tiny random BERT, not a trained model (scripts/make-fixture-model.ts)'
+          : `lsar benchmark model: random weights in the geometry ${geometry.name}, not a trained model (scripts/make-fixture-model.ts)`,
+        lsar_note: tiny
+          ? 'a random test model (tests/fixtures/tiny-bert): its embeddings mean nothing; give a real model for real results'
+          : `a random benchmark model (${geometry.name}): its embeddings mean nothing; give a real model for real results`,
         architectures: ['BertModel'],
         model_type: 'bert',
         vocab_size: vocab.length,
@@ -234,7 +303,7 @@ export function writeFixture(out: string, corpora = join(root, 'corpora')): void
     JSON.stringify(
       {
         tokenizer_class: 'BertTokenizer',
-        model_max_length: maxPositions,
+        model_max_length: geometry.maxLength ?? maxPositions,
         do_lower_case: false,
         cls_token: '[CLS]',
         sep_token: '[SEP]',
@@ -248,11 +317,14 @@ export function writeFixture(out: string, corpora = join(root, 'corpora')): void
     ) + '\n',
   );
   writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)) + '\n');
-  writeFileSync(join(out, 'onnx', 'model.onnx'), buildGraph(vocab.length));
+  writeFileSync(join(out, 'onnx', 'model.onnx'), buildGraph(vocab.length, geometry));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  // npx tsx scripts/make-fixture-model.ts [outDir] [geometry: tiny-bert (default), minilm-l12-h384, mbert-l12-h768]
+  const g = process.argv[3] ? GEOMETRIES[process.argv[3]] : FIXTURE;
+  if (!g) throw new Error(`unknown geometry ${process.argv[3]}: ${Object.keys(GEOMETRIES).join(', ')}`);
   const out = resolve(process.argv[2] ?? join(root, 'tests', 'fixtures', 'tiny-bert'));
-  writeFixture(out);
+  writeFixture(out, join(root, 'corpora'), g);
   console.log(`wrote ${out}`);
 }

@@ -30,7 +30,7 @@ export interface EncoderOptions {
   offline?: boolean;
   dtype?: Dtype;
   revision?: string;
-  /** onnxruntime intra-op threads (default: one core less than the machine has, leaving one for the tokenizer worker). */
+  /** onnxruntime intra-op threads (default: every core; tokenisation runs ahead on the worker pool and costs little beside a real model). */
   threads?: number;
 }
 
@@ -90,7 +90,16 @@ interface LoadedModel {
     inputs: Record<string, unknown>,
   ): Promise<Record<string, { data: Float32Array | Uint16Array; type?: string; dims: number[]; dispose?: () => void }>>;
   dispose(): Promise<unknown>;
-  sessions?: Record<string, { outputNames?: string[] }>;
+  sessions?: Record<
+    string,
+    {
+      outputNames?: string[];
+      run?(
+        feeds: Record<string, unknown>,
+        fetches: string[],
+      ): Promise<Record<string, { data: Float32Array | Uint16Array; type?: string; dims: readonly number[]; dispose?: () => void }>>;
+    }
+  >;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -109,7 +118,7 @@ function toFloat32(t: { data: ArrayLike<number>; type?: string }): Float32Array 
     const table = halfTable();
     return Float32Array.from(t.data, (h) => table[h] as number);
   }
-  return Float32Array.from(t.data);
+  return t.data instanceof Float32Array ? t.data.slice() : Float32Array.from(t.data);
 }
 
 export class Encoder {
@@ -174,7 +183,7 @@ export class Encoder {
       id = options.model;
     }
     env.allowRemoteModels = !local && !options.offline;
-    const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+    const threads = options.threads ?? availableParallelism();
     const opts = {
       dtype,
       session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
@@ -276,7 +285,16 @@ export class Encoder {
       attention_mask: new T('int64', mask, [b, s]),
       token_type_ids: new T('int64', new BigInt64Array(b * s), [b, s]),
     };
-    const out = await this.model(inputs);
+    // Only the output needed: the onnxruntime session directly, with one fetch (transformers.js
+    // would copy out every hidden state); the model call where there is no such session.
+    const session = this.model.sessions?.model;
+    const out =
+      session?.run && session.outputNames?.includes(name)
+        ? await session.run(
+            Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, (v as unknown as { ort_tensor: unknown }).ort_tensor])),
+            [name],
+          )
+        : await this.model(inputs);
     try {
       const t = out[name];
       if (!t) {
@@ -286,7 +304,7 @@ export class Encoder {
           `${this.info.path ?? this.info.id}: the model has no output "${name}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
         );
       }
-      return { data: toFloat32(t), dims: t.dims, mask: m8 };
+      return { data: toFloat32(t), dims: [...t.dims], mask: m8 };
     } finally {
       for (const t of Object.values(out)) t.dispose?.();
       for (const t of Object.values(inputs)) (t as { dispose?: () => void }).dispose?.();

@@ -164,6 +164,7 @@ const MODEL_GROUP = [
   'normalize',
   'max-length',
   'batch-size',
+  'threads',
 ];
 
 /** The model and embedding options, shared by embed, fit --corpora, retrieve --model and search --model. */
@@ -206,6 +207,7 @@ export function withModelOptions<T>(y: Argv<T>) {
       }),
     )
     .option('batch-size', numberOption('batch-size', { describe: 'Sentences per forward pass', min: 1, max: 65_536, default: 32 }))
+    .option('threads', numberOption('threads', { describe: 'onnxruntime intra-op threads (default: every core)', min: 1, max: 1024 }))
     .group(MODEL_GROUP, 'Model and embedding:');
 }
 
@@ -221,6 +223,7 @@ interface ModelArgs {
   normalize?: boolean | undefined;
   maxLength?: number | undefined;
   batchSize?: number | undefined;
+  threads?: number | undefined;
 }
 
 /** The library's model options from the parsed flags (the default model when none is given). */
@@ -237,6 +240,7 @@ export function modelArgs(a: ModelArgs): ModelOptions {
     normalize: a.normalize === true,
     ...(a.maxLength !== undefined ? { maxLength: a.maxLength } : {}),
     batchSize: a.batchSize ?? 32,
+    ...(a.threads !== undefined ? { threads: a.threads } : {}),
   };
 }
 
@@ -261,4 +265,46 @@ export function withColumnOption<T>(y: Argv<T>) {
 /** The library's column options from the parsed flags. */
 export function columnArgs(a: { column?: string | undefined; langColumn?: string | undefined }): { column?: string; langColumn?: string } {
   return { ...(a.column !== undefined ? { column: a.column } : {}), ...(a.langColumn !== undefined ? { langColumn: a.langColumn } : {}) };
+}
+
+/** Embedding options that default to how the projection's embeddings were made (lsar export, lsar serve), and where the model comes from. */
+export function withMadeLikeOptions<T>(y: Argv<T>, dtypeDescribe: string) {
+  return y
+    .option(
+      'layer',
+      numberOption('layer', { describe: "Pool hidden_states.<N> (default: as the projection's embeddings were made)", min: 0 }),
+    )
+    .option('pooling', {
+      choices: ['mean', 'cls'] as const,
+      describe: "Pooling (default: as the projection's embeddings were made, else mean)",
+    })
+    .option('exclude-special', {
+      type: 'boolean',
+      describe: "Mean pooling without special tokens (default: as the projection's embeddings were made)",
+    })
+    .option('dtype', { choices: ['fp32', 'fp16', 'q8'] as const, default: 'fp32' as const, describe: dtypeDescribe })
+    .option('cache-dir', { type: 'string', describe: 'Where Hub downloads are cached' })
+    .option('offline', { type: 'boolean', default: false, describe: 'Never download: use the cache or a local directory only' })
+    .option('revision', { type: 'string', describe: 'Hub revision (branch, tag or commit)' });
+}
+
+/** The library options of withMadeLikeOptions' flags (unset ones left out, so the projection's manifest decides). */
+export function madeLikeArgs(a: {
+  layer?: number | undefined;
+  pooling?: 'mean' | 'cls' | undefined;
+  excludeSpecial?: boolean | undefined;
+  dtype: Dtype;
+  cacheDir?: string | undefined;
+  offline: boolean;
+  revision?: string | undefined;
+}) {
+  return {
+    ...(a.layer !== undefined ? { layer: a.layer } : {}),
+    ...(a.pooling !== undefined ? { pooling: a.pooling } : {}),
+    ...(a.excludeSpecial !== undefined ? { excludeSpecial: a.excludeSpecial } : {}),
+    dtype: a.dtype,
+    ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}),
+    offline: a.offline,
+    ...(a.revision ? { revision: a.revision } : {}),
+  };
 }

@@ -14,15 +14,7 @@ export const CONTENT_HASH = 'xxh3-128';
 
 /** A streaming XXH3-128 hasher (hex digest). */
 export async function createContentHasher(): Promise<Hasher> {
-  const h = await createXXHash128();
-  const hasher: Hasher = {
-    update(bytes) {
-      h.update(typeof bytes === 'string' ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return hasher;
-    },
-    digest: () => h.digest('hex'),
-  };
-  return hasher;
+  return wrap(await createXXHash128());
 }
 
 /** XXH3-128 hex digest of some bytes. */
@@ -39,6 +31,11 @@ export interface Hasher {
 
 export function createHasher(): Hasher {
   const h: Hash = createHash(HASH_ALGORITHM);
+  return wrap(h);
+}
+
+/** A hasher over a node:crypto Hash or a hash-wasm hasher: typed arrays hashed as their raw bytes, hex digest. */
+function wrap(h: { update(data: Uint8Array | string): unknown; digest(encoding: 'hex'): string }): Hasher {
   const hasher: Hasher = {
     update(bytes) {
       h.update(typeof bytes === 'string' ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));

@@ -5,20 +5,18 @@
  * An embedding column is FixedSizeList<float16|float32|float64> or List/LargeList<...> with
  * one length in every row; `column` names it (default `embedding`). A language column
  * (`langColumn`, strings) lets one file hold many languages. Files are read by record batches
- * of each row group in turn (memory: one batch), and written as a stream.
+ * of each row group in turn (memory: one batch); parquet-writer.ts writes them.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
 import { createError, isLsarError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
-import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
 import { halfTable } from './half.js';
 import { importOptional } from './optional.js';
 
-type Arrow = typeof ArrowNs;
-type Pw = typeof ParquetWasm;
+export type Arrow = typeof ArrowNs;
+export type Pw = typeof ParquetWasm;
 
 let libs: Promise<{ arrow: Arrow; pw: Pw }> | undefined;
 /** parquet-wasm (node build) and apache-arrow, loaded once. */
@@ -44,7 +42,7 @@ let panicked: Error | undefined;
  * pending forever. Here it rejects the awaited promise instead, and later calls are refused
  * (the WebAssembly instance's state is undefined after a panic).
  */
-async function guarded<T>(promise: Promise<T> | T, what: () => string): Promise<T> {
+export async function guarded<T>(promise: Promise<T> | T, what: () => string): Promise<T> {
   if (panicked) {
     throw createError(
       'INPUT',
@@ -69,11 +67,6 @@ async function guarded<T>(promise: Promise<T> | T, what: () => string): Promise<
   } finally {
     process.off('uncaughtException', listener);
   }
-}
-
-/** Rows per row group for embeddings of `dim` values of `bytes` each: about 128 MiB, at least 1,024 rows. */
-export function rowGroupRowsFor(dim: number, bytes: number): number {
-  return Math.max(1024, Math.floor(2 ** 27 / (dim * bytes)));
 }
 
 /** Whether a path names a Parquet file. */
@@ -358,128 +351,10 @@ function columnInfo(arrow: Arrow, path: string, field: ArrowNs.Field): ColumnInf
   return { name: field.name, kind, dtype, dim };
 }
 
-function oneLine(e: unknown): string {
+export function oneLine(e: unknown): string {
   return String((e as Error)?.message ?? e)
     .split('\n')[0]
     ?.slice(0, 300) as string;
-}
-
-/** A FixedSizeList<float32|float64> Arrow vector of rows x dim. */
-export function embeddingVector(arrow: Arrow, data: FloatArray, rows: number, dim: number): ArrowNs.Vector {
-  const f64 = data instanceof Float64Array;
-  const itemType = f64 ? new arrow.Float64() : new arrow.Float32();
-  const child = arrow.makeData({ type: itemType, length: rows * dim, data: data.subarray(0, rows * dim) as Float32Array & Float64Array });
-  const type = new arrow.FixedSizeList(dim, new arrow.Field('item', itemType, false));
-  return arrow.makeVector(arrow.makeData({ type, length: rows, nullCount: 0, child }));
-}
-
-/**
- * A Parquet file written as a stream of Arrow tables (same schema), atomically: a temporary
- * file beside the target is renamed into place by `commit()`, removed by `abort()`.
- */
-export class ParquetWriter {
-  private queue: ArrowNs.Table[] = [];
-  private wake: (() => void) | undefined;
-  private closed = false;
-  private done: Promise<void>;
-  private error: unknown;
-
-  private constructor(
-    readonly path: string,
-    private readonly tmp: string,
-    private readonly fd: number,
-    libs: { arrow: Arrow; pw: Pw },
-    keyValues: Map<string, string> | undefined,
-    rowGroupRows: number,
-  ) {
-    const { arrow, pw } = libs;
-    let props = new pw.WriterPropertiesBuilder()
-      .setCompression(pw.Compression.SNAPPY)
-      .setCreatedBy('lsar')
-      .setMaxRowGroupSize(rowGroupRows);
-    if (keyValues && keyValues.size) props = props.setKeyValueMetadata(keyValues as unknown as ParquetWasm.KeyValueMetadata);
-    const source = new ReadableStream<ParquetWasm.RecordBatch>({
-      pull: async (controller) => {
-        while (this.queue.length === 0 && !this.closed) await new Promise<void>((r) => (this.wake = r));
-        const t = this.queue.shift();
-        if (!t) {
-          controller.close();
-          return;
-        }
-        for (const b of pw.Table.fromIPCStream(arrow.tableToIPC(t, 'stream')).recordBatches()) controller.enqueue(b);
-      },
-    });
-    this.done = (async () => {
-      const out = (await guarded(pw.transformParquetStream(source, props.build()), () => this.path)) as ReadableStream<Uint8Array>;
-      const reader = out.getReader();
-      for (;;) {
-        const next = await guarded(reader.read(), () => this.path);
-        if (next.done) break;
-        writeSync(this.fd, next.value);
-      }
-    })().catch((e: unknown) => {
-      this.error = e;
-    });
-  }
-
-  /**
-   * `rowGroupRows`: rows per row group (default 65,536); readers hold about one row group's
-   * column chunk at a time, so keep it near 128 MiB of embeddings ({@link rowGroupRowsFor}).
-   */
-  static async create(path: string, keyValues?: Map<string, string>, rowGroupRows = 65_536): Promise<ParquetWriter> {
-    const l = await parquetLibs();
-    await ensureParentDir(path);
-    const tmp = await tempPathFor(path);
-    let fd: number;
-    try {
-      fd = openSync(tmp, 'w');
-    } catch (e) {
-      releaseTemp(tmp);
-      throw createError('OUTPUT', `${path}: cannot write (${(e as Error).message})`);
-    }
-    return new ParquetWriter(path, tmp, fd, l, keyValues, rowGroupRows);
-  }
-
-  /** Queue a table (written in order); waits while the writer is behind. */
-  async write(table: ArrowNs.Table): Promise<void> {
-    if (this.error) throw this.failure();
-    this.queue.push(table);
-    this.wake?.();
-    while (this.queue.length > 2 && !this.error) await new Promise((r) => setTimeout(r, 1));
-    if (this.error) throw this.failure();
-  }
-
-  private failure(): Error {
-    return createError('OUTPUT', `${this.path}: cannot write Parquet (${oneLine(this.error)})`, { cause: this.error });
-  }
-
-  async commit(): Promise<void> {
-    this.closed = true;
-    this.wake?.();
-    await this.done;
-    closeSync(this.fd);
-    if (this.error) {
-      await rm(this.tmp, { force: true });
-      releaseTemp(this.tmp);
-      throw this.failure();
-    }
-    await rename(this.tmp, this.path);
-    releaseTemp(this.tmp);
-  }
-
-  async abort(): Promise<void> {
-    this.closed = true;
-    this.queue = [];
-    this.wake?.();
-    await this.done;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    await rm(this.tmp, { force: true });
-    releaseTemp(this.tmp);
-  }
 }
 
 /** "file: row group 1, row 2 (row 7 of the file)": rows counted from 0, as Parquet tools do. */

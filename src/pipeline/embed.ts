@@ -35,6 +35,8 @@ export interface ModelOptions {
   maxLength?: number;
   /** Sentences per forward pass (default 32). */
   batchSize?: number;
+  /** onnxruntime intra-op threads (default: every core). */
+  threads?: number;
 }
 
 export interface EmbedOptions extends ModelOptions {
@@ -91,6 +93,7 @@ export class ModelHandle {
       ...(o.offline ? { offline: true } : {}),
       ...(o.dtype ? { dtype: o.dtype } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
+      ...(o.threads ? { threads: o.threads } : {}),
     } satisfies EncoderOptions);
     return this.loading;
   }

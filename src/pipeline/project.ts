@@ -13,15 +13,8 @@ import { embeddingFormat, openEmbeddings, type Block, type EmbeddingSource } fro
 import { formatJsonl, writeText } from '../io/jsonl.js';
 import { HOST_LITTLE, NpyWriter } from '../io/npy.js';
 import { canonicalLanguage } from '../io/languages.js';
-import {
-  DEFAULT_COLUMN,
-  embeddingVector,
-  isParquet,
-  ParquetEmbeddings,
-  ParquetWriter,
-  parquetLibs,
-  rowGroupRowsFor,
-} from '../io/parquet.js';
+import { DEFAULT_COLUMN, isParquet, ParquetEmbeddings, parquetLibs } from '../io/parquet.js';
+import { embeddingVector, ParquetWriter, rowGroupRowsFor } from '../io/parquet-writer.js';
 
 export interface ProjectOptions extends ApplyOptions {
   /** Input: a `.npy`, `.parquet` or `.jsonl` path, or `-` for JSON Lines on `stdin`. */

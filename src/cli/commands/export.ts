@@ -3,13 +3,13 @@ import { loadProjection } from '../../io/artifact.js';
 import { exportModel } from '../../pipeline/export/model.js';
 import { exportProjection } from '../../pipeline/export/projection.js';
 import { defineCommand } from '../command.js';
-import { numberOption } from '../options.js';
+import { madeLikeArgs, withMadeLikeOptions } from '../options.js';
 
 export const exportCommand = defineCommand({
   command: 'export',
   describe: 'Put the projection where pipelines run: inside an encoder (ONNX, sentence_embedding output), or alone as ONNX or safetensors',
   builder: (y) =>
-    y
+    withMadeLikeOptions(y, 'Which weights to rewrite: onnx/model.onnx, model_fp16.onnx or model_quantized.onnx')
       .option('projection', { alias: 'p', type: 'string', describe: 'Projection from lsar fit (JSON, its directory, or .safetensors)' })
       .option('model', {
         type: 'string',
@@ -29,26 +29,6 @@ export const exportCommand = defineCommand({
       })
       .option('lang', { alias: 'l', type: 'string', describe: 'The projection alone as ONNX, lir and demean: the language it applies to' })
       .option('normalize', { type: 'boolean', default: false, describe: 'L2-normalise the output rows (after the projection)' })
-      .option(
-        'layer',
-        numberOption('layer', { describe: "Pool hidden_states.<N> (default: as the projection's embeddings were made)", min: 0 }),
-      )
-      .option('pooling', {
-        choices: ['mean', 'cls'] as const,
-        describe: "Pooling (default: as the projection's embeddings were made, else mean)",
-      })
-      .option('exclude-special', {
-        type: 'boolean',
-        describe: "Mean pooling without special tokens (default: as the projection's embeddings were made)",
-      })
-      .option('dtype', {
-        choices: ['fp32', 'fp16', 'q8'] as const,
-        default: 'fp32' as const,
-        describe: 'Which weights to rewrite: onnx/model.onnx, model_fp16.onnx or model_quantized.onnx',
-      })
-      .option('cache-dir', { type: 'string', describe: 'Where Hub downloads are cached' })
-      .option('offline', { type: 'boolean', default: false, describe: 'Never download: use the cache or a local directory only' })
-      .option('revision', { type: 'string', describe: 'Hub revision (branch, tag or commit)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print a JSON summary on stdout' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No messages on stderr' })
       .group(['model', 'layer', 'pooling', 'exclude-special', 'dtype', 'cache-dir', 'offline', 'revision'], 'Model export (--model):')
@@ -71,16 +51,10 @@ export const exportCommand = defineCommand({
         );
       const summary = await exportModel({
         model: a.model,
+        ...madeLikeArgs(a),
         ...(a.projection !== undefined ? { projection: a.projection } : {}),
         out: a.out,
-        ...(a.layer !== undefined ? { layer: a.layer } : {}),
-        ...(a.pooling !== undefined ? { pooling: a.pooling } : {}),
-        ...(a.excludeSpecial !== undefined ? { excludeSpecial: a.excludeSpecial } : {}),
         normalize: a.normalize,
-        dtype: a.dtype,
-        ...(a.cacheDir ? { cacheDir: a.cacheDir } : {}),
-        offline: a.offline,
-        ...(a.revision ? { revision: a.revision } : {}),
       });
       if (!a.quiet) for (const w of summary.warnings) io.stderr.write(`lsar: warning: ${w}\n`);
       if (a.json) io.stdout.write(JSON.stringify(summary) + '\n');

@@ -1,13 +1,14 @@
 import { createError } from '../../core/errors.js';
 import { createServer } from '../../pipeline/serve/index.js';
 import { defineCommand } from '../command.js';
-import { numberOption } from '../options.js';
+import { numberOption, madeLikeArgs, withMadeLikeOptions } from '../options.js';
 
 export const serveCommand = defineCommand({
   command: 'serve',
   describe: 'Serve embeddings over HTTP with the projection applied: the OpenAI embeddings API (POST /v1/embeddings)',
   builder: (y) =>
-    y
+    withMadeLikeOptions(y, 'Model weights to load')
+      .option('threads', numberOption('threads', { describe: 'onnxruntime intra-op threads (default: every core)', min: 1, max: 1024 }))
       .option('model', {
         type: 'string',
         demandOption: true,
@@ -29,23 +30,7 @@ export const serveCommand = defineCommand({
         describe: 'Require Authorization: Bearer <key> on every route but /health (default $LSAR_API_KEY)',
       })
       .option('normalize', { type: 'boolean', default: false, describe: 'L2-normalise the served vectors (after the projection)' })
-      .option(
-        'layer',
-        numberOption('layer', { describe: "Pool hidden_states.<N> (default: as the projection's embeddings were made)", min: 0 }),
-      )
-      .option('pooling', {
-        choices: ['mean', 'cls'] as const,
-        describe: "Pooling (default: as the projection's embeddings were made, else mean)",
-      })
-      .option('exclude-special', {
-        type: 'boolean',
-        describe: "Mean pooling without special tokens (default: as the projection's embeddings were made)",
-      })
       .option('max-length', numberOption('max-length', { describe: "Tokens per input at most (default: the model's maximum)", min: 2 }))
-      .option('dtype', { choices: ['fp32', 'fp16', 'q8'] as const, default: 'fp32' as const, describe: 'Model weights to load' })
-      .option('cache-dir', { type: 'string', describe: 'Where Hub downloads are cached' })
-      .option('offline', { type: 'boolean', default: false, describe: 'Never download: use the cache or a local directory only' })
-      .option('revision', { type: 'string', describe: 'Hub revision (branch, tag or commit)' })
       .option(
         'max-batch',
         numberOption('max-batch', { describe: 'Inputs per forward pass, across requests', min: 1, max: 4096, default: 32 }),
@@ -103,16 +88,11 @@ export const serveCommand = defineCommand({
     if (apiKey === '') throw createError('USAGE', '--api-key is empty', { param: 'apiKey' });
     const server = await createServer({
       model: a.model,
+      ...madeLikeArgs(a),
       ...(a.projection !== undefined ? { projection: a.projection } : {}),
       normalize: a.normalize,
-      ...(a.layer !== undefined ? { layer: a.layer } : {}),
-      ...(a.pooling !== undefined ? { pooling: a.pooling } : {}),
-      ...(a.excludeSpecial !== undefined ? { excludeSpecial: a.excludeSpecial } : {}),
       ...(a.maxLength !== undefined ? { maxLength: a.maxLength } : {}),
-      dtype: a.dtype,
-      ...(a.cacheDir !== undefined ? { cacheDir: a.cacheDir } : {}),
-      offline: a.offline,
-      ...(a.revision !== undefined ? { revision: a.revision } : {}),
+      ...(typeof a.threads === 'number' ? { threads: a.threads } : {}),
       ...(a.name !== undefined ? { name: a.name } : {}),
       ...(apiKey !== undefined ? { apiKey } : {}),
       maxBatch: a.maxBatch ?? 32,

@@ -4,7 +4,6 @@
  * share length-sorted batches (Batcher); every limit answers in OpenAI's error shape; close()
  * stops accepting, finishes what is in flight, and releases the model.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -20,6 +19,7 @@ import { checkExportedOptions, embedBatch, ModelHandle, truncateIds, type ModelO
 import { checkSameModel, manifestOf, resolveSettings, type Settings } from '../embedding-settings.js';
 import { projectionKey } from '../vector-search/index.js';
 import { Batcher, QueueFull, type Ticket } from './batcher.js';
+import { authorized, CREATED, methodNotAllowed, oneLine, readBody, ROUTES, sha256 } from './http.js';
 import { Metrics } from './metrics.js';
 import { ApiError, embeddingsResponse, parseEmbeddingsRequest } from './openai.js';
 
@@ -375,65 +375,4 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
       return closed;
     },
   };
-}
-
-const CREATED = Math.floor(Date.now() / 1000);
-/** Known routes and their method. */
-const ROUTES: Record<string, string> = { '/v1/embeddings': 'POST', '/v1/models': 'GET', '/metrics': 'GET', '/health': 'GET' };
-
-function methodNotAllowed(method: string, url: string, allowed: string): ApiError {
-  return new ApiError(
-    405,
-    `Method ${method} is not allowed on ${url}; use ${allowed}`,
-    'invalid_request_error',
-    null,
-    'method_not_allowed',
-    { allow: allowed },
-  );
-}
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
-/** Bearer key check in constant time (digests of equal length are compared). */
-function authorized(header: string | undefined, digest: Buffer): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  const given = sha256(m ? (m[1] as string).trim() : '');
-  return timingSafeEqual(given, digest) && m !== null;
-}
-
-/** The body, refused with 413 past `limit` bytes (by Content-Length at once, or while reading). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const tooLarge = (n: string) =>
-      new ApiError(413, `The request body is ${n} bytes; at most ${limit}.`, 'invalid_request_error', null, 'request_too_large', {
-        connection: 'close',
-      });
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      reject(tooLarge(String(declared)));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(`over ${limit}`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('the client went away')));
-  });
-}
-
-function oneLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0] as string;
 }

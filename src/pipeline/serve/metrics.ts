@@ -40,36 +40,22 @@ export class Metrics {
 
   render(): string {
     const g = this.gauges();
+    const one = (name: string, type: 'counter' | 'gauge', help: string, value: number) =>
+      `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`;
     const out: string[] = [
       '# HELP lsar_requests_total HTTP requests answered, by route and status code.',
       '# TYPE lsar_requests_total counter',
       ...[...this.requests].map(([k, v]) => `lsar_requests_total{${k}} ${v}`),
-      '# HELP lsar_sentences_total Inputs embedded.',
-      '# TYPE lsar_sentences_total counter',
-      `lsar_sentences_total ${this.sentences}`,
-      '# HELP lsar_tokens_total Tokens embedded (after truncation).',
-      '# TYPE lsar_tokens_total counter',
-      `lsar_tokens_total ${this.tokens}`,
-      '# HELP lsar_truncated_inputs_total Inputs truncated to the model maximum length.',
-      '# TYPE lsar_truncated_inputs_total counter',
-      `lsar_truncated_inputs_total ${this.truncated}`,
-      '# HELP lsar_batches_total Forward passes of the model.',
-      '# TYPE lsar_batches_total counter',
-      `lsar_batches_total ${this.batches}`,
+      one('lsar_sentences_total', 'counter', 'Inputs embedded.', this.sentences),
+      one('lsar_tokens_total', 'counter', 'Tokens embedded (after truncation).', this.tokens),
+      one('lsar_truncated_inputs_total', 'counter', 'Inputs truncated to the model maximum length.', this.truncated),
+      one('lsar_batches_total', 'counter', 'Forward passes of the model.', this.batches),
       this.batchSize.render('lsar_batch_size', 'Inputs per forward pass.'),
-      '# HELP lsar_queue_depth Inputs waiting for a forward pass.',
-      '# TYPE lsar_queue_depth gauge',
-      `lsar_queue_depth ${g.queueDepth}`,
-      '# HELP lsar_requests_in_flight Embedding requests accepted and not yet answered.',
-      '# TYPE lsar_requests_in_flight gauge',
-      `lsar_requests_in_flight ${g.inFlight}`,
-      '# HELP lsar_ready 1 once the model is loaded.',
-      '# TYPE lsar_ready gauge',
-      `lsar_ready ${g.ready ? 1 : 0}`,
+      one('lsar_queue_depth', 'gauge', 'Inputs waiting for a forward pass.', g.queueDepth),
+      one('lsar_requests_in_flight', 'gauge', 'Embedding requests accepted and not yet answered.', g.inFlight),
+      one('lsar_ready', 'gauge', '1 once the model is loaded.', g.ready ? 1 : 0),
       this.latency.render('lsar_request_duration_seconds', 'Time from an embedding request to its response.'),
-      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
-      '# TYPE process_resident_memory_bytes gauge',
-      `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+      one('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', process.memoryUsage.rss()),
     ];
     return out.join('\n') + '\n';
   }

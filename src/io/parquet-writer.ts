@@ -1,0 +1,132 @@
+/** Writing Parquet: embeddings as FixedSizeList columns, tables streamed through parquet-wasm to a temporary file renamed on commit. */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type * as ArrowNs from 'apache-arrow';
+import type * as ParquetWasm from 'parquet-wasm';
+import { createError } from '../core/errors.js';
+import type { FloatArray } from '../core/rows.js';
+import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
+import { guarded, oneLine, parquetLibs, type Arrow, type Pw } from './parquet.js';
+
+/** Rows per row group for embeddings of `dim` values of `bytes` each: about 128 MiB, at least 1,024 rows. */
+export function rowGroupRowsFor(dim: number, bytes: number): number {
+  return Math.max(1024, Math.floor(2 ** 27 / (dim * bytes)));
+}
+
+/** A FixedSizeList<float32|float64> Arrow vector of rows x dim. */
+export function embeddingVector(arrow: Arrow, data: FloatArray, rows: number, dim: number): ArrowNs.Vector {
+  const f64 = data instanceof Float64Array;
+  const itemType = f64 ? new arrow.Float64() : new arrow.Float32();
+  const child = arrow.makeData({ type: itemType, length: rows * dim, data: data.subarray(0, rows * dim) as Float32Array & Float64Array });
+  const type = new arrow.FixedSizeList(dim, new arrow.Field('item', itemType, false));
+  return arrow.makeVector(arrow.makeData({ type, length: rows, nullCount: 0, child }));
+}
+
+/**
+ * A Parquet file written as a stream of Arrow tables (same schema), atomically: a temporary
+ * file beside the target is renamed into place by `commit()`, removed by `abort()`.
+ */
+export class ParquetWriter {
+  private queue: ArrowNs.Table[] = [];
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private done: Promise<void>;
+  private error: unknown;
+
+  private constructor(
+    readonly path: string,
+    private readonly tmp: string,
+    private readonly fd: number,
+    libs: { arrow: Arrow; pw: Pw },
+    keyValues: Map<string, string> | undefined,
+    rowGroupRows: number,
+  ) {
+    const { arrow, pw } = libs;
+    let props = new pw.WriterPropertiesBuilder()
+      .setCompression(pw.Compression.SNAPPY)
+      .setCreatedBy('lsar')
+      .setMaxRowGroupSize(rowGroupRows);
+    if (keyValues && keyValues.size) props = props.setKeyValueMetadata(keyValues as unknown as ParquetWasm.KeyValueMetadata);
+    const source = new ReadableStream<ParquetWasm.RecordBatch>({
+      pull: async (controller) => {
+        while (this.queue.length === 0 && !this.closed) await new Promise<void>((r) => (this.wake = r));
+        const t = this.queue.shift();
+        if (!t) {
+          controller.close();
+          return;
+        }
+        for (const b of pw.Table.fromIPCStream(arrow.tableToIPC(t, 'stream')).recordBatches()) controller.enqueue(b);
+      },
+    });
+    this.done = (async () => {
+      const out = (await guarded(pw.transformParquetStream(source, props.build()), () => this.path)) as ReadableStream<Uint8Array>;
+      const reader = out.getReader();
+      for (;;) {
+        const next = await guarded(reader.read(), () => this.path);
+        if (next.done) break;
+        writeSync(this.fd, next.value);
+      }
+    })().catch((e: unknown) => {
+      this.error = e;
+    });
+  }
+
+  /**
+   * `rowGroupRows`: rows per row group (default 65,536); readers hold about one row group's
+   * column chunk at a time, so keep it near 128 MiB of embeddings ({@link rowGroupRowsFor}).
+   */
+  static async create(path: string, keyValues?: Map<string, string>, rowGroupRows = 65_536): Promise<ParquetWriter> {
+    const l = await parquetLibs();
+    await ensureParentDir(path);
+    const tmp = await tempPathFor(path);
+    let fd: number;
+    try {
+      fd = openSync(tmp, 'w');
+    } catch (e) {
+      releaseTemp(tmp);
+      throw createError('OUTPUT', `${path}: cannot write (${(e as Error).message})`);
+    }
+    return new ParquetWriter(path, tmp, fd, l, keyValues, rowGroupRows);
+  }
+
+  /** Queue a table (written in order); waits while the writer is behind. */
+  async write(table: ArrowNs.Table): Promise<void> {
+    if (this.error) throw this.failure();
+    this.queue.push(table);
+    this.wake?.();
+    while (this.queue.length > 2 && !this.error) await new Promise((r) => setTimeout(r, 1));
+    if (this.error) throw this.failure();
+  }
+
+  private failure(): Error {
+    return createError('OUTPUT', `${this.path}: cannot write Parquet (${oneLine(this.error)})`, { cause: this.error });
+  }
+
+  async commit(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    await this.done;
+    closeSync(this.fd);
+    if (this.error) {
+      await rm(this.tmp, { force: true });
+      releaseTemp(this.tmp);
+      throw this.failure();
+    }
+    await rename(this.tmp, this.path);
+    releaseTemp(this.tmp);
+  }
+
+  async abort(): Promise<void> {
+    this.closed = true;
+    this.queue = [];
+    this.wake?.();
+    await this.done;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    await rm(this.tmp, { force: true });
+    releaseTemp(this.tmp);
+  }
+}
