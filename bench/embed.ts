@@ -49,7 +49,7 @@ export async function benchEmbed(rows: Row[]): Promise<{ results: EmbedResult[] 
 }
 
 /** Texts from every bundled corpus in turn (scripts and lengths mixed). */
-function corpusTexts(count: number): string[] {
+export function corpusTexts(count: number): string[] {
   const corpora = join(ROOT, 'corpora');
   const files = readdirSync(corpora)
     .filter((f) => f.endsWith('.txt'))

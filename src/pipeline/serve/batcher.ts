@@ -1,7 +1,7 @@
 /**
  * Dynamic batching: inputs of concurrent requests wait in one queue and are embedded together,
  * in length-sorted batches of at most `maxBatch`; each request gets exactly its own rows back.
- * A batch runs when `maxBatch` inputs are waiting, or when the oldest has waited `maxWaitMs`.
+ * A window of up to 8 batches runs when full, or when its oldest input has waited `maxWaitMs`.
  */
 export interface BatcherOptions {
   maxBatch: number;
@@ -59,7 +59,8 @@ export class Batcher {
   constructor(
     private readonly run: RunBatch,
     private readonly o: BatcherOptions,
-    private readonly onBatch?: (size: number, tokens: number) => void,
+    /** After each forward pass: inputs, their tokens, and the tokens the padded batch held. */
+    private readonly onBatch?: (size: number, tokens: number, padded: number) => void,
   ) {}
 
   /** Inputs waiting (cancelled ones are dropped when next looked at). */
@@ -95,7 +96,8 @@ export class Batcher {
       return;
     }
     const wait = this.o.maxWaitMs - (performance.now() - (this.queue[0] as Job).at);
-    if (this.queue.length >= this.o.maxBatch || wait <= 0) {
+    // a full window runs at once; otherwise the oldest input waits up to maxWaitMs for others (longer windows sort into less padding)
+    if (this.queue.length >= this.o.maxBatch * WINDOW_BATCHES || wait <= 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.running = true;
@@ -127,6 +129,7 @@ export class Batcher {
       this.onBatch?.(
         jobs.length,
         jobs.reduce((n, j) => n + j.ids.length, 0),
+        jobs.length * Math.max(...jobs.map((j) => j.ids.length)),
       );
       const d = r.dim;
       jobs.forEach((j, i) => {

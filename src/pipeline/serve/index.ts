@@ -124,10 +124,11 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
       return r;
     },
     { maxBatch, maxWaitMs, maxQueue },
-    (size, tokens) => {
+    (size, tokens, padded) => {
       metrics.batches++;
       metrics.batchSize.observe(size);
       metrics.tokens += tokens;
+      metrics.paddedTokens += padded;
     },
   );
 

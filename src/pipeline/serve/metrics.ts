@@ -27,6 +27,8 @@ export class Metrics {
   tokens = 0;
   truncated = 0;
   batches = 0;
+  /** Token positions the forward passes computed, padding included. */
+  paddedTokens = 0;
   readonly batchSize = new Histogram([1, 2, 4, 8, 16, 32, 64, 128, 256]);
   readonly latency = new Histogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
@@ -50,6 +52,12 @@ export class Metrics {
       one('lsar_tokens_total', 'counter', 'Tokens embedded (after truncation).', this.tokens),
       one('lsar_truncated_inputs_total', 'counter', 'Inputs truncated to the model maximum length.', this.truncated),
       one('lsar_batches_total', 'counter', 'Forward passes of the model.', this.batches),
+      one(
+        'lsar_batch_token_positions_total',
+        'counter',
+        'Token positions computed, padding included (padding = 1 - tokens / positions).',
+        this.paddedTokens,
+      ),
       this.batchSize.render('lsar_batch_size', 'Inputs per forward pass.'),
       one('lsar_queue_depth', 'gauge', 'Inputs waiting for a forward pass.', g.queueDepth),
       one('lsar_requests_in_flight', 'gauge', 'Embedding requests accepted and not yet answered.', g.inFlight),
