@@ -58,6 +58,63 @@ describeShared('retrieve pairs on planted-small', () => {
     expect(r.results['lsar-2']!.mean).toBe(metrics['lsar-2']!.de);
   });
 
+  it('pairs with a language column: one Parquet file of interleaved languages gives each language its golden accuracy exactly', async () => {
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const { readNpy } = await import('../../src/io/npy.js');
+    const dir = await tempDir();
+    const langs = ['ar', 'de', 'fr'];
+    const sides = await Promise.all(
+      langs.map(
+        async (l) => [await readNpy(join(GOLDEN, 'bitext', `${l}.npy`)), await readNpy(join(GOLDEN, 'bitext', `${l}.en.npy`))] as const,
+      ),
+    );
+    // rows interleaved across languages, each language's rows in their own order
+    const lang: string[] = [];
+    const q: number[][] = [];
+    const t: number[] = [];
+    const n = sides[0]![0].rows;
+    const d = sides[0]![0].dim;
+    for (let i = 0; i < n; i++) {
+      sides.forEach(([f, e], k) => {
+        lang.push(langs[k] as string);
+        q.push(Array.from(f.data.subarray(i * d, (i + 1) * d)));
+        t.push(...e.data.subarray(i * d, (i + 1) * d));
+      });
+    }
+    const buf = parquetWriteBuffer({
+      columnData: [
+        { name: 'lang', data: lang },
+        { name: 'embedding', data: q },
+      ],
+      schema: [
+        { name: 'root', num_children: 2 },
+        { name: 'lang', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+        { name: 'embedding', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', repetition_type: 'OPTIONAL', type: 'FLOAT' },
+      ],
+      rowGroupSize: 100,
+    });
+    await writeFile(join(dir, 'q.parquet'), new Uint8Array(buf));
+    await writeFile(join(dir, 't.npy'), encodeNpy(Float32Array.from(t), [lang.length, d]));
+    const r = await retrieve({
+      task: 'pairs',
+      fitEmbeddings: golden.fitEmbeddings,
+      methods: golden.methods,
+      ranks: golden.ranks,
+      queries: join(dir, 'q.parquet'),
+      targets: join(dir, 't.npy'),
+      targetLang: 'en',
+      langColumn: 'lang',
+      exact: true,
+    });
+    for (const m of ['none', 'demean', 'lir-1', 'lsar-8', 'lsar-2']) {
+      const got = r.results[m] as unknown as { per_language: Record<string, number> };
+      for (const l of langs) expect(got.per_language[l]).toBe(metrics[m]![l]);
+      expect(Object.keys(got.per_language).sort()).toEqual(langs);
+    }
+  });
+
   it('refuses pairs of unequal length and dims that do not match the projection', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'q.npy'), encodeNpy(new Float32Array(5 * 64), [5, 64]));

@@ -58,6 +58,10 @@ export const retrieveCommand = defineCommand({
         describe: 'pairs: query embeddings (.npy, .parquet, .jsonl), or texts (.txt) with --model; row i translates row i of --targets',
       })
       .option('column', { type: 'string', describe: 'pairs: the embedding column of Parquet --queries and --targets (default embedding)' })
+      .option('lang-column', {
+        type: 'string',
+        describe: "pairs: a column of Parquet --queries with each row's language: each language evaluated on its own rows",
+      })
       .option('targets', { type: 'string', describe: 'pairs: target embeddings (.npy, .parquet, .jsonl), or texts (.txt) with --model' })
       .option('query-lang', { type: 'string', describe: 'pairs: language of --queries (needed by lir and demean)' })
       .option('target-lang', { type: 'string', describe: 'pairs: language of --targets (needed by lir and demean)' })
@@ -130,6 +134,7 @@ export const retrieveCommand = defineCommand({
       ...(a.queryLang !== undefined ? { queryLang: a.queryLang } : {}),
       ...(a.targetLang !== undefined ? { targetLang: a.targetLang } : {}),
       ...(a.column !== undefined ? { column: a.column } : {}),
+      ...(a.langColumn !== undefined ? { langColumn: a.langColumn } : {}),
       ...(langs ? { langs } : {}),
       methods,
       ...(ranks ? { ranks } : {}),

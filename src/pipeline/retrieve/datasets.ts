@@ -8,7 +8,8 @@ import type { Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { openEmbeddings, readEmbeddings } from '../../io/embeddings.js';
-import { XTREME_TATOEBA } from '../../io/languages.js';
+import { canonicalLanguage, XTREME_TATOEBA } from '../../io/languages.js';
+import { isParquet } from '../../io/parquet.js';
 import { listTatoebaLanguages, loadTatoeba } from '../../io/tatoeba.js';
 import { loadXquadR, type XquadR } from '../../io/xquadr.js';
 import type { EmbeddingCache } from '../embedding-cache.js';
@@ -106,6 +107,8 @@ export interface DataOptions {
   targetLang?: string;
   /** pairs: the embedding column of Parquet queries and targets (default embedding). */
   column?: string;
+  /** pairs: a column of the Parquet queries holding each row's language: one set per language. */
+  langColumn?: string;
   /** Languages to evaluate (default: tatoeba's 36 XTREME languages that are present, or all). */
   langs?: string[];
 }
@@ -138,7 +141,8 @@ export async function tatoebaLanguages(data: string, langs: string[] | undefined
 export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefined): Promise<LazyPairSet[]> {
   if (o.task === 'pairs' && o.queries) {
     const set = await loadExplicitPairs(o, cache);
-    return [{ lang: set.lang, file: set.foreign.file, load: async () => set }];
+    const sets = o.langColumn !== undefined ? await splitByLanguage(set, o) : [set];
+    return sets.map((s) => ({ lang: s.lang, file: s.foreign.file, load: async () => s }));
   }
   if (o.task === 'tatoeba' && cache && !o.embeddings) {
     if (!o.data)
@@ -222,6 +226,42 @@ async function loadExplicitPairs(o: PairSource, cache: EmbeddingCache | undefine
     foreign: { vectors: q, lang: ql, file: qFile },
     english: { vectors: t, lang: o.targetLang ?? 'targets', file: tFile },
   };
+}
+
+/** Aligned pairs split by the queries' language column: one set per language, rows in file order. */
+async function splitByLanguage(set: PairSet, o: PairSource): Promise<PairSet[]> {
+  const file = set.foreign.file;
+  if (!isParquet(file)) throw createError('USAGE', `${file}: a language column needs Parquet queries`, { params: ['langColumn'] });
+  const src = await openEmbeddings(file, { langColumn: o.langColumn as string, ...(o.column !== undefined ? { column: o.column } : {}) });
+  const rowsOf = new Map<string, number[]>();
+  let row = 0;
+  try {
+    for await (const b of src.blocks()) {
+      for (const l of b.langs ?? []) {
+        const lang = canonicalLanguage(l, `${file} (${o.langColumn})`).lang;
+        let list = rowsOf.get(lang);
+        if (!list) rowsOf.set(lang, (list = []));
+        list.push(row++);
+      }
+    }
+  } finally {
+    await src.close();
+  }
+  const pick = (e: Embeddings, rows: number[]): Embeddings => {
+    const out = e.data instanceof Float64Array ? new Float64Array(rows.length * e.dim) : new Float32Array(rows.length * e.dim);
+    rows.forEach((r, i) => out.set(e.data.subarray(r * e.dim, (r + 1) * e.dim), i * e.dim));
+    return { data: out, rows: rows.length, dim: e.dim, dtype: e.dtype } as Embeddings;
+  };
+  const langs = [...rowsOf.keys()].sort().filter((l) => !o.langs || o.langs.includes(l));
+  if (langs.length === 0) throw createError('EMPTY', `${file}: no rows in the languages asked for (${(o.langs ?? []).join(', ')})`);
+  return langs.map((lang) => {
+    const rows = rowsOf.get(lang) as number[];
+    return {
+      lang,
+      foreign: { vectors: pick(set.foreign.vectors, rows), lang, file },
+      english: { vectors: pick(set.english.vectors, rows), lang: set.english.lang, file: set.english.file },
+    };
+  });
 }
 
 /** XQuAD-R with the embeddings of its questions and candidate sentences, per language. */
