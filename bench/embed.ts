@@ -23,6 +23,8 @@ export interface EmbedResult {
   torch_per_s: number | null;
   padding: number;
   rss_mib: number;
+  /** lsar embed with a token budget per pass. */
+  max_tokens: { max_tokens: number; lsar_per_s: number; padding: number };
 }
 
 const BATCH = 32;
@@ -70,6 +72,7 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
   const ort = (ortModule as unknown as { default?: typeof ortModule }).default ?? ortModule;
   const { Encoder } = await import('../src/adapters/transformers.js');
   const { embedCorpora, ModelHandle, truncateIds, WINDOW_BATCHES } = await import('../src/pipeline/embed.js');
+  const { planBatches } = await import('../src/core/batching.js');
   const tiny = name === 'tiny-bert';
   const defaultCount = tiny ? 34_000 : name.startsWith('minilm') ? 1020 : 510;
   const count = Math.max(64, Math.round((Number(process.env.BENCH_EMBED_SENTENCES) || defaultCount) * SCALE));
@@ -87,19 +90,16 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
   const window = BATCH * WINDOW_BATCHES;
   let real = 0;
   let padded = 0;
+  // the windows and batches lsar embed makes (planBatches), so the raw run computes the same passes
   for (let w = 0; w < ids.length; w += window) {
-    const idx = ids
-      .slice(w, w + window)
-      .map((_, i) => w + i)
-      .sort((a, b) => (ids[a] as number[]).length - (ids[b] as number[]).length || a - b);
-    for (let b = 0; b < idx.length; b += BATCH) {
-      const bi = idx.slice(b, b + BATCH);
-      const seqs = bi.map((i) => ids[i] as number[]);
-      const s = Math.max(...seqs.map((x) => x.length));
-      real += seqs.reduce((n, x) => n + x.length, 0);
-      padded += s * seqs.length;
-      batches.push({ idx: bi, ids: seqs });
-    }
+    const win = ids.slice(w, w + window);
+    const plan = planBatches(
+      win.map((t) => t.length),
+      BATCH,
+    );
+    real += plan.tokens;
+    padded += plan.positions;
+    for (const b of plan.batches) batches.push({ idx: b.map((i) => w + i), ids: b.map((i) => win[i] as number[]) });
   }
   const padding = 1 - real / padded;
 
@@ -144,6 +144,7 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
   await writeFile(warm, texts.slice(0, 2 * BATCH).join('\n') + '\n');
   await embedCorpora({ model, encoder: handle, force: true, inputs: [`xx=${warm}`], out: `${out}-warm`, batchSize: BATCH });
   await rm(`${out}-warm`, { recursive: true, force: true });
+  await rm(warm, { force: true });
   let tLsar = Infinity;
   let rss = 0;
   for (let rep = 0; rep < reps; rep++) {
@@ -160,8 +161,25 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
     );
     tLsar = Math.min(tLsar, t);
   }
+  // and with a token budget (BENCH_EMBED_MAX_TOKENS, default 1024): long sentences in smaller batches
+  const maxTokens = Number(process.env.BENCH_EMBED_MAX_TOKENS ?? '1024');
+  let budgetPadding = 0;
+  const [tBudget] = await time(() =>
+    embedCorpora({
+      model,
+      encoder: handle,
+      force: true,
+      inputs: [`xx=${textFile}`],
+      out: `${out}-budget`,
+      batchSize: BATCH,
+      maxTokens,
+      onLanguage: (p) => (budgetPadding = p.padding ?? 0),
+    }),
+  );
+  await rm(`${out}-budget`, { recursive: true, force: true });
   await handle.dispose();
   const lsarPerS = texts.length / tLsar;
+  const budgetPerS = texts.length / tBudget;
 
   // PyTorch on the same batches and weights
   let torchPerS: number | null = null;
@@ -215,9 +233,20 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
     `  lsar embed (tokenise, sort, run, pool, write; model loaded beforehand): ${fmt(lsarPerS)} sentences/s  = ${((100 * lsarPerS) / rawPerS).toFixed(0)}% of raw (target >= ${tiny ? '87' : '91'}%)   resident ${Math.round(rss)} MiB`,
   );
   console.log(
+    `  lsar embed --max-tokens ${maxTokens}: ${fmt(budgetPerS)} sentences/s (${((100 * budgetPerS) / lsarPerS).toFixed(0)}% of lsar's default batches), padding ${(100 * budgetPadding).toFixed(1)}%`,
+  );
+  console.log(
     `  PyTorch CPU, same weights and batches: ${torchPerS !== null ? `${fmt(torchPerS)} sentences/s; lsar/torch ${(lsarPerS / torchPerS).toFixed(2)}x (target >= 1.3x); ${torchNote}` : torchNote}`,
   );
   rows.push({ stage: `embed ${name} sentences/s (vs raw onnxruntime)`, lsar: lsarPerS, reference: rawPerS, unit: '/s' });
   if (torchPerS !== null) rows.push({ stage: `embed ${name} sentences/s (vs PyTorch)`, lsar: lsarPerS, reference: torchPerS, unit: '/s' });
-  return { model: name, lsar_per_s: lsarPerS, onnxruntime_per_s: rawPerS, torch_per_s: torchPerS, padding, rss_mib: rss };
+  return {
+    model: name,
+    lsar_per_s: lsarPerS,
+    onnxruntime_per_s: rawPerS,
+    torch_per_s: torchPerS,
+    padding,
+    rss_mib: rss,
+    max_tokens: { max_tokens: maxTokens, lsar_per_s: budgetPerS, padding: budgetPadding },
+  };
 }

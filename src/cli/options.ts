@@ -164,6 +164,7 @@ const MODEL_GROUP = [
   'normalize',
   'max-length',
   'batch-size',
+  'max-tokens',
   'threads',
 ];
 
@@ -207,6 +208,13 @@ export function withModelOptions<T>(y: Argv<T>) {
       }),
     )
     .option('batch-size', numberOption('batch-size', { describe: 'Sentences per forward pass', min: 1, max: 65_536, default: 32 }))
+    .option(
+      'max-tokens',
+      numberOption('max-tokens', {
+        describe: 'Token budget per forward pass: batches of long sentences get smaller (padded size = batch x longest)',
+        min: 1,
+      }),
+    )
     .option('threads', numberOption('threads', { describe: 'onnxruntime intra-op threads (default: every core)', min: 1, max: 1024 }))
     .group(MODEL_GROUP, 'Model and embedding:');
 }
@@ -224,6 +232,7 @@ interface ModelArgs {
   maxLength?: number | undefined;
   batchSize?: number | undefined;
   threads?: number | undefined;
+  maxTokens?: number | undefined;
 }
 
 /** The library's model options from the parsed flags (the default model when none is given). */
@@ -241,6 +250,7 @@ export function modelArgs(a: ModelArgs): ModelOptions {
     ...(a.maxLength !== undefined ? { maxLength: a.maxLength } : {}),
     batchSize: a.batchSize ?? 32,
     ...(a.threads !== undefined ? { threads: a.threads } : {}),
+    ...(a.maxTokens !== undefined ? { maxTokens: a.maxTokens } : {}),
   };
 }
 

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNumber, createError } from '../core/errors.js';
+import { planBatches } from '../core/batching.js';
 import { poolBatch, type Pooling } from '../core/pooling.js';
 import { Encoder, type Dtype, type EncoderOptions, type LsarExport, type ModelInfo } from '../adapters/transformers.js';
 import { tokenizeInPool } from '../adapters/pool.js';
@@ -37,6 +38,11 @@ export interface ModelOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads (default: every core). */
   threads?: number;
+  /**
+   * Token budget per forward pass: a length-sorted batch also stops before batch size x its
+   * longest sequence exceeds it (long sentences in smaller batches); batchSize still caps it.
+   */
+  maxTokens?: number;
 }
 
 export interface EmbedOptions extends ModelOptions {
@@ -50,7 +56,8 @@ export interface EmbedOptions extends ModelOptions {
   /** A model loaded by the caller (kept open), instead of loading `model` here. */
   encoder?: ModelHandle;
   onProgress?: (p: { lang: string; done: number; total: number }) => void;
-  onLanguage?: (p: { lang: string; skipped: boolean; rows: number; truncated: number }) => void;
+  /** After each language: rows, truncated lines and the padding fraction of its forward passes (0 when skipped). */
+  onLanguage?: (p: { lang: string; skipped: boolean; rows: number; truncated: number; padding?: number }) => void;
 }
 
 export interface LanguageEntry {
@@ -136,6 +143,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
   const batchSize = checkNumber('batchSize', options.batchSize ?? 32, { min: 1, max: 65_536 });
   if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
   if (options.layer !== undefined) checkNumber('layer', options.layer, { min: 0 });
+  if (options.maxTokens !== undefined) checkNumber('maxTokens', options.maxTokens, { min: 1 });
   const handle = options.encoder ?? new ModelHandle(options);
   try {
     const encoder = await handle.get();
@@ -218,11 +226,11 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       }
       const outFile = join(options.out, `${input.lang}.npy`);
       const following = next;
-      const { rows, dim, truncated } = await embedLines(
+      const { rows, dim, truncated, padding } = await embedLines(
         encoder,
         lines,
         outFile,
-        { ...opts, batchSize },
+        { ...opts, batchSize, maxTokens: options.maxTokens },
         (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }),
         tokenize,
         {
@@ -249,7 +257,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
         truncated,
       };
       await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
-      options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated });
+      options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated, padding });
     }
     await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
     return manifest;
@@ -322,13 +330,15 @@ export async function embedLines(
   encoder: Encoder,
   lines: string[],
   outFile: string,
-  opts: EmbedManifest['options'] & { batchSize: number },
+  opts: EmbedManifest['options'] & { batchSize: number; maxTokens?: number | undefined },
   onProgress?: (done: number) => void,
   tokenizeTexts?: (texts: string[]) => Promise<number[][]>,
   prefetch: { first?: Promise<number[][]>; onLastWindow?: () => void } = {},
-): Promise<{ rows: number; dim: number; truncated: number }> {
+): Promise<{ rows: number; dim: number; truncated: number; padding: number }> {
   let writer: NpyWriter | undefined;
   let truncated = 0;
+  let tokens = 0;
+  let positions = 0;
   let done = 0;
   const window = opts.batchSize * WINDOW_BATCHES;
   // With worker threads, the next window is tokenised while the model runs on this one.
@@ -350,11 +360,16 @@ export async function embedLines(
         truncated++;
         return truncateIds(encoder, t, opts.maxLength);
       });
-      const order = ids.map((_, i) => i).sort((a, b) => (ids[a] as number[]).length - (ids[b] as number[]).length || a - b);
+      const plan = planBatches(
+        ids.map((t) => t.length),
+        opts.batchSize,
+        opts.maxTokens,
+      );
+      tokens += plan.tokens;
+      positions += plan.positions;
       let out: Float32Array | undefined;
       let dim = 0;
-      for (let s = 0; s < order.length; s += opts.batchSize) {
-        const idx = order.slice(s, s + opts.batchSize);
+      for (const idx of plan.batches) {
         const r = await embedBatch(
           encoder,
           idx.map((i) => ids[i] as number[]),
@@ -371,7 +386,7 @@ export async function embedLines(
     }
     const dim = writer?.dim ?? 0;
     await writer?.close();
-    return { rows: lines.length, dim, truncated };
+    return { rows: lines.length, dim, truncated, padding: positions > 0 ? 1 - tokens / positions : 0 };
   } catch (e) {
     await writer?.abort();
     throw e;

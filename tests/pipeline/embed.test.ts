@@ -120,6 +120,29 @@ describe('embedCorpora', () => {
     expect(maxAbs(x!.data.subarray(0, 32), x!.data.subarray(32, 64))).toBeGreaterThan(1e-3);
   });
 
+  it('a token budget changes the batches, not the rows (1e-5), and lowers the padding it reports', async () => {
+    const dir = await corpora();
+    const a = join(await tempDir(), 'a');
+    const b = join(await tempDir(), 'b');
+    const pad: number[] = [];
+    const run = (out: string, maxTokens?: number) =>
+      embedCorpora({
+        model: MODEL,
+        offline: true,
+        inputs: [`en=${join(dir, 'en.txt')}`],
+        out,
+        batchSize: 32,
+        ...(maxTokens ? { maxTokens } : {}),
+        onLanguage: (p) => pad.push(p.padding as number),
+      });
+    await run(a);
+    await run(b, 64);
+    const [x, y] = await Promise.all([a, b].map((d) => readNpy(join(d, 'en.npy'))));
+    expect(maxAbs(x!.data, y!.data)).toBeLessThan(1e-5);
+    expect(pad[0]).toBeGreaterThan(0);
+    expect(pad[1]).toBeLessThan(pad[0] as number);
+  });
+
   it('resumes: skips current languages, re-embeds a changed input only', async () => {
     const dir = await corpora();
     const out = join(await tempDir(), 'emb');

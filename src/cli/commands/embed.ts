@@ -30,7 +30,7 @@ export const embedCommand = defineCommand({
       onProgress: (p) => progress.update(`embed ${p.lang}: ${progress.rate(p.done, p.total, 'sentences', p.lang)}`),
       onLanguage: (p) =>
         progress.update(
-          `${p.lang}: ${p.skipped ? 'up to date, skipped' : `${p.rows} rows`}${p.truncated ? `, ${p.truncated} truncated` : ''}`,
+          `${p.lang}: ${p.skipped ? 'up to date, skipped' : `${p.rows} rows`}${p.truncated ? `, ${p.truncated} truncated` : ''}${p.padding !== undefined ? `, padding ${(100 * p.padding).toFixed(0)}%` : ''}`,
           true,
         ),
     });

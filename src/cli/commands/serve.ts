@@ -73,6 +73,7 @@ export const serveCommand = defineCommand({
           'cache-dir',
           'offline',
           'revision',
+          'threads',
         ],
         'Model:',
       )
