@@ -230,6 +230,20 @@ describe('faults: status, OpenAI error shape, and the server keeps serving', () 
     await stillServes(url);
   });
 
+  it('a token budget per pass (maxTokens) changes the batches, not the rows (1e-5)', async () => {
+    const { url: u, server } = await start({ maxTokens: 64 });
+    const idx = Array.from({ length: 20 }, (_, i) => i);
+    const r = await post(u, { input: idx.map((i) => TEXTS[i]) });
+    expect(r.status).toBe(200);
+    expect(
+      maxDiff(
+        r.json.data.map((d: { embedding: number[] }) => d.embedding),
+        idx,
+      ),
+    ).toBeLessThan(1e-5);
+    expect(server.metrics.batches).toBeGreaterThan(1);
+  });
+
   it('dimensions equal to d is accepted', async () => {
     const r = await post(url, { input: TEXTS[0], dimensions: dim });
     expect(r.status).toBe(200);

@@ -32,6 +32,13 @@ export const serveCommand = defineCommand({
       .option('normalize', { type: 'boolean', default: false, describe: 'L2-normalise the served vectors (after the projection)' })
       .option('max-length', numberOption('max-length', { describe: "Tokens per input at most (default: the model's maximum)", min: 2 }))
       .option(
+        'max-tokens',
+        numberOption('max-tokens', {
+          describe: 'Token budget per forward pass (batch x longest input): long inputs in smaller batches',
+          min: 1,
+        }),
+      )
+      .option(
         'max-batch',
         numberOption('max-batch', { describe: 'Inputs per forward pass, across requests', min: 1, max: 4096, default: 32 }),
       )
@@ -79,7 +86,7 @@ export const serveCommand = defineCommand({
       )
       .group(['host', 'port', 'name', 'api-key'], 'Server:')
       .group(
-        ['max-batch', 'max-wait-ms', 'max-queue', 'max-body-bytes', 'max-inputs', 'max-chars', 'truncate', 'timeout-ms'],
+        ['max-batch', 'max-tokens', 'max-wait-ms', 'max-queue', 'max-body-bytes', 'max-inputs', 'max-chars', 'truncate', 'timeout-ms'],
         'Batching and limits:',
       )
       .example('$0 serve --model Xenova/LaBSE -p proj.json --port 8080', 'serve language-agnostic LaBSE embeddings')
@@ -97,6 +104,7 @@ export const serveCommand = defineCommand({
       ...(a.name !== undefined ? { name: a.name } : {}),
       ...(apiKey !== undefined ? { apiKey } : {}),
       maxBatch: a.maxBatch ?? 32,
+      ...(typeof a.maxTokens === 'number' ? { maxTokens: a.maxTokens } : {}),
       maxWaitMs: a.maxWaitMs ?? 5,
       maxQueue: a.maxQueue ?? 4096,
       maxBodyBytes: a.maxBodyBytes ?? 4 * 2 ** 20,

@@ -3,11 +3,15 @@
  * in length-sorted batches of at most `maxBatch`; each request gets exactly its own rows back.
  * A window of up to 8 batches runs when full, or when its oldest input has waited `maxWaitMs`.
  */
+import { planBatches } from '../../core/batching.js';
+
 export interface BatcherOptions {
   maxBatch: number;
   maxWaitMs: number;
   /** Inputs that may wait; a request that would exceed it is refused (QueueFull). */
   maxQueue: number;
+  /** Token budget per forward pass (batch size x longest), as lsar embed --max-tokens. */
+  maxTokens?: number | undefined;
 }
 
 /** Batches per length-sorted window, as lsar embed sorts. */
@@ -113,11 +117,16 @@ export class Batcher {
     }
   }
 
-  /** Take a window of the queue (oldest first), sort it by length, run it batch by batch. */
+  /** Take a window of the queue (oldest first), plan length-sorted batches as lsar embed does, run them. */
   private async step(): Promise<void> {
-    const window = this.queue.splice(0, this.o.maxBatch * WINDOW_BATCHES).sort((a, b) => a.ids.length - b.ids.length);
-    for (let s = 0; s < window.length; s += this.o.maxBatch) {
-      const jobs = window.slice(s, s + this.o.maxBatch).filter((j) => !j.ticket.cancelled);
+    const window = this.queue.splice(0, this.o.maxBatch * WINDOW_BATCHES);
+    const plan = planBatches(
+      window.map((j) => j.ids.length),
+      this.o.maxBatch,
+      this.o.maxTokens,
+    );
+    for (const batch of plan.batches) {
+      const jobs = batch.map((i) => window[i] as Job).filter((j) => !j.ticket.cancelled);
       if (jobs.length === 0) continue;
       let r: { data: Float32Array; dim: number };
       try {

@@ -79,6 +79,7 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
   const maxChars = checkNumber('maxChars', options.maxChars ?? 100_000, { min: 1 });
   const timeoutMs = checkNumber('timeoutMs', options.timeoutMs ?? 60_000, { min: 1 });
   if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
+  if (options.maxTokens !== undefined) checkNumber('maxTokens', options.maxTokens, { min: 1 });
   if (options.apiKey !== undefined && options.apiKey.length === 0) throw createError('USAGE', 'apiKey is empty', { param: 'apiKey' });
   const projection = typeof options.projection === 'string' ? await loadProjection(options.projection) : options.projection;
   if (projection && needsLanguage(projection.method)) {
@@ -123,7 +124,7 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
       } else if (normalizeOut) normalizeRowsInPlace(r.data, r.dim, batch.length);
       return r;
     },
-    { maxBatch, maxWaitMs, maxQueue },
+    { maxBatch, maxWaitMs, maxQueue, maxTokens: options.maxTokens },
     (size, tokens, padded) => {
       metrics.batches++;
       metrics.batchSize.observe(size);
