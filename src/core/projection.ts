@@ -6,12 +6,14 @@
  * - `lir`: remove each language's own top-r singular directions of its raw
  *   (uncentred) embeddings. Needs the language.
  * - `demean`: subtract each language's mean. Needs the language.
+ * - `abtt`: all-but-the-top (Mu & Viswanath, ICLR 2018): subtract the pooled mean of all
+ *   languages' rows, remove the top D principal components of the pooled data. Language-agnostic.
  * - `none`: identity.
  */
 import { createError } from './errors.js';
 import { canonicalSigns, rankTolerance, thinSvd, topSymmetricEigen, type Dense } from './linalg.js';
 
-export const METHODS = ['lsar', 'lir', 'demean', 'none'] as const;
+export const METHODS = ['lsar', 'lir', 'demean', 'abtt', 'none'] as const;
 export type Method = (typeof METHODS)[number];
 
 export function parseMethod(name: string): Method {
@@ -25,7 +27,7 @@ export interface LanguageMoments {
   rows: number;
   /** Mean embedding (float64, length d). */
   mean: Float64Array;
-  /** X^T X (d x d), only for `lir`. */
+  /** X^T X (d x d), only for `lir` and `abtt`. */
   secondMoment?: Dense;
 }
 
@@ -45,11 +47,11 @@ export interface Projection {
   languages: { lang: string; rows: number }[];
   /** lsar: the rank K; lir: the directions per language. */
   rank?: number;
-  /** Directions removed (lsar: first `remove` rows of `basis`). 0 for demean/none. */
+  /** Directions removed (lsar and abtt: first `remove` rows of `basis`). 0 for demean/none. */
   remove: number;
-  /** lsar: K x d orthonormal basis, most important direction first. */
+  /** lsar: K x d orthonormal basis, most important direction first; abtt: the top D principal directions. */
   basis?: Dense;
-  /** lsar: singular values of the re-centred fitted means. */
+  /** lsar: singular values of the re-centred fitted means; abtt: eigenvalues of the pooled covariance. */
   singularValues?: number[];
   /** lir: per language, r x d orthonormal basis. */
   languageBases?: Record<string, Dense>;
@@ -62,6 +64,49 @@ export interface Projection {
 /** True when applying the projection needs the input's language. */
 export function needsLanguage(method: Method): boolean {
   return method === 'lir' || method === 'demean';
+}
+
+/** True when fitting needs each language's X^T X, not only its mean. */
+export function needsSecondMoment(method: Method): boolean {
+  return method === 'lir' || method === 'abtt';
+}
+
+/** The mean of all rows of all languages (abtt subtracts it): row-weighted mean of the language means. */
+export function pooledMean(p: Pick<Projection, 'dim' | 'languages' | 'means'>): Float64Array {
+  const mu = new Float64Array(p.dim);
+  let n = 0;
+  for (const { lang, rows } of p.languages) {
+    const m = p.means[lang] as Float64Array;
+    for (let i = 0; i < p.dim; i++) mu[i] = (mu[i] as number) + rows * (m[i] as number);
+    n += rows;
+  }
+  for (let i = 0; i < p.dim; i++) mu[i] = (mu[i] as number) / n;
+  return mu;
+}
+
+/**
+ * All-but-the-top: the top D eigenvectors of the pooled covariance (population, 1/N), from
+ * each language's rows, mean and X^T X: C = sum_l X_l^T X_l / N - mu mu^T.
+ */
+export function abttBasis(langs: LanguageMoments[], D: number): { basis: Dense; eigenvalues: number[] } {
+  const d = (langs[0] as LanguageMoments).mean.length;
+  const mu = pooledMean({
+    dim: d,
+    languages: langs.map((l) => ({ lang: l.lang, rows: l.rows })),
+    means: Object.fromEntries(langs.map((l) => [l.lang, l.mean])),
+  });
+  const n = langs.reduce((a, l) => a + l.rows, 0);
+  const c = new Float64Array(d * d);
+  for (const l of langs) {
+    if (!l.secondMoment) throw new Error(`internal: no second moment for ${l.lang}`);
+    const g = l.secondMoment.data;
+    for (let i = 0; i < c.length; i++) c[i] = (c[i] as number) + (g[i] as number);
+  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) c[i * d + j] = (c[i * d + j] as number) / n - (mu[i] as number) * (mu[j] as number);
+  const { values, vectors } = topSymmetricEigen({ rows: d, cols: d, data: c }, D);
+  canonicalSigns(vectors);
+  return { basis: vectors, eigenvalues: Array.from(values) };
 }
 
 /**
@@ -170,7 +215,16 @@ export function resolveParams(options: FitOptions, L: number, d: number): { rank
     }
     return { rank, remove };
   }
-  if (options.rank !== undefined) throw createError('RANK_RANGE', 'rank does not apply to method "lir" (use remove)', { param: 'rank' });
+  if (options.rank !== undefined)
+    throw createError('RANK_RANGE', `rank does not apply to method "${method}" (use remove)`, { param: 'rank' });
+  if (method === 'abtt') {
+    // Mu & Viswanath's D = d/100
+    const D = options.remove ?? Math.max(1, Math.round(d / 100));
+    if (!Number.isInteger(D) || D < 1 || D >= d) {
+      throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the dimension - 1 (${d - 1}), got ${D}`, { param: 'remove' });
+    }
+    return { remove: D };
+  }
   const r = options.remove ?? 1;
   if (!Number.isInteger(r) || r < 1 || r > d) {
     throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the dimension ${d}, got ${r}`, { param: 'remove' });
@@ -206,6 +260,10 @@ export function fitProjection(langs: LanguageMoments[], options: FitOptions): Pr
       rank as number,
     );
     return { ...base, rank: rank as number, remove, basis, singularValues };
+  }
+  if (method === 'abtt') {
+    const { basis, eigenvalues } = abttBasis(langs, remove);
+    return { ...base, remove, basis, singularValues: eigenvalues };
   }
   const r = remove;
   const languageBases: Record<string, Dense> = {};

@@ -5,7 +5,7 @@
  * which runs float32 blocks through the WebAssembly SIMD kernel and float64 blocks in float64.
  */
 import { createError } from './errors.js';
-import { needsLanguage, type Projection } from './projection.js';
+import { needsLanguage, pooledMean, type Projection } from './projection.js';
 import { firstNonFiniteRow, normalizeRowsInPlace, type FloatArray } from './rows.js';
 import { SimdProjector, simdAvailable } from './wasm/simd.js';
 
@@ -63,6 +63,9 @@ export function planFor(projection: Projection, options: ApplyOptions = {}): Pro
   }
   if (projection.method === 'lsar' && projection.basis) {
     return { dim: d, basis: projection.basis.data.subarray(0, projection.remove * d), normalize };
+  }
+  if (projection.method === 'abtt' && projection.basis) {
+    return { dim: d, offset: pooledMean(projection), basis: projection.basis.data.subarray(0, projection.remove * d), normalize };
   }
   return { dim: d, normalize };
 }

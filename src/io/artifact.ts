@@ -15,7 +15,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { createError } from '../core/errors.js';
 import type { Dense } from '../core/linalg.js';
-import { METHODS, type Method, type Projection } from '../core/projection.js';
+import { METHODS, needsLanguage, type Method, type Projection } from '../core/projection.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
 import { hashBytes } from './hash.js';
@@ -101,6 +101,15 @@ export async function saveProjection(out: string, projection: Projection, source
         `orthonormal language subspace, rows are directions (most important first); the projection removes the first ${projection.remove}: y = x - (x @ B[:remove].T) @ B[:remove]`,
         written,
       );
+    } else if (projection.method === 'abtt' && projection.basis) {
+      arrays.basis = await writeSidecar(
+        jsonPath,
+        'basis',
+        projection.basis.data,
+        [projection.remove, d],
+        'top principal directions of the pooled data (rows); with mu the row-weighted mean of the language means: y = (x - mu) - ((x - mu) @ B.T) @ B',
+        written,
+      );
     } else if (projection.method === 'lir' && projection.languageBases) {
       const r = projection.remove;
       const all = new Float64Array(langs.length * r * d);
@@ -123,7 +132,7 @@ export async function saveProjection(out: string, projection: Projection, source
       dim: d,
       ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
       remove: projection.remove,
-      needsLanguage: projection.method === 'lir' || projection.method === 'demean',
+      needsLanguage: needsLanguage(projection.method),
       languages: projection.languages,
       ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
       ...(projection.languageEigenvalues ? { languageEigenvalues: projection.languageEigenvalues } : {}),
@@ -197,6 +206,10 @@ export async function loadProjection(path: string): Promise<Projection & { artif
     if (!Number.isInteger(K) || !(json.remove >= 1 && json.remove <= K)) bad(jsonPath, `bad rank ${K} / remove ${json.remove}`);
     projection.basis = { rows: K, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [K, d]) };
     if (json.singularValues) projection.singularValues = json.singularValues;
+  } else if (json.method === 'abtt') {
+    if (!Number.isInteger(json.remove) || !(json.remove >= 1 && json.remove < d)) bad(jsonPath, `bad remove ${json.remove}`);
+    projection.basis = { rows: json.remove, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [json.remove, d]) };
+    if (json.singularValues) projection.singularValues = json.singularValues;
   } else if (json.method === 'lir') {
     const r = json.remove;
     const all = await loadSidecar(jsonPath, 'basis', json.arrays.basis, [L, r, d]);
@@ -248,7 +261,8 @@ export async function saveProjectionSafetensors(path: string, p: Projection): Pr
   const means = new Float64Array(langs.length * d);
   langs.forEach((l, i) => means.set(p.means[l] as Float64Array, i * d));
   const tensors: Record<string, SafeTensor> = { means: { dtype: 'F64', shape: [langs.length, d], data: means } };
-  if (p.method === 'lsar' && p.basis) tensors.basis = { dtype: 'F64', shape: [p.basis.rows, d], data: p.basis.data };
+  if ((p.method === 'lsar' || p.method === 'abtt') && p.basis)
+    tensors.basis = { dtype: 'F64', shape: [p.basis.rows, d], data: p.basis.data };
   if (p.method === 'lir' && p.languageBases) {
     const all = new Float64Array(langs.length * p.remove * d);
     langs.forEach((l, i) => all.set((p.languageBases as Record<string, Dense>)[l]?.data as Float64Array, i * p.remove * d));
@@ -293,7 +307,7 @@ async function loadSafetensorsProjection(path: string): Promise<Projection & { a
     ...(m.singularValues ? { singularValues: JSON.parse(m.singularValues) as number[] } : {}),
   };
   const basis = tensors.basis;
-  if (method === 'lsar') {
+  if (method === 'lsar' || method === 'abtt') {
     if (!basis || basis.shape.length !== 2 || basis.shape[1] !== d) bad(path, `basis must be K x ${d}`);
     projection.basis = { rows: basis.shape[0] as number, cols: d, data: Float64Array.from(basis.data) };
   } else if (method === 'lir') {
@@ -314,7 +328,7 @@ async function loadSafetensorsProjection(path: string): Promise<Projection & { a
     dim: d,
     ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
     remove,
-    needsLanguage: method === 'lir' || method === 'demean',
+    needsLanguage: needsLanguage(method),
     languages,
     arrays: {} as ArtifactJson['arrays'],
   } satisfies ArtifactJson;

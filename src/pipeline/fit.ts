@@ -4,7 +4,15 @@ import { dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { MomentAccumulator } from '../core/moments.js';
 import type { FloatArray } from '../core/rows.js';
-import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import {
+  fitProjection,
+  needsSecondMoment,
+  parseMethod,
+  resolveParams,
+  type FitOptions,
+  type LanguageMoments,
+  type Projection,
+} from '../core/projection.js';
 import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
 import { fileMomentsInPool, poolSize, warmWorkerPool } from '../adapters/pool.js';
 import { readFileMoments, type FileMoments } from '../io/moments-file.js';
@@ -84,7 +92,7 @@ export async function fitFromFiles(given: LanguageInput[], options: FitFileOptio
   else precheck(options, inputs.length, inputs[0] && `${inputs[0].lang} from ${inputs[0].path}`);
   const r = await readLanguageFiles(inputs, {
     ...options,
-    secondMoment: parseMethod(options.method) === 'lir',
+    secondMoment: needsSecondMoment(parseMethod(options.method)),
     check: (L, d) => {
       if (byColumn) precheck(options, L, `${inputs.map((i) => i.path).join(', ')}, column ${options.langColumn}`);
       resolveParams(options, L, d);
@@ -98,7 +106,7 @@ export async function fitFromFiles(given: LanguageInput[], options: FitFileOptio
 /** Warnings about a fit: most dimensions removed, embeddings from a model that says it is a test model. */
 export function fitWarnings(p: Projection, provenance?: Provenance): string[] {
   const out: string[] = [];
-  const removed = p.method === 'lsar' || p.method === 'lir' ? p.remove : 0;
+  const removed = p.method === 'lsar' || p.method === 'lir' || p.method === 'abtt' ? p.remove : 0;
   if (removed > p.dim / 2) {
     out.push(
       `the projection removes ${removed} of ${p.dim} dimensions${p.method === 'lsar' ? ` (rank ${p.rank}); little is left: choose a smaller rank (e.g. the rank sweep of lsar retrieve)` : ''}`,
@@ -342,7 +350,7 @@ export function fitFromArrays(data: Record<string, FloatArray>, dim: number, opt
     const { lang } = canonicalLanguage(label, 'fitFromArrays');
     if (x.length === 0) throw createError('EMPTY', `language "${lang}": no rows`);
     if (x.length % dim !== 0) throw createError('DIM_MISMATCH', `language "${lang}": length ${x.length} is not a multiple of dim ${dim}`);
-    const acc = new MomentAccumulator(dim, { secondMoment: method === 'lir' });
+    const acc = new MomentAccumulator(dim, { secondMoment: needsSecondMoment(method) });
     try {
       addChecked(acc, x, x.length / dim, `language "${lang}"`, 0);
     } finally {

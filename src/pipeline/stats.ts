@@ -12,7 +12,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
-import { fitProjection, parseMethod, resolveParams, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import {
+  fitProjection,
+  needsSecondMoment,
+  parseMethod,
+  resolveParams,
+  type FitOptions,
+  type LanguageMoments,
+  type Projection,
+} from '../core/projection.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { LanguageInput } from '../io/inputs.js';
 import { canonicalLanguage } from '../io/languages.js';
@@ -167,11 +175,15 @@ export async function fitFromStats(paths: string[], options: FitOptions): Promis
   const method = parseMethod(options.method);
   const shards = await Promise.all(paths.map(async (path) => ({ path, stats: await loadStats(path) })));
   const { languages, dim, gram } = mergeStats(shards);
-  if (method === 'lir' && !gram) {
+  if (needsSecondMoment(method) && !gram) {
     const without = shards.filter((s) => !s.stats.gram).map((s) => s.path);
-    throw createError('USAGE', `lir needs X^T X from every shard, but ${without.join(', ')} were made without it (lsar stats --gram)`, {
-      params: ['gram'],
-    });
+    throw createError(
+      'USAGE',
+      `${method} needs X^T X from every shard, but ${without.join(', ')} were made without it (lsar stats --gram)`,
+      {
+        params: ['gram'],
+      },
+    );
   }
   resolveParams(options, languages.length, dim);
   const moments: LanguageMoments[] = languages.map((l) => {
@@ -180,7 +192,7 @@ export async function fitFromStats(paths: string[], options: FitOptions): Promis
       lang: l.lang,
       rows: l.rows,
       mean: l.sum.map((x) => x / l.rows),
-      ...(l.gram && method === 'lir' ? { secondMoment: symmetric(l.gram, dim) } : {}),
+      ...(l.gram && needsSecondMoment(method) ? { secondMoment: symmetric(l.gram, dim) } : {}),
     };
   });
   const projection = fitProjection(moments, options);

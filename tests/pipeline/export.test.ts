@@ -357,6 +357,24 @@ describe('the projection alone', () => {
     }
   });
 
+  it('abtt exports as ONNX (pooled mean subtracted, components removed) and safetensors, equal to apply() (1e-5 / exact)', async () => {
+    const fitted = await fitToArtifact({ dir: join(dir, 'emb'), method: 'abtt', remove: 2, out: join(dir, 'abtt.json') });
+    const p = await loadProjection(fitted.path);
+    const rows = Float32Array.from({ length: 5 * 32 }, gaussian(4));
+    const out = join(dir, 'abtt.onnx');
+    await exportProjection(p, { format: 'onnx', out });
+    const session = await ort.InferenceSession.create(out);
+    const r = await session.run({ embeddings: new ort.Tensor('float32', rows, [5, 32]) });
+    expect(maxAbs(r.projected?.data as Float32Array, apply(p, rows.slice()))).toBeLessThan(1e-5);
+    await session.release();
+    await keepForChecker(out);
+    const st = join(dir, 'abtt.safetensors');
+    await exportProjection(p, { format: 'safetensors', out: st });
+    const back = await loadProjection(st);
+    expect(back.method).toBe('abtt');
+    expect(Array.from(apply(back, rows.slice()))).toEqual(Array.from(apply(p, rows.slice())));
+  });
+
   it('ONNX of lir and demean for one language (lang), refused without it', async () => {
     for (const method of ['lir', 'demean'] as const) {
       const fitted = await fitToArtifact({

@@ -43,14 +43,16 @@ export const fitCommand = defineCommand({
         type: 'string',
         default: 'lsar',
         coerce: parseMethod,
-        describe: 'lsar (language-agnostic), lir or demean (need the language when applied), none (identity)',
+        describe:
+          'lsar (language-agnostic), abtt (all-but-the-top: pooled mean and top principal components removed), lir or demean (need the language when applied), none (identity)',
       })
       .option('rank', numberOption('rank', { describe: 'lsar: rank K of the language subspace, 1..L-1 (default L-1)' }))
       .option(
         'remove',
         numberOption('remove', {
           alias: 'r',
-          describe: 'lsar: directions removed, 1..K (default K); lir: directions removed per language (default 1)',
+          describe:
+            'lsar: directions removed, 1..K (default K); lir: directions removed per language (default 1); abtt: principal components removed (default d/100)',
         }),
       )
       .option('out', {
@@ -110,7 +112,12 @@ export const fitCommand = defineCommand({
       io.stdout.write(JSON.stringify(result.summary, null, 1) + '\n');
     } else {
       const langs = p.languages.map((l) => `${l.lang}(${l.rows})`).join(' ');
-      const params = p.method === 'lsar' ? `, rank ${p.rank}, remove ${p.remove}` : p.method === 'lir' ? `, remove ${p.remove}` : '';
+      const params =
+        p.method === 'lsar'
+          ? `, rank ${p.rank}, remove ${p.remove}`
+          : p.method === 'lir' || p.method === 'abtt'
+            ? `, remove ${p.remove}`
+            : '';
       io.stdout.write(`fitted ${p.method}${params} on ${p.languages.length} languages, dim ${p.dim}: ${langs}\n`);
       if (result.summary.embeddings) io.stdout.write(`embeddings kept in ${result.summary.embeddings}\n`);
       io.stdout.write(`wrote ${result.path}\n`);

@@ -1,7 +1,15 @@
 /** The methods a retrieval run compares: fitted once each on monolingual data, or loaded from saved projections. */
 import { createError } from '../../core/errors.js';
 import type { Embeddings } from '../../core/embeddings.js';
-import { fitProjection, needsLanguage, parseMethod, type LanguageMoments, type Method, type Projection } from '../../core/projection.js';
+import {
+  fitProjection,
+  needsLanguage,
+  needsSecondMoment,
+  parseMethod,
+  type LanguageMoments,
+  type Method,
+  type Projection,
+} from '../../core/projection.js';
 import { createOperator, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
 import { EMBEDDING_EXTS, listLanguageFiles } from '../../io/inputs.js';
@@ -40,7 +48,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
     }
     const inputs = await listLanguageFiles(options.fitEmbeddings, EMBEDDING_EXTS);
     options.onProgress?.(`fitting on ${inputs.length} languages from ${options.fitEmbeddings}`);
-    const r = await momentsFromFiles(inputs, { secondMoment: methods.includes('lir') });
+    const r = await momentsFromFiles(inputs, { secondMoment: methods.some((m) => needsSecondMoment(m)) });
     moments = r.moments;
     provenance = r.provenance;
   }
@@ -71,6 +79,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
 function expand(method: Method, ranks: number[] | undefined, removes: number[] | undefined): { rank?: number; remove?: number }[] {
   if (method === 'none' || method === 'demean') return [{}];
   if (method === 'lir') return (removes ?? [1]).map((remove) => ({ remove }));
+  if (method === 'abtt') return removes ? removes.map((remove) => ({ remove })) : [{}];
   if (!ranks) return (removes ?? [undefined]).map((remove) => (remove === undefined ? {} : { remove }));
   const out: { rank?: number; remove?: number }[] = [];
   for (const rank of ranks) {
@@ -84,6 +93,7 @@ function expand(method: Method, ranks: number[] | undefined, removes: number[] |
 export function nameOf(p: Projection): string {
   if (p.method === 'lsar') return p.remove === p.rank ? `lsar-${p.rank}` : `lsar-${p.rank}-${p.remove}`;
   if (p.method === 'lir') return `lir-${p.remove}`;
+  if (p.method === 'abtt') return `abtt-${p.remove}`;
   return p.method;
 }
 
