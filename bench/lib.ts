@@ -120,3 +120,16 @@ export async function makeNpy(path: string, n: number, d: number, seed: number, 
 export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}x`;
 }
+
+/** The benchmarks' projection: LSAR of rank 36 from 37 synthetic language means of dimension d (and the identity, method none). */
+export async function syntheticProjections(d: number) {
+  const { mulberry32 } = await import('../src/core/random.js');
+  const { fitFromArrays } = await import('../src/pipeline/fit.js');
+  const means: Record<string, Float32Array> = {};
+  const uniform = mulberry32(7);
+  for (let i = 0; i < 37; i++) {
+    const code = `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3);
+    means[code] = Float32Array.from({ length: d }, () => uniform() - 0.5);
+  }
+  return { lsar: fitFromArrays(means, d, { method: 'lsar' }), none: fitFromArrays(means, d, { method: 'none' }) };
+}

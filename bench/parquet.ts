@@ -1,15 +1,13 @@
 /**
  * Parquet: lsar project of 1,000,000 x 768 float32 embeddings stored as Parquet
- * (FixedSizeList<float32>, beside an id column), Parquet to Parquet, against the same rows as
+ * (FixedSizeList<float32>), Parquet to Parquet, against the same rows as
  * .npy to .npy, in the same run. Target: within 1.5x.
  */
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
-import { mulberry32 } from '../src/core/random.js';
-import { fitFromArrays } from '../src/pipeline/fit.js';
 import { projectStream } from '../src/pipeline/project.js';
-import { DIR, exists, fmt, makeNpy, median, REPS, SCALE, time } from './lib.js';
+import { DIR, exists, fmt, makeNpy, median, REPS, SCALE, syntheticProjections, time } from './lib.js';
 import type { Row } from './search.js';
 
 const D = 768;
@@ -18,15 +16,7 @@ export async function benchParquet(rows: Row[]): Promise<void> {
   const n = Math.max(1000, Math.round(1_000_000 * SCALE));
   const npy = join(DIR, `project-${n}.npy`);
   await makeNpy(npy, n, D, 99);
-  const L = 37;
-  const means: Record<string, Float32Array> = {};
-  const uniform = mulberry32(7);
-  for (let i = 0; i < L; i++) {
-    const code = `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3);
-    means[code] = Float32Array.from({ length: D }, () => uniform() - 0.5);
-  }
-  const projection = fitFromArrays(means, D, { method: 'lsar' });
-  const identity = fitFromArrays(means, D, { method: 'none' });
+  const { lsar: projection, none: identity } = await syntheticProjections(D);
   // the Parquet input: the same rows, written once by lsar (method none leaves them unchanged)
   const pq = join(DIR, `project-${n}.parquet`);
   if (!(await exists(pq))) await projectStream(identity, { input: npy, output: pq });

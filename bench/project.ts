@@ -4,11 +4,9 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mulberry32 } from '../src/core/random.js';
-import { fitFromArrays } from '../src/pipeline/fit.js';
 import { projectStream } from '../src/pipeline/project.js';
 import { execSync } from 'node:child_process';
-import { DIR, fmt, makeNpy, median, REPS, SCALE, time } from './lib.js';
+import { DIR, fmt, makeNpy, median, REPS, SCALE, syntheticProjections, time } from './lib.js';
 import { plainCopy } from './io.js';
 import type { Row } from './search.js';
 
@@ -18,15 +16,7 @@ export async function benchProject(rows: Row[]): Promise<void> {
   const n = Math.max(1000, Math.round(1_000_000 * SCALE));
   const src = join(DIR, `project-${n}.npy`);
   await makeNpy(src, n, D, 99);
-  // A rank-36 LSAR projection from 37 synthetic language means.
-  const L = 37;
-  const means: Record<string, Float32Array> = {};
-  const uniform = mulberry32(7);
-  for (let i = 0; i < L; i++) {
-    const code = `l${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`.slice(0, 3);
-    means[code] = Float32Array.from({ length: D }, () => uniform() - 0.5);
-  }
-  const projection = fitFromArrays(means, D, { method: 'lsar' });
+  const { lsar: projection } = await syntheticProjections(D);
   const copy = join(DIR, 'copy.npy');
   const out = join(DIR, 'projected.npy');
   await plainCopy(src, copy); // warm up the page cache

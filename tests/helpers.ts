@@ -81,3 +81,27 @@ export function planted(langs: string[], rows: number, dim: number, seed = 1): R
   }
   return out;
 }
+
+/**
+ * A Parquet file of (language, embedding) rows written by another implementation than lsar's
+ * (hyparquet-writer): a UTF8 `lang` column and a List<float32> `embedding` column.
+ */
+export async function writeLangParquet(path: string, langs: string[], rows: ArrayLike<number>[], rowGroupSize = 100): Promise<void> {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const { writeFile } = await import('node:fs/promises');
+  const buf = parquetWriteBuffer({
+    columnData: [
+      { name: 'lang', data: langs },
+      { name: 'embedding', data: rows.map((r) => Array.from(r)) },
+    ],
+    schema: [
+      { name: 'root', num_children: 2 },
+      { name: 'lang', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+      { name: 'embedding', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', repetition_type: 'OPTIONAL', type: 'FLOAT' },
+    ],
+    rowGroupSize,
+  });
+  await writeFile(path, new Uint8Array(buf));
+}

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { apply } from '../../src/core/projector.js';
 import { readEmbeddings } from '../../src/io/embeddings.js';
@@ -17,7 +16,7 @@ import { fitFromFiles } from '../../src/pipeline/fit.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
 import { projectFiles, projectStream } from '../../src/pipeline/project.js';
 import { computeStats } from '../../src/pipeline/stats.js';
-import { listFiles, planted, ROOT, runCli, tempDir } from '../helpers.js';
+import { listFiles, planted, ROOT, runCli, tempDir, writeLangParquet } from '../helpers.js';
 
 const FIX = join(ROOT, 'tests', 'fixtures', 'parquet');
 const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as {
@@ -210,21 +209,12 @@ describe('one Parquet file holding many languages', () => {
     const paths: string[] = [];
     for (const [k, part] of parts.entries()) {
       const p = join(dir, `part-${k}.parquet`);
-      const buf = parquetWriteBuffer({
-        columnData: [
-          { name: 'lang', data: part.map((r) => r.lang) },
-          { name: 'embedding', data: part.map((r) => r.v) },
-        ],
-        schema: [
-          { name: 'root', num_children: 2 },
-          { name: 'lang', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-          { name: 'embedding', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
-          { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-          { name: 'element', repetition_type: 'OPTIONAL', type: 'FLOAT' },
-        ],
-        rowGroupSize: 30,
-      });
-      await writeFile(p, new Uint8Array(buf));
+      await writeLangParquet(
+        p,
+        part.map((r) => r.lang),
+        part.map((r) => r.v),
+        30,
+      );
       paths.push(p);
     }
     const npyDir = join(dir, 'npy');
@@ -315,32 +305,12 @@ describe('lsar project with several inputs', () => {
     for (const l of ['de', 'fr']) await writeFile(join(dir, `${l}.npy`), encodeNpy(data[l] as Float32Array, [40, 8]));
     const { saveProjection } = await import('../../src/io/artifact.js');
     await saveProjection(join(dir, 'p.json'), projection);
-    let r = await runCli([
-      'project',
-      '-p',
-      join(dir, 'p.json'),
-      '--in',
-      join(dir, 'de.npy'),
-      '--in',
-      join(dir, 'fr.npy'),
-      '--out',
-      join(dir, 'x.npy'),
-    ]);
+    const both = ['project', '-p', join(dir, 'p.json'), '--in', join(dir, 'de.npy'), '--in', join(dir, 'fr.npy')];
+    let r = await runCli([...both, '--out', join(dir, 'x.npy')]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--out .*x\.npy: several inputs need an output directory/);
-    r = await runCli([
-      'project',
-      '-p',
-      join(dir, 'p.json'),
-      '--in',
-      join(dir, 'de.npy'),
-      '--in',
-      join(dir, 'fr.npy'),
-      '--out',
-      join(dir, 'o'),
-      '-q',
-    ]);
+    r = await runCli([...both, '--out', join(dir, 'o'), '-q']);
     expect(r.code).toBe(0);
     expect(await listFiles(join(dir, 'o'))).toEqual(['de.npy', 'fr.npy']);
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
 import { retrieve } from '../../src/pipeline/retrieve/index.js';
-import { describeShared, gaussian, GOLDEN, HAS_SHARED, listFiles, runCli, SHARED, tempDir } from '../helpers.js';
+import { describeShared, gaussian, GOLDEN, HAS_SHARED, listFiles, runCli, SHARED, tempDir, writeLangParquet } from '../helpers.js';
 
 const metrics = (HAS_SHARED ? JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) : {}) as Record<
   string,
@@ -59,7 +59,6 @@ describeShared('retrieve pairs on planted-small', () => {
   });
 
   it('pairs with a language column: one Parquet file of interleaved languages gives each language its golden accuracy exactly', async () => {
-    const { parquetWriteBuffer } = await import('hyparquet-writer');
     const { readNpy } = await import('../../src/io/npy.js');
     const dir = await tempDir();
     const langs = ['ar', 'de', 'fr'];
@@ -81,21 +80,7 @@ describeShared('retrieve pairs on planted-small', () => {
         t.push(...e.data.subarray(i * d, (i + 1) * d));
       });
     }
-    const buf = parquetWriteBuffer({
-      columnData: [
-        { name: 'lang', data: lang },
-        { name: 'embedding', data: q },
-      ],
-      schema: [
-        { name: 'root', num_children: 2 },
-        { name: 'lang', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-        { name: 'embedding', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
-        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-        { name: 'element', repetition_type: 'OPTIONAL', type: 'FLOAT' },
-      ],
-      rowGroupSize: 100,
-    });
-    await writeFile(join(dir, 'q.parquet'), new Uint8Array(buf));
+    await writeLangParquet(join(dir, 'q.parquet'), lang, q);
     await writeFile(join(dir, 't.npy'), encodeNpy(Float32Array.from(t), [lang.length, d]));
     const r = await retrieve({
       task: 'pairs',
