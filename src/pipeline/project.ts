@@ -77,8 +77,25 @@ function applyBlock(opFor: (lang: string | undefined) => Projector, b: Block, d:
 
 /** Apply `projection` to every row of the input, writing the output atomically. */
 export async function projectStream(projection: Projection, options: ProjectOptions): Promise<ProjectSummary> {
-  embeddingFormat(options.input, 'input');
+  const inFormat = embeddingFormat(options.input, 'input');
   const outFormat = embeddingFormat(options.output, 'output');
+  if (options.as !== undefined && outFormat !== 'parquet') {
+    throw createError('USAGE', `as applies to a Parquet output only, but the output ${options.output} is not .parquet`, { params: ['as'] });
+  }
+  for (const [param, value] of [
+    ['column', options.column],
+    ['langColumn', options.langColumn],
+  ] as const) {
+    if (value !== undefined && inFormat !== 'parquet') {
+      throw createError(
+        'USAGE',
+        `${param} applies to a Parquet input only, but the input ${options.input === '-' ? '<stdin>' : options.input} is not .parquet`,
+        {
+          params: [param],
+        },
+      );
+    }
+  }
   const byRow = options.langColumn !== undefined && needsLanguage(projection.method);
   if (byRow && options.lang !== undefined) {
     throw createError('USAGE', 'give lang (one language for every row) or langColumn (each row its own), not both', {

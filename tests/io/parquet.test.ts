@@ -168,6 +168,34 @@ describe('project to and from Parquet', () => {
     expect(await listFiles(dir)).toEqual(['out.parquet', 'same.parquet']);
   });
 
+  it('Parquet-only options on other formats are refused (usage, exit 2), nothing written', async () => {
+    const dir = await tempDir();
+    const { projection, data } = plantedFit();
+    const { saveProjection } = await import('../../src/io/artifact.js');
+    await saveProjection(join(dir, 'p.json'), projection);
+    await writeFile(join(dir, 'de.npy'), encodeNpy(data.de as Float32Array, [40, 8]));
+    for (const [flag, value, message] of [
+      ['--as', 'e2', /--as applies to a Parquet output only, but the output .*out\.npy is not \.parquet/],
+      ['--lang-column', 'lang', /--lang-column applies to a Parquet input only, but the input .*de\.npy is not \.parquet/],
+      ['--column', 'vec', /--column applies to a Parquet input only, but the input .*de\.npy is not \.parquet/],
+    ] as const) {
+      const r = await runCli([
+        'project',
+        '-p',
+        join(dir, 'p.json'),
+        '--in',
+        join(dir, 'de.npy'),
+        '--out',
+        join(dir, 'out.npy'),
+        flag,
+        value,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await listFiles(dir)).toEqual(['de.npy', 'p.json', 'p.means.npy', 'p.basis.npy'].sort());
+  });
+
   it('.npy -> .parquet writes one embedding column that another reader reads back (FixedSizeList float32, 1e-7)', async () => {
     const dir = await tempDir();
     const { projection, data } = plantedFit();
