@@ -214,3 +214,9 @@ async function mustExist(path: string): Promise<void> {
     throw createError('NOT_FOUND', `${path}: no such file`);
   }
 }
+
+/** A Parquet column option given where no input is Parquet is a usage error, not silently ignored. */
+export function checkColumnApplies(column: string | undefined, paths: string[]): void {
+  if (column === undefined || paths.some((p) => /\.parquet$/i.test(p))) return;
+  throw createError('USAGE', `column applies to Parquet inputs only, and none of ${paths.join(', ')} is .parquet`, { params: ['column'] });
+}

@@ -15,7 +15,7 @@ import { normalizeRowsInPlace } from '../core/rows.js';
 import type { TopK } from '../core/topk.js';
 import type { HnswParams } from '../adapters/hnsw.js';
 import { AtomicTextWriter } from '../io/atomic.js';
-import { readEmbeddings } from '../io/embeddings.js';
+import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { writeText } from '../io/jsonl.js';
 import { readLines } from '../io/text.js';
 import type { ModelOptions } from './embed.js';
@@ -89,6 +89,7 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
   checkNumber('k', k, { min: 1, max: 100_000 });
   checkHnswParams(options.hnsw);
   if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
+  checkColumnApplies(options.column, [options.src, options.trg]);
   const progress = options.onProgress ?? (() => undefined);
   const cache = options.embed ? new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {}) : undefined;
   let src: Side;

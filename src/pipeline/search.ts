@@ -8,7 +8,7 @@ import type { Projection } from '../core/projection.js';
 import { createOperator } from '../core/projector.js';
 import type { IndexKind } from '../core/vector-index.js';
 import type { HnswParams } from '../adapters/hnsw.js';
-import { readEmbeddings } from '../io/embeddings.js';
+import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import type { ModelOptions } from './embed.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import {
@@ -92,6 +92,7 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   checkNumber('k', options.k, { min: 1 });
   if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
   checkHnswParams(options.hnsw);
+  checkColumnApplies(options.column, [options.index, options.queries]);
   const col = options.column !== undefined ? { column: options.column } : {};
   const docs = await readEmbeddings(options.index, col);
   const d = docs.dim;

@@ -194,6 +194,17 @@ describe('project to and from Parquet', () => {
       expect(r.stderr).toMatch(message);
     }
     expect(await listFiles(dir)).toEqual(['de.npy', 'p.json', 'p.means.npy', 'p.basis.npy'].sort());
+    // search, mine, retrieve pairs: --column where no input is Parquet
+    const de = join(dir, 'de.npy');
+    for (const args of [
+      ['search', '-x', de, '--queries', de],
+      ['mine', '--src', de, '--trg', de, '--out', join(dir, 'pairs.tsv')],
+      ['retrieve', 'pairs', '--queries', de, '--targets', de, '--methods', 'none'],
+    ]) {
+      const r = await runCli([...args, '--column', 'vec']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--column applies to Parquet inputs only, and none of .*de\.npy.* is \.parquet/);
+    }
   });
 
   it('.npy -> .parquet writes one embedding column that another reader reads back (FixedSizeList float32, 1e-7)', async () => {

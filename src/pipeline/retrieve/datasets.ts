@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { openEmbeddings, readEmbeddings } from '../../io/embeddings.js';
+import { checkColumnApplies, openEmbeddings, readEmbeddings } from '../../io/embeddings.js';
 import { canonicalLanguage, XTREME_TATOEBA } from '../../io/languages.js';
 import { isParquet } from '../../io/parquet.js';
 import { listTatoebaLanguages, loadTatoeba } from '../../io/tatoeba.js';
@@ -215,6 +215,7 @@ async function loadExplicitPairs(o: PairSource, cache: EmbeddingCache | undefine
     qFile = join(await cache.embed(join('pairs', 'queries'), { inputs: [{ lang: ql, path: qFile }] }), `${ql}.npy`);
     tFile = join(await cache.embed(join('pairs', 'targets'), { inputs: [{ lang: tl, path: tFile }] }), `${tl}.npy`);
   }
+  checkColumnApplies(o.column, [qFile, tFile]);
   const col = o.column !== undefined ? { column: o.column } : {};
   const q = await readEmbeddings(qFile, { what: 'queries', ...col });
   const t = await readEmbeddings(tFile, { what: 'targets', dim: q.dim, ...col });
