@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism, homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createError } from '../core/errors.js';
+import { createError, firstLine } from '../core/errors.js';
 import { halfTable } from '../io/half.js';
 import { hashFile } from '../io/hash.js';
 import { importOptional } from '../io/optional.js';
@@ -197,7 +197,7 @@ export class Encoder {
       tok = (await T.AutoTokenizer.from_pretrained(id, opts)) as unknown as Tok;
       model = (await T.AutoModel.from_pretrained(id, opts)) as unknown as LoadedModel;
     } catch (e) {
-      const why = (e as Error).message.split('\n')[0];
+      const why = firstLine(e);
       if (local) throw createError('MODEL', `${local}: cannot load the model (${why})`);
       throw createError(
         'MODEL',

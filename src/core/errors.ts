@@ -95,3 +95,8 @@ export function checkNumber(param: string, value: number, range: { min?: number;
   }
   return value;
 }
+
+/** The first line of an error's message (at most 300 characters), for messages that quote a library's error. */
+export function firstLine(e: unknown): string {
+  return (String((e as Error)?.message ?? e).split('\n')[0] as string).slice(0, 300);
+}

@@ -11,15 +11,20 @@ import { createError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { readJsonlBlocks } from './jsonl.js';
 import { NpyReader } from './npy.js';
-import { ParquetEmbeddings } from './parquet.js';
+import { isParquet, ParquetEmbeddings } from './parquet.js';
 
 export type EmbeddingFormat = 'npy' | 'jsonl' | 'parquet';
+
+/** Whether a file name is one of the embedding formats (.npy, .parquet, .jsonl, .ndjson). */
+export function isEmbeddingFile(name: string): boolean {
+  return /\.(npy|jsonl|ndjson)$/i.test(name) || isParquet(name);
+}
 
 /** The format of an embeddings path; `role` names the option in the message when it is neither. */
 export function embeddingFormat(path: string, role = 'input'): EmbeddingFormat {
   if (path === '-' || /\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
   if (/\.npy$/i.test(path)) return 'npy';
-  if (/\.parquet$/i.test(path)) return 'parquet';
+  if (isParquet(path)) return 'parquet';
   throw createError('USAGE', `${role} "${path}": expected a .npy, .parquet or .jsonl file, or - for JSON Lines on standard input/output`);
 }
 
@@ -217,6 +222,6 @@ async function mustExist(path: string): Promise<void> {
 
 /** A Parquet column option given where no input is Parquet is a usage error, not silently ignored. */
 export function checkColumnApplies(column: string | undefined, paths: string[]): void {
-  if (column === undefined || paths.some((p) => /\.parquet$/i.test(p))) return;
+  if (column === undefined || paths.some(isParquet)) return;
   throw createError('USAGE', `column applies to Parquet inputs only, and none of ${paths.join(', ')} is .parquet`, { params: ['column'] });
 }

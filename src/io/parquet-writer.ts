@@ -3,10 +3,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
-import { createError } from '../core/errors.js';
+import { createError, firstLine } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
-import { guarded, oneLine, parquetLibs, type Arrow, type Pw } from './parquet.js';
+import { guarded, parquetLibs, type Arrow, type Pw } from './parquet.js';
 
 /** Rows per row group for embeddings of `dim` values of `bytes` each: about 128 MiB, at least 1,024 rows. */
 export function rowGroupRowsFor(dim: number, bytes: number): number {
@@ -99,7 +99,7 @@ export class ParquetWriter {
   }
 
   private failure(): Error {
-    return createError('OUTPUT', `${this.path}: cannot write Parquet (${oneLine(this.error)})`, { cause: this.error });
+    return createError('OUTPUT', `${this.path}: cannot write Parquet (${firstLine(this.error)})`, { cause: this.error });
   }
 
   async commit(): Promise<void> {

@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
-import { createError, isLsarError } from '../core/errors.js';
+import { createError, firstLine, isLsarError } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { halfTable } from './half.js';
 import { importOptional } from './optional.js';
@@ -46,7 +46,7 @@ export async function guarded<T>(promise: Promise<T> | T, what: () => string): P
   if (panicked) {
     throw createError(
       'INPUT',
-      `${what()}: the Parquet reader stopped after a corrupt file earlier in this process (${oneLine(panicked)}); run again in a new process`,
+      `${what()}: the Parquet reader stopped after a corrupt file earlier in this process (${firstLine(panicked)}); run again in a new process`,
     );
   }
   let fail: (e: Error) => void = () => {};
@@ -69,9 +69,11 @@ export async function guarded<T>(promise: Promise<T> | T, what: () => string): P
   }
 }
 
+const PARQUET = /\.parquet$/i;
+
 /** Whether a path names a Parquet file. */
 export function isParquet(path: string): boolean {
-  return /\.parquet$/i.test(path);
+  return PARQUET.test(path);
 }
 
 export const DEFAULT_COLUMN = 'embedding';
@@ -178,7 +180,7 @@ export class ParquetEmbeddings {
         file = await guarded(pw.ParquetFile.fromFile(new FileSlice(fd, 0, size) as unknown as Blob), () => path);
       } catch (e) {
         if (isLsarError(e)) throw e;
-        throw createError('INPUT', `${path}: not a valid Parquet file (${oneLine(e)})`);
+        throw createError('INPUT', `${path}: not a valid Parquet file (${firstLine(e)})`);
       }
       const meta = file.metadata();
       const groups = Array.from({ length: meta.numRowGroups() }, (_, g) => meta.rowGroup(g).numRows());
@@ -235,7 +237,7 @@ export class ParquetEmbeddings {
         )) as ReadableStream<ParquetWasm.RecordBatch>;
       } catch (e) {
         if (isLsarError(e)) throw e;
-        throw createError('INPUT', `${this.path}: ${where} cannot be read (${oneLine(e)})`);
+        throw createError('INPUT', `${this.path}: ${where} cannot be read (${firstLine(e)})`);
       }
       const reader = stream.getReader();
       let groupRow = 0;
@@ -245,7 +247,7 @@ export class ParquetEmbeddings {
           next = await guarded(reader.read(), () => this.path);
         } catch (e) {
           if (isLsarError(e)) throw e;
-          throw createError('INPUT', `${this.path}: ${where} cannot be read (${oneLine(e)}): the file is corrupt or truncated`);
+          throw createError('INPUT', `${this.path}: ${where} cannot be read (${firstLine(e)}): the file is corrupt or truncated`);
         }
         if (next.done) break;
         const table = this.arrow.tableFromIPC(next.value.intoIPCStream());
@@ -349,12 +351,6 @@ function columnInfo(arrow: Arrow, path: string, field: ArrowNs.Field): ColumnInf
   const precision = (child as ArrowNs.Float).precision;
   const dtype = precision === arrow.Precision.HALF ? 'float16' : precision === arrow.Precision.SINGLE ? 'float32' : 'float64';
   return { name: field.name, kind, dtype, dim };
-}
-
-export function oneLine(e: unknown): string {
-  return String((e as Error)?.message ?? e)
-    .split('\n')[0]
-    ?.slice(0, 300) as string;
 }
 
 /** "file: row group 1, row 2 (row 7 of the file)": rows counted from 0, as Parquet tools do. */

@@ -9,7 +9,7 @@ import { needsLanguage, type Projection } from '../core/projection.js';
 import type { FloatArray } from '../core/rows.js';
 import { poolSize, projectInPool } from '../adapters/pool.js';
 import { AtomicTextWriter } from '../io/atomic.js';
-import { embeddingFormat, openEmbeddings, type Block, type EmbeddingSource } from '../io/embeddings.js';
+import { embeddingFormat, isEmbeddingFile, openEmbeddings, type Block, type EmbeddingSource } from '../io/embeddings.js';
 import { formatJsonl, writeText } from '../io/jsonl.js';
 import { HOST_LITTLE, NpyWriter } from '../io/npy.js';
 import { canonicalLanguage } from '../io/languages.js';
@@ -281,7 +281,7 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
       throw createError('NOT_FOUND', `${i}: no such file or directory`);
     }
     if (st.isDirectory()) {
-      const names = (await readdir(i)).filter((n) => !n.startsWith('.') && /\.(npy|parquet|jsonl|ndjson)$/i.test(n)).sort();
+      const names = (await readdir(i)).filter((n) => !n.startsWith('.') && isEmbeddingFile(n)).sort();
       if (names.length === 0) throw createError('EMPTY', `${i}: no .npy, .parquet or .jsonl files found`);
       files.push(...names.map((n) => join(i, n)));
     } else files.push(i);

@@ -1,5 +1,6 @@
 import { createError } from '../../core/errors.js';
 import { loadProjection } from '../../io/artifact.js';
+import { isEmbeddingFile } from '../../io/embeddings.js';
 import { projectFiles, projectStream, type ProjectSummary } from '../../pipeline/project.js';
 import { defineCommand } from '../command.js';
 import { columnArgs, withColumnOptions } from '../options.js';
@@ -74,7 +75,7 @@ export const projectCommand = defineCommand({
     if (many) {
       if (inputs.includes('-')) throw createError('USAGE', '--in -: stdin cannot be combined with other inputs', { params: ['in'] });
       if (a.out === '-') throw createError('USAGE', '--out: several inputs need an output directory (--out dir/)', { params: ['out'] });
-      if (/\.(npy|parquet|jsonl|ndjson)$/i.test(a.out)) {
+      if (isEmbeddingFile(a.out)) {
         throw createError('USAGE', `--out ${a.out}: several inputs need an output directory, not a file`, { params: ['out'] });
       }
       let label = '';

@@ -59,7 +59,3 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('aborted', () => reject(new Error('the client went away')));
   });
 }
-
-export function oneLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0] as string;
-}

@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { checkNumber, createError } from '../../core/errors.js';
+import { checkNumber, createError, firstLine } from '../../core/errors.js';
 import { needsLanguage, type Projection } from '../../core/projection.js';
 import { createOperator, type Projector } from '../../core/projector.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
@@ -19,7 +19,7 @@ import { checkExportedOptions, embedBatch, ModelHandle, truncateIds, type ModelO
 import { checkSameModel, manifestOf, resolveSettings, type Settings } from '../embedding-settings.js';
 import { projectionKey } from '../vector-search/index.js';
 import { Batcher, QueueFull, type Ticket } from './batcher.js';
-import { authorized, CREATED, methodNotAllowed, oneLine, readBody, ROUTES, sha256 } from './http.js';
+import { authorized, CREATED, methodNotAllowed, readBody, ROUTES, sha256 } from './http.js';
 import { Metrics } from './metrics.js';
 import { ApiError, embeddingsResponse, parseEmbeddingsRequest } from './openai.js';
 
@@ -309,7 +309,7 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
         metrics.request(label, 499);
         return;
       }
-      send(res, label, e instanceof ApiError ? e : new ApiError(500, `internal error: ${oneLine(e)}`, 'server_error'));
+      send(res, label, e instanceof ApiError ? e : new ApiError(500, `internal error: ${firstLine(e)}`, 'server_error'));
     } finally {
       clearTimeout(timer);
     }
@@ -323,7 +323,7 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
 
   const http = createHttpServer({ keepAliveTimeout: 5000 }, (req, res) => {
     const p = handle_(req, res).catch((e: unknown) => {
-      if (!res.headersSent) send(res, 'other', new ApiError(500, `internal error: ${oneLine(e)}`, 'server_error'));
+      if (!res.headersSent) send(res, 'other', new ApiError(500, `internal error: ${firstLine(e)}`, 'server_error'));
       else res.destroy();
     });
     inFlight.add(p);
