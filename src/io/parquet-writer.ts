@@ -27,39 +27,29 @@ export function embeddingVector(arrow: Arrow, data: FloatArray, rows: number, di
  * file beside the target is renamed into place by `commit()`, removed by `abort()`.
  */
 export class ParquetWriter {
-  private queue: ArrowNs.Table[] = [];
-  private wake: (() => void) | undefined;
-  private closed = false;
-  private done: Promise<void>;
+  /** Record batches go to parquet-wasm through a stream whose backpressure holds writers back. */
+  private readonly batches: WritableStreamDefaultWriter<ParquetWasm.RecordBatch>;
+  private readonly done: Promise<void>;
   private error: unknown;
 
   private constructor(
     readonly path: string,
     private readonly tmp: string,
     private readonly fd: number,
-    libs: { arrow: Arrow; pw: Pw },
+    private readonly libs: { arrow: Arrow; pw: Pw },
     keyValues: Map<string, string> | undefined,
     rowGroupRows: number,
   ) {
-    const { arrow, pw } = libs;
+    const { pw } = libs;
     let props = new pw.WriterPropertiesBuilder()
       .setCompression(pw.Compression.SNAPPY)
       .setCreatedBy('lsar')
       .setMaxRowGroupSize(rowGroupRows);
     if (keyValues && keyValues.size) props = props.setKeyValueMetadata(keyValues as unknown as ParquetWasm.KeyValueMetadata);
-    const source = new ReadableStream<ParquetWasm.RecordBatch>({
-      pull: async (controller) => {
-        while (this.queue.length === 0 && !this.closed) await new Promise<void>((r) => (this.wake = r));
-        const t = this.queue.shift();
-        if (!t) {
-          controller.close();
-          return;
-        }
-        for (const b of pw.Table.fromIPCStream(arrow.tableToIPC(t, 'stream')).recordBatches()) controller.enqueue(b);
-      },
-    });
+    const { readable, writable } = new TransformStream<ParquetWasm.RecordBatch, ParquetWasm.RecordBatch>(undefined, { highWaterMark: 2 });
+    this.batches = writable.getWriter();
     this.done = (async () => {
-      const out = (await guarded(pw.transformParquetStream(source, props.build()), () => this.path)) as ReadableStream<Uint8Array>;
+      const out = (await guarded(pw.transformParquetStream(readable, props.build()), () => this.path)) as ReadableStream<Uint8Array>;
       const reader = out.getReader();
       for (;;) {
         const next = await guarded(reader.read(), () => this.path);
@@ -68,6 +58,8 @@ export class ParquetWriter {
       }
     })().catch((e: unknown) => {
       this.error = e;
+      // release a writer waiting for room
+      this.batches.abort(e).catch(() => undefined);
     });
   }
 
@@ -91,10 +83,15 @@ export class ParquetWriter {
 
   /** Queue a table (written in order); waits while the writer is behind. */
   async write(table: ArrowNs.Table): Promise<void> {
-    if (this.error) throw this.failure();
-    this.queue.push(table);
-    this.wake?.();
-    while (this.queue.length > 2 && !this.error) await new Promise((r) => setTimeout(r, 1));
+    const { arrow, pw } = this.libs;
+    try {
+      for (const b of pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')).recordBatches()) {
+        await this.batches.ready;
+        this.batches.write(b).catch(() => undefined);
+      }
+    } catch {
+      // the stream was aborted because writing failed
+    }
     if (this.error) throw this.failure();
   }
 
@@ -103,8 +100,7 @@ export class ParquetWriter {
   }
 
   async commit(): Promise<void> {
-    this.closed = true;
-    this.wake?.();
+    await this.batches.close().catch(() => undefined);
     await this.done;
     closeSync(this.fd);
     if (this.error) {
@@ -117,9 +113,7 @@ export class ParquetWriter {
   }
 
   async abort(): Promise<void> {
-    this.closed = true;
-    this.queue = [];
-    this.wake?.();
+    await this.batches.abort(new Error('aborted')).catch(() => undefined);
     await this.done;
     try {
       closeSync(this.fd);
