@@ -145,37 +145,19 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
   await embedCorpora({ model, encoder: handle, force: true, inputs: [`xx=${warm}`], out: `${out}-warm`, batchSize: BATCH });
   await rm(`${out}-warm`, { recursive: true, force: true });
   await rm(warm, { force: true });
+  // lsar embed of the texts with the loaded model (extra options: the token-budget run)
+  const embedTexts = (o: { out: string; maxTokens?: number; onLanguage?: (p: { padding?: number }) => void }) =>
+    embedCorpora({ model, encoder: handle, force: true, inputs: [`xx=${textFile}`], batchSize: BATCH, ...o });
   let tLsar = Infinity;
   let rss = 0;
   for (let rep = 0; rep < reps; rep++) {
-    const [t] = await time(() =>
-      embedCorpora({
-        model,
-        encoder: handle,
-        force: true,
-        inputs: [`xx=${textFile}`],
-        out,
-        batchSize: BATCH,
-        onLanguage: () => (rss = Math.max(rss, process.memoryUsage().rss / 2 ** 20)),
-      }),
-    );
+    const [t] = await time(() => embedTexts({ out, onLanguage: () => (rss = Math.max(rss, process.memoryUsage().rss / 2 ** 20)) }));
     tLsar = Math.min(tLsar, t);
   }
   // and with a token budget (BENCH_EMBED_MAX_TOKENS, default 1024): long sentences in smaller batches
   const maxTokens = Number(process.env.BENCH_EMBED_MAX_TOKENS ?? '1024');
   let budgetPadding = 0;
-  const [tBudget] = await time(() =>
-    embedCorpora({
-      model,
-      encoder: handle,
-      force: true,
-      inputs: [`xx=${textFile}`],
-      out: `${out}-budget`,
-      batchSize: BATCH,
-      maxTokens,
-      onLanguage: (p) => (budgetPadding = p.padding ?? 0),
-    }),
-  );
+  const [tBudget] = await time(() => embedTexts({ out: `${out}-budget`, maxTokens, onLanguage: (p) => (budgetPadding = p.padding ?? 0) }));
   await rm(`${out}-budget`, { recursive: true, force: true });
   await handle.dispose();
   const lsarPerS = texts.length / tLsar;
