@@ -27,14 +27,17 @@ export function embeddings<T extends FloatArray>(data: T, dim: number, what = 'e
   return { data, rows: data.length / dim, dim, dtype: data instanceof Float64Array ? 'float64' : 'float32' };
 }
 
-/** Rows at `indices`, copied into a new float32 block. */
-export function takeRows(e: Embeddings, indices: ArrayLike<number>): Embeddings<Float32Array> {
-  const out = new Float32Array(indices.length * e.dim);
+/** Rows at `indices`, copied into a new float32 block (or, with `keep`, a block of the input's dtype). */
+export function takeRows(e: Embeddings, indices: ArrayLike<number>): Embeddings<Float32Array>;
+export function takeRows(e: Embeddings, indices: ArrayLike<number>, keep: 'keep-dtype'): Embeddings;
+export function takeRows(e: Embeddings, indices: ArrayLike<number>, keep?: 'keep-dtype'): Embeddings {
+  const wide = keep !== undefined && e.data instanceof Float64Array;
+  const out = wide ? new Float64Array(indices.length * e.dim) : new Float32Array(indices.length * e.dim);
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i] as number;
     out.set(e.data.subarray(r * e.dim, (r + 1) * e.dim), i * e.dim);
   }
-  return { data: out, rows: indices.length, dim: e.dim, dtype: 'float32' };
+  return { data: out, rows: indices.length, dim: e.dim, dtype: wide ? 'float64' : 'float32' } as Embeddings;
 }
 
 /** Stack blocks of the same dimension into one float32 block. */

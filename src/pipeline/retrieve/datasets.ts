@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Embeddings } from '../../core/embeddings.js';
+import { takeRows, type Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { checkColumnApplies, openEmbeddings, readEmbeddings } from '../../io/embeddings.js';
@@ -248,19 +248,14 @@ async function splitByLanguage(set: PairSet, o: PairSource): Promise<PairSet[]> 
   } finally {
     await src.close();
   }
-  const pick = (e: Embeddings, rows: number[]): Embeddings => {
-    const out = e.data instanceof Float64Array ? new Float64Array(rows.length * e.dim) : new Float32Array(rows.length * e.dim);
-    rows.forEach((r, i) => out.set(e.data.subarray(r * e.dim, (r + 1) * e.dim), i * e.dim));
-    return { data: out, rows: rows.length, dim: e.dim, dtype: e.dtype } as Embeddings;
-  };
   const langs = [...rowsOf.keys()].sort().filter((l) => !o.langs || o.langs.includes(l));
   if (langs.length === 0) throw createError('EMPTY', `${file}: no rows in the languages asked for (${(o.langs ?? []).join(', ')})`);
   return langs.map((lang) => {
     const rows = rowsOf.get(lang) as number[];
     return {
       lang,
-      foreign: { vectors: pick(set.foreign.vectors, rows), lang, file },
-      english: { vectors: pick(set.english.vectors, rows), lang: set.english.lang, file: set.english.file },
+      foreign: { vectors: takeRows(set.foreign.vectors, rows, 'keep-dtype'), lang, file },
+      english: { vectors: takeRows(set.english.vectors, rows, 'keep-dtype'), lang: set.english.lang, file: set.english.file },
     };
   });
 }
