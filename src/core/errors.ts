@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   BAD_LANGUAGE: 'not a language label',
   RANK_RANGE: 'rank out of range',
   REMOVE_RANGE: 'remove out of range',
+  DIMS_RANGE: 'dims out of range',
   UNKNOWN_METHOD: 'unknown method',
   LANG_REQUIRED: 'the method needs the input language',
   UNKNOWN_LANGUAGE: 'the projection has no such language',
@@ -37,7 +38,14 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Codes that mean "the call was wrong" rather than "the data was": the CLI exits 2 for these. */
-export const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'RANGE', 'RANK_RANGE', 'REMOVE_RANGE', 'UNKNOWN_METHOD']);
+export const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE',
+  'RANGE',
+  'RANK_RANGE',
+  'REMOVE_RANGE',
+  'DIMS_RANGE',
+  'UNKNOWN_METHOD',
+]);
 
 export interface ErrorDetails {
   /** The parameter the bad value came from (library option name, e.g. "rank", "k", "lang"). */

@@ -8,12 +8,15 @@
  * - `demean`: subtract each language's mean. Needs the language.
  * - `abtt`: all-but-the-top (Mu & Viswanath, ICLR 2018): subtract the pooled mean of all
  *   languages' rows, remove the top D principal components of the pooled data. Language-agnostic.
+ * - `whiten`: BERT-whitening (Su et al., 2021): subtract the pooled mean, multiply by
+ *   U diag(1/sqrt(s)) from the eigendecomposition of the pooled sample covariance (1/(N-1), as
+ *   numpy.cov), optionally keeping only the top k eigenvectors (output dimension k). Language-agnostic.
  * - `none`: identity.
  */
 import { createError } from './errors.js';
 import { canonicalSigns, rankTolerance, thinSvd, topSymmetricEigen, type Dense } from './linalg.js';
 
-export const METHODS = ['lsar', 'lir', 'demean', 'abtt', 'none'] as const;
+export const METHODS = ['lsar', 'lir', 'demean', 'abtt', 'whiten', 'none'] as const;
 export type Method = (typeof METHODS)[number];
 
 export function parseMethod(name: string): Method {
@@ -37,6 +40,8 @@ export interface FitOptions {
   rank?: number;
   /** lsar: directions removed, 1..K (default K). lir: directions removed per language (default 1). */
   remove?: number;
+  /** whiten: output dimensions k, the top-k eigenvectors kept (default d). */
+  dims?: number;
 }
 
 /** A fitted projection. All arrays are float64; bases are stored as rows (k x d). */
@@ -49,9 +54,11 @@ export interface Projection {
   rank?: number;
   /** Directions removed (lsar and abtt: first `remove` rows of `basis`). 0 for demean/none. */
   remove: number;
-  /** lsar: K x d orthonormal basis, most important direction first; abtt: the top D principal directions. */
+  /** lsar: K x d orthonormal basis, most important direction first; abtt: the top D principal directions; whiten: the top k. */
   basis?: Dense;
-  /** lsar: singular values of the re-centred fitted means; abtt: eigenvalues of the pooled covariance. */
+  /** whiten: the output dimension k (rows of `basis`). */
+  dims?: number;
+  /** lsar: singular values of the re-centred fitted means; abtt: eigenvalues of the pooled covariance; whiten: its top k eigenvalues (sample covariance). */
   singularValues?: number[];
   /** lir: per language, r x d orthonormal basis. */
   languageBases?: Record<string, Dense>;
@@ -68,7 +75,12 @@ export function needsLanguage(method: Method): boolean {
 
 /** True when fitting needs each language's X^T X, not only its mean. */
 export function needsSecondMoment(method: Method): boolean {
-  return method === 'lir' || method === 'abtt';
+  return method === 'lir' || method === 'abtt' || method === 'whiten';
+}
+
+/** The dimension of a projection's output: k for whiten with dims, else the input dimension. */
+export function outputDim(p: Pick<Projection, 'method' | 'dim' | 'dims'>): number {
+  return p.method === 'whiten' && p.dims !== undefined ? p.dims : p.dim;
 }
 
 /** The mean of all rows of all languages (abtt subtracts it): row-weighted mean of the language means. */
@@ -89,6 +101,37 @@ export function pooledMean(p: Pick<Projection, 'dim' | 'languages' | 'means'>): 
  * each language's rows, mean and X^T X: C = sum_l X_l^T X_l / N - mu mu^T.
  */
 export function abttBasis(langs: LanguageMoments[], D: number): { basis: Dense; eigenvalues: number[] } {
+  const { values, vectors } = topSymmetricEigen(pooledCovariance(langs, 'population'), D);
+  canonicalSigns(vectors);
+  return { basis: vectors, eigenvalues: Array.from(values) };
+}
+
+/**
+ * BERT-whitening: the top k eigenpairs of the pooled sample covariance (1/(N-1), as numpy.cov in
+ * Su et al.'s code). Applied as y = diag(1/sqrt(s)) U^T (x - mu). Refuses eigenvalues that are
+ * (numerically) zero: whitening would divide by them.
+ */
+export function whitenBasis(langs: LanguageMoments[], k: number): { basis: Dense; eigenvalues: number[] } {
+  const n = langs.reduce((a, l) => a + l.rows, 0);
+  if (n < 2) throw createError('EMPTY', `whitening needs at least 2 rows, got ${n}`);
+  const c = pooledCovariance(langs, 'sample');
+  const { values, vectors } = topSymmetricEigen(c, k);
+  const all = k === c.rows ? values : topSymmetricEigen(c, 1).values;
+  const tol = Math.max(Math.abs(all[0] as number), 1e-300) * c.rows * 1e-12;
+  const kept = Array.from(values).filter((v) => v > tol).length;
+  if (kept < k) {
+    throw createError(
+      'DIMS_RANGE',
+      `the pooled covariance has only ${kept} eigenvalues above ${tol.toExponential(1)} (${n} rows of dimension ${c.rows}): whitening ${k} dimensions would divide by zero; choose dims of at most ${kept}`,
+      { param: 'dims' },
+    );
+  }
+  canonicalSigns(vectors);
+  return { basis: vectors, eigenvalues: Array.from(values) };
+}
+
+/** The pooled covariance of all languages' rows from their means and X^T X (population 1/N or sample 1/(N-1)). */
+export function pooledCovariance(langs: LanguageMoments[], kind: 'population' | 'sample'): Dense {
   const d = (langs[0] as LanguageMoments).mean.length;
   const mu = pooledMean({
     dim: d,
@@ -102,11 +145,11 @@ export function abttBasis(langs: LanguageMoments[], D: number): { basis: Dense; 
     const g = l.secondMoment.data;
     for (let i = 0; i < c.length; i++) c[i] = (c[i] as number) + (g[i] as number);
   }
+  // C = (sum X^T X - N mu mu^T) / (N or N-1)
+  const div = kind === 'sample' ? n - 1 : n;
   for (let i = 0; i < d; i++)
-    for (let j = 0; j < d; j++) c[i * d + j] = (c[i * d + j] as number) / n - (mu[i] as number) * (mu[j] as number);
-  const { values, vectors } = topSymmetricEigen({ rows: d, cols: d, data: c }, D);
-  canonicalSigns(vectors);
-  return { basis: vectors, eigenvalues: Array.from(values) };
+    for (let j = 0; j < d; j++) c[i * d + j] = ((c[i * d + j] as number) - n * (mu[i] as number) * (mu[j] as number)) / div;
+  return { rows: d, cols: d, data: c };
 }
 
 /**
@@ -199,8 +242,19 @@ export function lirBasis(secondMoment: Dense, r: number): { basis: Dense; eigenv
  * Check --rank/--remove for a method, L languages and dimension d, and fill in
  * the defaults (lsar: rank L-1, remove = rank; lir: remove 1).
  */
-export function resolveParams(options: FitOptions, L: number, d: number): { rank?: number; remove: number } {
+export function resolveParams(options: FitOptions, L: number, d: number): { rank?: number; remove: number; dims?: number } {
   const method = parseMethod(options.method);
+  if (options.dims !== undefined && method !== 'whiten')
+    throw createError('DIMS_RANGE', `dims applies only to method "whiten", not "${method}"`, { param: 'dims' });
+  if (method === 'whiten') {
+    if (options.rank !== undefined) throw createError('RANK_RANGE', 'rank does not apply to method "whiten" (use dims)', { param: 'rank' });
+    if (options.remove !== undefined)
+      throw createError('REMOVE_RANGE', 'remove does not apply to method "whiten" (use dims)', { param: 'remove' });
+    const k = options.dims ?? d;
+    if (!Number.isInteger(k) || k < 1 || k > d)
+      throw createError('DIMS_RANGE', `dims must be an integer from 1 to the dimension ${d}, got ${k}`, { param: 'dims' });
+    return { remove: 0, dims: k };
+  }
   if (method === 'none' || method === 'demean') {
     if (options.rank !== undefined) throw createError('RANK_RANGE', `rank does not apply to method "${method}"`, { param: 'rank' });
     if (options.remove !== undefined) throw createError('REMOVE_RANGE', `remove does not apply to method "${method}"`, { param: 'remove' });
@@ -252,8 +306,12 @@ export function fitProjection(langs: LanguageMoments[], options: FitOptions): Pr
   const means: Record<string, Float64Array> = {};
   for (const l of langs) means[l.lang] = l.mean;
   const base = { method, dim: d, languages: langs.map((l) => ({ lang: l.lang, rows: l.rows })), means };
-  const { rank, remove } = resolveParams(options, L, d);
+  const { rank, remove, dims } = resolveParams(options, L, d);
   if (method === 'none' || method === 'demean') return { ...base, remove };
+  if (method === 'whiten') {
+    const { basis, eigenvalues } = whitenBasis(langs, dims as number);
+    return { ...base, remove, dims: dims as number, basis, singularValues: eigenvalues };
+  }
   if (method === 'lsar') {
     const { basis, singularValues } = lsarSubspace(
       langs.map((l) => l.mean),

@@ -16,18 +16,30 @@ export interface ApplyOptions {
   normalize?: boolean;
 }
 
-/** What applying does to each row, resolved: x - offset, then x - B^T B x, then optional L2 norm. Structured-cloneable. */
+/**
+ * What applying does to each row, resolved: x - offset, then x - B^T B x (or, with a transform,
+ * y = T x, of dimension outDim), then optional L2 norm. Structured-cloneable.
+ */
 export interface ProjectionPlan {
   dim: number;
   offset?: Float64Array;
   /** k x d rows to remove (k = basis.length / dim). */
   basis?: Float64Array;
+  /** outDim x d matrix applied after the offset (whiten); rows then have outDim values. */
+  transform?: Float64Array;
+  /** The output dimension (with a transform; else dim). */
+  outDim?: number;
   normalize: boolean;
 }
 
 /** The per-row operator of a plan. */
 export interface Projector {
   readonly dim: number;
+  /**
+   * Values per output row. When it is less than `dim` (whiten with dims), `apply` packs the
+   * output rows at the front of the block: row r at r * outDim.
+   */
+  readonly outDim: number;
   readonly plan: ProjectionPlan;
   /**
    * A float32 buffer of `capacity` rows owned by the SIMD kernel, when there is one: rows
@@ -64,6 +76,15 @@ export function planFor(projection: Projection, options: ApplyOptions = {}): Pro
   if (projection.method === 'lsar' && projection.basis) {
     return { dim: d, basis: projection.basis.data.subarray(0, projection.remove * d), normalize };
   }
+  if (projection.method === 'whiten' && projection.basis) {
+    const k = projection.basis.rows;
+    const T = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) {
+      const inv = 1 / Math.sqrt(projection.singularValues?.[j] as number);
+      for (let i = 0; i < d; i++) T[j * d + i] = (projection.basis.data[j * d + i] as number) * inv;
+    }
+    return { dim: d, offset: pooledMean(projection), transform: T, outDim: k, normalize };
+  }
   if (projection.method === 'abtt' && projection.basis) {
     return { dim: d, offset: pooledMean(projection), basis: projection.basis.data.subarray(0, projection.remove * d), normalize };
   }
@@ -72,6 +93,7 @@ export function planFor(projection: Projection, options: ApplyOptions = {}): Pro
 
 /** The operator for a plan (float32 rows through the SIMD kernel when d % 4 == 0). */
 export function createProjector(plan: ProjectionPlan): Projector {
+  if (plan.transform) return transformProjector(plan, plan.transform);
   const d = plan.dim;
   const B = plan.basis ?? new Float64Array(0);
   const k = B.length / d;
@@ -131,6 +153,7 @@ export function createProjector(plan: ProjectionPlan): Projector {
 
   return {
     dim: d,
+    outDim: d,
     plan,
     ...(simd ? { buffer: simd.buffer, capacity: simd.capacity } : {}),
     apply(block: FloatArray, rows = block.length / d): number {
@@ -138,6 +161,52 @@ export function createProjector(plan: ProjectionPlan): Projector {
       return applyF64(block, rows);
     },
   };
+}
+
+/** y = T (x - offset), packed at the front of the block (row r at r * outDim), in float64. */
+function transformProjector(plan: ProjectionPlan, T: Float64Array): Projector {
+  const d = plan.dim;
+  const k = T.length / d;
+  const offset = plan.offset;
+  const x = new Float64Array(d);
+  const y = new Float64Array(k);
+  return {
+    dim: d,
+    outDim: k,
+    plan,
+    apply(block: FloatArray, rows = block.length / d): number {
+      const bad = firstNonFiniteRow(block, rows, d);
+      const n = bad < 0 ? rows : bad;
+      // Row r's output (at r*k) never overwrites an unread input row (at r'*d > r*k for r' > r).
+      for (let r = 0; r < n; r++) {
+        const off = r * d;
+        for (let i = 0; i < d; i++) x[i] = (block[off + i] as number) - (offset ? (offset[i] as number) : 0);
+        for (let j = 0; j < k; j++) {
+          const to = j * d;
+          let acc = 0;
+          for (let i = 0; i < d; i++) acc += (T[to + i] as number) * (x[i] as number);
+          y[j] = acc;
+        }
+        if (plan.normalize) normalizeRowsInPlace(y, k, 1);
+        block.set(y, r * k);
+      }
+      return bad;
+    },
+  };
+}
+
+/**
+ * Project `rows` rows in place and return them with the output dimension: with whiten's dims
+ * the first rows * outDim values of the same buffer. `bad` is -1 or the first row with NaN/Inf.
+ */
+export function applyInPlace<T extends FloatArray>(
+  op: Projector,
+  data: T,
+  rows = data.length / op.dim,
+): { data: T; dim: number; bad: number } {
+  const bad = op.apply(data, rows);
+  if (op.outDim === op.dim) return { data, dim: op.dim, bad };
+  return { data: data.subarray(0, rows * op.outDim) as T, dim: op.outDim, bad };
 }
 
 /** The operator of a projection with options. */
@@ -163,7 +232,7 @@ export function apply<T extends FloatArray>(projection: Projection, data: T, opt
   const out = data.slice() as T;
   const bad = op.apply(out);
   if (bad >= 0) throw createError('NON_FINITE', `apply: row ${bad} holds NaN or Inf`);
-  return out;
+  return op.outDim === op.dim ? out : (out.slice(0, (out.length / op.dim) * op.outDim) as T);
 }
 
 function typeName(v: unknown): string {

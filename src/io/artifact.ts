@@ -42,6 +42,8 @@ export interface ArtifactJson {
   dim: number;
   rank?: number;
   remove: number;
+  /** whiten: output dimension k (rows of the basis). */
+  dims?: number;
   /** True when applying needs the input's language (lir, demean). */
   needsLanguage: boolean;
   languages: { lang: string; rows: number }[];
@@ -110,6 +112,15 @@ export async function saveProjection(out: string, projection: Projection, source
         'top principal directions of the pooled data (rows); with mu the row-weighted mean of the language means: y = (x - mu) - ((x - mu) @ B.T) @ B',
         written,
       );
+    } else if (projection.method === 'whiten' && projection.basis) {
+      arrays.basis = await writeSidecar(
+        jsonPath,
+        'basis',
+        projection.basis.data,
+        [projection.basis.rows, d],
+        'top eigenvectors (rows) of the pooled sample covariance, eigenvalues s in "singularValues"; with mu the row-weighted mean of the language means: y = ((x - mu) @ B.T) / sqrt(s)',
+        written,
+      );
     } else if (projection.method === 'lir' && projection.languageBases) {
       const r = projection.remove;
       const all = new Float64Array(langs.length * r * d);
@@ -132,6 +143,7 @@ export async function saveProjection(out: string, projection: Projection, source
       dim: d,
       ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
       remove: projection.remove,
+      ...(projection.dims !== undefined ? { dims: projection.dims } : {}),
       needsLanguage: needsLanguage(projection.method),
       languages: projection.languages,
       ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
@@ -210,6 +222,14 @@ export async function loadProjection(path: string): Promise<Projection & { artif
     if (!Number.isInteger(json.remove) || !(json.remove >= 1 && json.remove < d)) bad(jsonPath, `bad remove ${json.remove}`);
     projection.basis = { rows: json.remove, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [json.remove, d]) };
     if (json.singularValues) projection.singularValues = json.singularValues;
+  } else if (json.method === 'whiten') {
+    const k = json.dims as number;
+    if (!Number.isInteger(k) || k < 1 || k > d) bad(jsonPath, `bad dims ${json.dims}`);
+    if (!Array.isArray(json.singularValues) || json.singularValues.length < k || !json.singularValues.every((v) => v > 0))
+      bad(jsonPath, `whiten needs ${k} positive eigenvalues in "singularValues"`);
+    projection.dims = k;
+    projection.basis = { rows: k, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [k, d]) };
+    projection.singularValues = json.singularValues;
   } else if (json.method === 'lir') {
     const r = json.remove;
     const all = await loadSidecar(jsonPath, 'basis', json.arrays.basis, [L, r, d]);
@@ -261,7 +281,7 @@ export async function saveProjectionSafetensors(path: string, p: Projection): Pr
   const means = new Float64Array(langs.length * d);
   langs.forEach((l, i) => means.set(p.means[l] as Float64Array, i * d));
   const tensors: Record<string, SafeTensor> = { means: { dtype: 'F64', shape: [langs.length, d], data: means } };
-  if ((p.method === 'lsar' || p.method === 'abtt') && p.basis)
+  if ((p.method === 'lsar' || p.method === 'abtt' || p.method === 'whiten') && p.basis)
     tensors.basis = { dtype: 'F64', shape: [p.basis.rows, d], data: p.basis.data };
   if (p.method === 'lir' && p.languageBases) {
     const all = new Float64Array(langs.length * p.remove * d);
@@ -276,6 +296,7 @@ export async function saveProjectionSafetensors(path: string, p: Projection): Pr
     dim: String(d),
     ...(p.rank !== undefined ? { rank: String(p.rank) } : {}),
     remove: String(p.remove),
+    ...(p.dims !== undefined ? { dims: String(p.dims) } : {}),
     languages: JSON.stringify(p.languages),
     ...(p.singularValues ? { singularValues: JSON.stringify(p.singularValues) } : {}),
   });
@@ -307,9 +328,14 @@ async function loadSafetensorsProjection(path: string): Promise<Projection & { a
     ...(m.singularValues ? { singularValues: JSON.parse(m.singularValues) as number[] } : {}),
   };
   const basis = tensors.basis;
-  if (method === 'lsar' || method === 'abtt') {
+  if (method === 'lsar' || method === 'abtt' || method === 'whiten') {
     if (!basis || basis.shape.length !== 2 || basis.shape[1] !== d) bad(path, `basis must be K x ${d}`);
     projection.basis = { rows: basis.shape[0] as number, cols: d, data: Float64Array.from(basis.data) };
+    if (method === 'whiten') {
+      projection.dims = basis.shape[0] as number;
+      if (!(projection.singularValues && projection.singularValues.length >= projection.dims))
+        bad(path, 'whiten needs its eigenvalues in the singularValues metadata');
+    }
   } else if (method === 'lir') {
     if (!basis || basis.shape.join() !== `${L},${remove},${d}`) bad(path, `basis must be ${L} x ${remove} x ${d}`);
     projection.languageBases = Object.fromEntries(

@@ -32,6 +32,8 @@ export interface FitToArtifactOptions {
   method: string;
   rank?: number | undefined;
   remove?: number | undefined;
+  /** whiten: output dimensions k. */
+  dims?: number | undefined;
   /** `projection.json` path or a directory. */
   out: string;
   onProgress?: (p: FitProgress) => void;
@@ -42,6 +44,8 @@ export interface FitSummary {
   dim: number;
   rank?: number;
   remove: number;
+  /** whiten: the output dimension. */
+  dims?: number;
   languages: { lang: string; rows: number }[];
   singularValues?: number[];
   projection: string;
@@ -75,6 +79,7 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
       method,
       ...(options.rank !== undefined ? { rank: options.rank } : {}),
       ...(options.remove !== undefined ? { remove: options.remove } : {}),
+      ...(options.dims !== undefined ? { dims: options.dims } : {}),
     });
     const path = await saveProjection(options.out, projection, provenance);
     return { projection, path, summary: summaryOf(projection, path, fitWarnings(projection)) };
@@ -99,6 +104,7 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     method,
     ...(options.rank !== undefined ? { rank: options.rank } : {}),
     ...(options.remove !== undefined ? { remove: options.remove } : {}),
+    ...(options.dims !== undefined ? { dims: options.dims } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.column !== undefined ? { column: options.column } : {}),
     ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
@@ -113,6 +119,7 @@ function summaryOf(projection: Projection, path: string, warnings: string[], emb
     dim: projection.dim,
     ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
     remove: projection.remove,
+    ...(projection.dims !== undefined ? { dims: projection.dims } : {}),
     languages: projection.languages,
     ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
     projection: path,

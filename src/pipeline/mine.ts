@@ -10,7 +10,7 @@ import type { Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
 import { minePairs, type Margin, type MinedPairs, type Retrieval } from '../core/mining.js';
 import type { Projection } from '../core/projection.js';
-import { createOperator } from '../core/projector.js';
+import { applyInPlace, createOperator } from '../core/projector.js';
 import { normalizeRowsInPlace } from '../core/rows.js';
 import type { TopK } from '../core/topk.js';
 import type { HnswParams } from '../adapters/hnsw.js';
@@ -115,8 +115,9 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
       [src, options.srcLang, options.src],
       [trg, options.trgLang, options.trg],
     ] as const) {
-      const bad = createOperator(p, lang !== undefined ? { lang } : {}).apply(side.vectors.data);
-      if (bad >= 0) throw createError('NON_FINITE', `${file}: row ${bad} holds NaN or Inf`);
+      const r = applyInPlace(createOperator(p, lang !== undefined ? { lang } : {}), side.vectors.data, side.vectors.rows);
+      if (r.bad >= 0) throw createError('NON_FINITE', `${file}: row ${r.bad} holds NaN or Inf`);
+      side.vectors = { ...side.vectors, data: r.data, dim: r.dim };
     }
   }
   for (const side of [src, trg]) {

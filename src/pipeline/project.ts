@@ -5,7 +5,7 @@ import { createError } from '../core/errors.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createOperator, type ApplyOptions, type Projector } from '../core/projector.js';
-import { needsLanguage, type Projection } from '../core/projection.js';
+import { needsLanguage, outputDim, type Projection } from '../core/projection.js';
 import type { FloatArray } from '../core/rows.js';
 import { poolSize, projectInPool } from '../adapters/pool.js';
 import { AtomicTextWriter } from '../io/atomic.js';
@@ -106,6 +106,8 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   // lir/demean without a language fail here, before any file is opened
   const op = byRow ? undefined : opFor(undefined);
   const d = projection.dim;
+  // whiten with dims: outputs have fewer values than inputs
+  const od = outputDim(projection);
   const wantF64 = options.dtype === 'float64';
   if (outFormat === 'parquet' && isParquet(options.input)) return projectParquet(projection, options, opFor, byRow);
   const src = await openEmbeddings(options.input, {
@@ -126,17 +128,17 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   const sink = async (data: FloatArray, n: number) => {
     if (writer) await writer.write(data, n);
     else if (pqWriter && arrow) {
-      const v = embeddingVector(arrow, castRows(data, n * d, outDtype), n, d);
+      const v = embeddingVector(arrow, castRows(data, n * od, outDtype), n, od);
       await pqWriter.write(new arrow.Table({ [options.as ?? DEFAULT_COLUMN]: v }));
-    } else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, d));
-    else await textWriter?.write(formatJsonl(data, n, d));
+    } else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, od));
+    else await textWriter?.write(formatJsonl(data, n, od));
     rows += n;
     options.onProgress?.(rows, src.rows);
   };
   try {
-    if (outFormat === 'npy') writer = await NpyWriter.create(options.output, d, outDtype);
+    if (outFormat === 'npy') writer = await NpyWriter.create(options.output, od, outDtype);
     else if (outFormat === 'parquet')
-      pqWriter = await ParquetWriter.create(options.output, undefined, rowGroupRowsFor(d, outDtype === '<f8' ? 8 : 4));
+      pqWriter = await ParquetWriter.create(options.output, undefined, rowGroupRowsFor(od, outDtype === '<f8' ? 8 : 4));
     else if (options.output !== '-') textWriter = await AtomicTextWriter.create(options.output);
     const npy = src.npy;
     const parallel =
@@ -166,7 +168,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   } finally {
     await src.close();
   }
-  return { rows, dim: d, output: options.output };
+  return { rows, dim: od, output: options.output };
 }
 
 /** Rows as the output dtype (a view when they already are). */
@@ -189,6 +191,7 @@ async function projectParquet(
 ): Promise<ProjectSummary> {
   const { arrow } = await parquetLibs();
   const d = projection.dim;
+  const od = outputDim(projection);
   const pq = await ParquetEmbeddings.open(options.input, {
     ...(options.column !== undefined ? { column: options.column } : {}),
     ...(byRow ? { langColumn: options.langColumn as string } : {}),
@@ -211,12 +214,12 @@ async function projectParquet(
   let writer: ParquetWriter | undefined;
   let rows = 0;
   try {
-    writer = await ParquetWriter.create(options.output, pq.keyValues, rowGroupRowsFor(d, outDtype === '<f8' ? 8 : 4));
+    writer = await ParquetWriter.create(options.output, pq.keyValues, rowGroupRowsFor(od, outDtype === '<f8' ? 8 : 4));
     for await (const b of pq.batches()) {
       if (pq.dim !== d)
         throw createError('DIM_MISMATCH', `${options.input}: dimension ${pq.dim}, but the projection was fitted on dimension ${d}`);
       applyBlock(opFor, b, d, options.input, byRow);
-      const v = embeddingVector(arrow, castRows(b.data, b.rows * d, outDtype), b.rows, d);
+      const v = embeddingVector(arrow, castRows(b.data, b.rows * od, outDtype), b.rows, od);
       await writer.write(withColumn(arrow, b.table as ArrowTable, name, v));
       rows += b.rows;
       options.onProgress?.(rows, pq.rows);
@@ -229,7 +232,7 @@ async function projectParquet(
   } finally {
     pq.close();
   }
-  return { rows, dim: d, output: options.output };
+  return { rows, dim: od, output: options.output };
 }
 
 type ArrowLib = Awaited<ReturnType<typeof parquetLibs>>['arrow'];

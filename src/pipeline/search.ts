@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
 import type { Projection } from '../core/projection.js';
-import { createOperator } from '../core/projector.js';
+import { applyInPlace, createOperator } from '../core/projector.js';
 import type { IndexKind } from '../core/vector-index.js';
 import type { HnswParams } from '../adapters/hnsw.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
@@ -82,8 +82,9 @@ function project(
   const data = owned && x.data instanceof Float32Array ? x.data : Float32Array.from(x.data);
   const out: Embeddings<Float32Array> = { data, rows: x.rows, dim: x.dim, dtype: 'float32' };
   if (p && p.method !== 'none') {
-    const bad = createOperator(p, lang !== undefined ? { lang } : {}).apply(out.data);
-    if (bad >= 0) throw createError('NON_FINITE', `${what}: row ${bad} holds NaN or Inf`);
+    const r = applyInPlace(createOperator(p, lang !== undefined ? { lang } : {}), out.data, x.rows);
+    if (r.bad >= 0) throw createError('NON_FINITE', `${what}: row ${r.bad} holds NaN or Inf`);
+    return { ...out, data: r.data, dim: r.dim };
   }
   return out;
 }

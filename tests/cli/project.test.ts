@@ -118,3 +118,27 @@ describeShared('lsar project', () => {
     expect(r.stderr).toMatch(/other\.json: not an lsar projection/);
   });
 });
+
+describeShared('whiten through the CLI', () => {
+  it('fit --method whiten --dims 8, project to .npy and JSON Lines gives 8-dim rows equal to the numpy restatement (1e-4, float32 output)', async () => {
+    const dir = await tempDir();
+    const fit = await runCli(['fit', join(GOLDEN, 'fit'), '--method', 'whiten', '--dims', '8', '--out', join(dir, 'w.json'), '--json']);
+    expect(fit.code).toBe(0);
+    expect(JSON.parse(fit.stdout)).toMatchObject({ method: 'whiten', dims: 8, dim: 64 });
+    const r = await runCli(['project', '-p', join(dir, 'w.json'), '--in', bitext('de'), '--out', join(dir, 'de.npy'), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: 200, dim: 8 });
+    const got = await readNpy(join(dir, 'de.npy'));
+    const want = await readNpy(join(import.meta.dirname, '..', 'fixtures', 'whiten', 'whiten-8.de.npy'));
+    expect([got.rows, got.dim]).toEqual([200, 8]);
+    expect(maxAbs(got.data, want.data)).toBeLessThan(1e-4);
+    const j = await runCli(['project', '-p', join(dir, 'w.json'), '--in', bitext('de'), '--out', join(dir, 'de.jsonl')]);
+    expect(j.code).toBe(0);
+    const lines = (await readFile(join(dir, 'de.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(200);
+    expect((JSON.parse(lines[0] as string) as number[]).length).toBe(8);
+    const bad = await runCli(['fit', join(GOLDEN, 'fit'), '--method', 'lsar', '--dims', '8', '--out', join(dir, 'x.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--dims applies only to method "whiten"/);
+  });
+});

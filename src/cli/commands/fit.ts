@@ -10,7 +10,9 @@ export const fitCommand = defineCommand({
   describe: 'Estimate the language subspace (or a baseline) from per-language embeddings',
   builder: (y) =>
     withColumnOptions(
-      withModelOptions(y.group(['input', 'stats', 'method', 'rank', 'remove', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:')),
+      withModelOptions(
+        y.group(['input', 'stats', 'method', 'rank', 'remove', 'dims', 'out', 'json', 'quiet', 'corpora', 'embed-dir'], 'Options:'),
+      ),
     )
       .positional('dir', {
         type: 'string',
@@ -44,7 +46,7 @@ export const fitCommand = defineCommand({
         default: 'lsar',
         coerce: parseMethod,
         describe:
-          'lsar (language-agnostic), abtt (all-but-the-top: pooled mean and top principal components removed), lir or demean (need the language when applied), none (identity)',
+          'lsar (language-agnostic), abtt (all-but-the-top: pooled mean and top principal components removed), whiten (BERT-whitening: pooled mean removed, covariance made the identity), lir or demean (need the language when applied), none (identity)',
       })
       .option('rank', numberOption('rank', { describe: 'lsar: rank K of the language subspace, 1..L-1 (default L-1)' }))
       .option(
@@ -54,6 +56,10 @@ export const fitCommand = defineCommand({
           describe:
             'lsar: directions removed, 1..K (default K); lir: directions removed per language (default 1); abtt: principal components removed (default d/100)',
         }),
+      )
+      .option(
+        'dims',
+        numberOption('dims', { describe: 'whiten: keep the top k eigenvectors, so outputs have k dimensions, 1..d (default d)' }),
       )
       .option('out', {
         alias: 'o',
@@ -101,6 +107,7 @@ export const fitCommand = defineCommand({
       method: a.method,
       rank: a.rank,
       remove: a.remove,
+      dims: a.dims,
       out: a.out,
       ...columnArgs(a),
       onProgress: (p) => progress.update(`fit ${p.lang}: ${progress.rate(p.rowsDone, p.rowsTotal, 'rows', p.lang)}`),
@@ -117,7 +124,9 @@ export const fitCommand = defineCommand({
           ? `, rank ${p.rank}, remove ${p.remove}`
           : p.method === 'lir' || p.method === 'abtt'
             ? `, remove ${p.remove}`
-            : '';
+            : p.method === 'whiten'
+              ? `, dims ${p.dims}`
+              : '';
       io.stdout.write(`fitted ${p.method}${params} on ${p.languages.length} languages, dim ${p.dim}: ${langs}\n`);
       if (result.summary.embeddings) io.stdout.write(`embeddings kept in ${result.summary.embeddings}\n`);
       io.stdout.write(`wrote ${result.path}\n`);

@@ -69,7 +69,11 @@ export const retrieveCommand = defineCommand({
         type: 'string',
         describe: 'Comma-separated languages to evaluate (default: tatoeba the 36 XTREME languages present; otherwise all)',
       })
-      .option('methods', { type: 'string', default: 'none,lsar', describe: 'Comma-separated methods: none, demean, lir, lsar, abtt' })
+      .option('methods', {
+        type: 'string',
+        default: 'none,lsar',
+        describe: 'Comma-separated methods: none, demean, lir, lsar, abtt, whiten',
+      })
       .option('rank', { type: 'string', describe: 'lsar rank(s), comma-separated to sweep (default L-1)' })
       .option('remove', {
         alias: 'r',

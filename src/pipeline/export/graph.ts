@@ -109,5 +109,12 @@ export function appendProjection(b: GraphBuilder, x: string, plan: ProjectionPla
     const coef = b.one('MatMul', [y, b.floats('basis_t', [d, k], bt)]);
     y = b.one('Sub', [y, b.one('MatMul', [coef, b.floats('basis', [k, d], plan.basis)])]);
   }
+  if (plan.transform) {
+    // whiten: y @ T^T, T is k x d
+    const k = plan.transform.length / d;
+    const tt = new Float32Array(d * k);
+    for (let j = 0; j < k; j++) for (let i = 0; i < d; i++) tt[i * k + j] = plan.transform[j * d + i] as number;
+    y = b.one('MatMul', [y, b.floats('transform_t', [d, k], tt)]);
+  }
   return normalize ? appendNormalize(b, y) : y;
 }

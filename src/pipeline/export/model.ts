@@ -9,7 +9,7 @@ import { copyFile, readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join, resolve, relative, isAbsolute } from 'node:path';
 import { createError } from '../../core/errors.js';
 import type { Pooling } from '../../core/pooling.js';
-import { needsLanguage, type Projection } from '../../core/projection.js';
+import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
 import { planFor } from '../../core/projector.js';
 import { DataType, decodeModel, encodeModel, valueInfo, type OnnxModel, type OnnxValueInfo } from '../../adapters/onnx.js';
 import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters/transformers.js';
@@ -135,7 +135,7 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
       { param: 'projection' },
     );
   }
-  const dim = projection?.dim ?? d;
+  const dim = projection ? outputDim(projection) : d;
   if (dim === undefined)
     throw createError(
       'MODEL',

@@ -4,7 +4,7 @@
  * metadata), beside the artifact's .npy sidecars.
  */
 import { createError } from '../../core/errors.js';
-import { needsLanguage, type Projection } from '../../core/projection.js';
+import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
 import { planFor } from '../../core/projector.js';
 import { DataType, encodeModel, valueInfo, type OnnxModel } from '../../adapters/onnx.js';
 import { saveProjectionSafetensors } from '../../io/artifact.js';
@@ -53,7 +53,7 @@ export function projectionModel(p: Projection, options: { lang?: string; normali
   const b = new GraphBuilder(model.graph);
   const y = appendProjection(b, 'embeddings', plan, options.normalize === true);
   model.graph.node.push({ name: 'lsar/output', opType: 'Identity', input: [y], output: ['projected'] });
-  model.graph.output.push(valueInfo('projected', DataType.FLOAT, ['n', p.dim]));
+  model.graph.output.push(valueInfo('projected', DataType.FLOAT, ['n', outputDim(p)]));
   return model;
 }
 

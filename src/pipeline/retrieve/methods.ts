@@ -10,7 +10,7 @@ import {
   type Method,
   type Projection,
 } from '../../core/projection.js';
-import { createOperator, type Projector } from '../../core/projector.js';
+import { applyInPlace, createOperator, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
 import { EMBEDDING_EXTS, listLanguageFiles } from '../../io/inputs.js';
 import { momentsFromFiles, type Provenance } from '../fit.js';
@@ -80,6 +80,7 @@ function expand(method: Method, ranks: number[] | undefined, removes: number[] |
   if (method === 'none' || method === 'demean') return [{}];
   if (method === 'lir') return (removes ?? [1]).map((remove) => ({ remove }));
   if (method === 'abtt') return removes ? removes.map((remove) => ({ remove })) : [{}];
+  if (method === 'whiten') return [{}];
   if (!ranks) return (removes ?? [undefined]).map((remove) => (remove === undefined ? {} : { remove }));
   const out: { rank?: number; remove?: number }[] = [];
   for (const rank of ranks) {
@@ -89,11 +90,12 @@ function expand(method: Method, ranks: number[] | undefined, removes: number[] |
   return out;
 }
 
-/** The column name of a method: none, demean, lir-<r>, lsar-<K> or lsar-<K>-<N>. */
+/** The column name of a method: none, demean, lir-<r>, abtt-<D>, whiten (whiten-<k>), lsar-<K> or lsar-<K>-<N>. */
 export function nameOf(p: Projection): string {
   if (p.method === 'lsar') return p.remove === p.rank ? `lsar-${p.rank}` : `lsar-${p.rank}-${p.remove}`;
   if (p.method === 'lir') return `lir-${p.remove}`;
   if (p.method === 'abtt') return `abtt-${p.remove}`;
+  if (p.method === 'whiten') return p.dims !== undefined && p.dims !== p.dim ? `whiten-${p.dims}` : 'whiten';
   return p.method;
 }
 
@@ -120,9 +122,9 @@ export function projectFor(run: MethodRun, x: Embeddings, lang: string, inPlace 
     op = createOperator(run.projection, { lang });
     operators.set(run, (operators.get(run) ?? new Map()).set(key, op));
   }
-  const bad = op.apply(out.data);
-  if (bad >= 0) throw createError('NON_FINITE', `${lang}: row ${bad} holds NaN or Inf`);
-  return out;
+  const r = applyInPlace(op, out.data, out.rows);
+  if (r.bad >= 0) throw createError('NON_FINITE', `${lang}: row ${r.bad} holds NaN or Inf`);
+  return { ...out, data: r.data, dim: r.dim };
 }
 
 /** Refuse vectors whose dimension differs from what a method was fitted on. */

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { checkNumber, createError, firstLine } from '../../core/errors.js';
-import { needsLanguage, type Projection } from '../../core/projection.js';
-import { createOperator, type Projector } from '../../core/projector.js';
+import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
+import { applyInPlace, createOperator, type Projector } from '../../core/projector.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import type { Encoder } from '../../adapters/transformers.js';
 import { tokenizeInPool } from '../../adapters/pool.js';
@@ -119,8 +119,9 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
       const enc = encoder as Encoder;
       const r = await embedBatch(enc, batch, { ...settings, normalize: settings.normalizeInput });
       if (op) {
-        const bad = op.apply(r.data, batch.length);
-        if (bad >= 0) throw createError('NON_FINITE', `the model gave NaN or Inf for an input`);
+        const p = applyInPlace(op, r.data, batch.length);
+        if (p.bad >= 0) throw createError('NON_FINITE', `the model gave NaN or Inf for an input`);
+        return { ...r, data: p.data, dim: p.dim };
       } else if (normalizeOut) normalizeRowsInPlace(r.data, r.dim, batch.length);
       return r;
     },
@@ -155,6 +156,7 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
     if (projection && projection.method !== 'none' && projection.dim !== dim) {
       throw createError('DIM_MISMATCH', `${options.model} gives ${dim} dimensions, but ${what} was fitted on ${projection.dim}`);
     }
+    if (projection) dim = outputDim(projection);
     encoder = enc;
   })();
   ready.catch((e: unknown) => {
