@@ -1,0 +1,403 @@
+/**
+ * How much of a set of embeddings is language identity: a linear language-ID probe
+ * (multinomial logistic regression, L2, k-fold cross-validated), nearest-centroid accuracy, the
+ * share of variance between language means, the spectrum of the centred language means with a
+ * rank recommendation, and a 2-D PCA map. Pure maths on row-major float64 arrays.
+ */
+import { createError } from './errors.js';
+import { thinSvd, topSymmetricEigen } from './linalg.js';
+import { mulberry32 } from './random.js';
+
+/** Rows with a class label each (0..classes-1). */
+export interface Labelled {
+  /** n x d, row-major. */
+  x: Float64Array;
+  rows: number;
+  dim: number;
+  labels: Int32Array;
+  classes: number;
+}
+
+/**
+ * Stratified fold ids: within each class its rows are shuffled (mulberry32(seed), Fisher-Yates)
+ * and dealt to folds 0, 1, ..., k-1, 0, ... in turn.
+ */
+export function stratifiedFolds(labels: Int32Array, classes: number, k: number, seed: number): Int32Array {
+  const folds = new Int32Array(labels.length);
+  const rand = mulberry32(seed);
+  for (let c = 0; c < classes; c++) {
+    const idx: number[] = [];
+    labels.forEach((l, i) => {
+      if (l === c) idx.push(i);
+    });
+    for (let i = idx.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
+    }
+    idx.forEach((row, p) => (folds[row] = p % k));
+  }
+  return folds;
+}
+
+export interface LogisticOptions {
+  /** Inverse regularisation strength, as scikit-learn's C (default 1). */
+  C?: number;
+  /** Stop when the largest gradient entry of the mean objective is at most this (default 1e-4, as scikit-learn's tol). */
+  tol?: number;
+  /** L-BFGS iterations at most (default 200). */
+  maxIter?: number;
+}
+
+export interface LogisticModel {
+  /** classes x d weights and classes intercepts. */
+  w: Float64Array;
+  b: Float64Array;
+  classes: number;
+  dim: number;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Multinomial logistic regression with an L2 penalty on the weights (not the intercepts), the
+ * objective of scikit-learn's LogisticRegression(multi_class="multinomial") divided by n:
+ * f = mean_i -log softmax(W x_i + b)[y_i] + |W|^2 / (2 C n), minimised with L-BFGS (10 pairs,
+ * backtracking Armijo line search). Strictly convex: any solver reaches the same optimum.
+ */
+export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticOptions = {}): LogisticModel {
+  const { x, dim: d, labels, classes: L } = data;
+  const C = options.C ?? 1;
+  const tol = options.tol ?? 1e-4;
+  const maxIter = options.maxIter ?? 200;
+  const n = rows.length;
+  const P = L * d + L;
+  const lambda = 1 / (C * n);
+  const scores = new Float64Array(L);
+
+  const evaluate = (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let f = 0;
+    for (let t = 0; t < n; t++) {
+      const i = rows[t] as number;
+      const off = i * d;
+      let max = -Infinity;
+      for (let c = 0; c < L; c++) {
+        const wo = c * d;
+        let s = theta[L * d + c] as number;
+        for (let j = 0; j < d; j++) s += (theta[wo + j] as number) * (x[off + j] as number);
+        scores[c] = s;
+        if (s > max) max = s;
+      }
+      let z = 0;
+      for (let c = 0; c < L; c++) z += Math.exp((scores[c] as number) - max);
+      const logZ = max + Math.log(z);
+      const y = labels[i] as number;
+      f += logZ - (scores[y] as number);
+      for (let c = 0; c < L; c++) {
+        const g = (Math.exp((scores[c] as number) - logZ) - (c === y ? 1 : 0)) / n;
+        if (g === 0) continue;
+        const wo = c * d;
+        for (let j = 0; j < d; j++) grad[wo + j] = (grad[wo + j] as number) + g * (x[off + j] as number);
+        grad[L * d + c] = (grad[L * d + c] as number) + g;
+      }
+    }
+    f /= n;
+    let w2 = 0;
+    for (let k = 0; k < L * d; k++) {
+      w2 += (theta[k] as number) ** 2;
+      grad[k] = (grad[k] as number) + lambda * (theta[k] as number);
+    }
+    return f + (lambda / 2) * w2;
+  };
+
+  const theta = new Float64Array(P);
+  const g = new Float64Array(P);
+  let f = evaluate(theta, g);
+  const m = 10;
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const rho: number[] = [];
+  const dir = new Float64Array(P);
+  const next = new Float64Array(P);
+  const gNext = new Float64Array(P);
+  const alpha = new Float64Array(m);
+  let iterations = 0;
+  let converged = maxAbs(g) <= tol;
+  while (!converged && iterations < maxIter) {
+    // two-loop recursion: dir = -H g
+    dir.set(g);
+    for (let k = S.length - 1; k >= 0; k--) {
+      const a = (rho[k] as number) * dotAll(S[k] as Float64Array, dir);
+      alpha[k] = a;
+      axpy(-a, Y[k] as Float64Array, dir);
+    }
+    const gamma =
+      S.length > 0
+        ? dotAll(S.at(-1) as Float64Array, Y.at(-1) as Float64Array) / dotAll(Y.at(-1) as Float64Array, Y.at(-1) as Float64Array)
+        : 1 / Math.max(1, maxAbs(g));
+    for (let k = 0; k < P; k++) dir[k] = (dir[k] as number) * gamma;
+    for (let k = 0; k < S.length; k++) {
+      const bta = (rho[k] as number) * dotAll(Y[k] as Float64Array, dir);
+      axpy((alpha[k] as number) - bta, S[k] as Float64Array, dir);
+    }
+    for (let k = 0; k < P; k++) dir[k] = -(dir[k] as number);
+    let slope = dotAll(g, dir);
+    if (!(slope < 0)) {
+      // not a descent direction: restart from steepest descent
+      S.length = Y.length = rho.length = 0;
+      for (let k = 0; k < P; k++) dir[k] = -(g[k] as number) / Math.max(1, maxAbs(g));
+      slope = dotAll(g, dir);
+    }
+    let step = 1;
+    let fNext = Infinity;
+    for (let tries = 0; tries < 40; tries++) {
+      for (let k = 0; k < P; k++) next[k] = (theta[k] as number) + step * (dir[k] as number);
+      fNext = evaluate(next, gNext);
+      if (fNext <= f + 1e-4 * step * slope) break;
+      step /= 2;
+    }
+    if (!(fNext <= f + 1e-4 * step * slope)) break; // no progress at machine precision
+    const s = new Float64Array(P);
+    const yv = new Float64Array(P);
+    for (let k = 0; k < P; k++) {
+      s[k] = (next[k] as number) - (theta[k] as number);
+      yv[k] = (gNext[k] as number) - (g[k] as number);
+    }
+    const sy = dotAll(s, yv);
+    if (sy > 1e-12) {
+      if (S.length === m) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
+      S.push(s);
+      Y.push(yv);
+      rho.push(1 / sy);
+    }
+    theta.set(next);
+    g.set(gNext);
+    f = fNext;
+    iterations++;
+    converged = maxAbs(g) <= tol;
+  }
+  return { w: theta.slice(0, L * d), b: theta.slice(L * d), classes: L, dim: d, iterations, converged };
+}
+
+/** The most likely class of each of `rows`. */
+export function predictLogistic(model: LogisticModel, data: Labelled, rows: Int32Array): Int32Array {
+  const { w, b, classes: L, dim: d } = model;
+  const out = new Int32Array(rows.length);
+  rows.forEach((i, t) => {
+    let best = -Infinity;
+    for (let c = 0; c < L; c++) {
+      let s = b[c] as number;
+      for (let j = 0; j < d; j++) s += (w[c * d + j] as number) * (data.x[i * d + j] as number);
+      if (s > best) {
+        best = s;
+        out[t] = c;
+      }
+    }
+  });
+  return out;
+}
+
+export interface ProbeResult {
+  /** Accuracy over all rows, each predicted by the model of the folds it was not in. */
+  accuracy: number;
+  foldAccuracies: number[];
+  /** Folds whose L-BFGS stopped at the iteration limit before the tolerance. */
+  unconverged: number;
+}
+
+function rowsWhere(folds: Int32Array, pick: (f: number) => boolean): Int32Array {
+  const out: number[] = [];
+  folds.forEach((f, i) => {
+    if (pick(f)) out.push(i);
+  });
+  return Int32Array.from(out);
+}
+
+function checkLabelled(data: Labelled, folds: Int32Array): number {
+  if (data.x.length !== data.rows * data.dim || data.labels.length !== data.rows || folds.length !== data.rows) {
+    throw createError(
+      'INPUT',
+      `inconsistent probe data: ${data.rows} rows x ${data.dim}, ${data.labels.length} labels, ${folds.length} fold ids`,
+    );
+  }
+  return Math.max(...folds) + 1;
+}
+
+/** k-fold cross-validated accuracy of the multinomial logistic probe (`folds` from stratifiedFolds). */
+export function probeAccuracy(data: Labelled, folds: Int32Array, options: LogisticOptions = {}): ProbeResult {
+  const k = checkLabelled(data, folds);
+  let right = 0;
+  let unconverged = 0;
+  const foldAccuracies: number[] = [];
+  for (let f = 0; f < k; f++) {
+    const train = rowsWhere(folds, (x) => x !== f);
+    const test = rowsWhere(folds, (x) => x === f);
+    const model = fitLogistic(data, train, options);
+    if (!model.converged) unconverged++;
+    const pred = predictLogistic(model, data, test);
+    let r = 0;
+    test.forEach((i, t) => (r += pred[t] === data.labels[i] ? 1 : 0));
+    right += r;
+    foldAccuracies.push(r / test.length);
+  }
+  return { accuracy: right / data.rows, foldAccuracies, unconverged };
+}
+
+/** k-fold accuracy of assigning each row to the nearest (Euclidean) class mean of the other folds. */
+export function centroidAccuracy(data: Labelled, folds: Int32Array): number {
+  const k = checkLabelled(data, folds);
+  const { x, dim: d, labels, classes: L } = data;
+  let right = 0;
+  for (let f = 0; f < k; f++) {
+    const means = new Float64Array(L * d);
+    const counts = new Float64Array(L);
+    for (let i = 0; i < data.rows; i++) {
+      if (folds[i] === f) continue;
+      const c = labels[i] as number;
+      counts[c] = (counts[c] as number) + 1;
+      for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) + (x[i * d + j] as number);
+    }
+    for (let c = 0; c < L; c++)
+      for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) / Math.max(1, counts[c] as number);
+    for (let i = 0; i < data.rows; i++) {
+      if (folds[i] !== f) continue;
+      let best = Infinity;
+      let arg = -1;
+      for (let c = 0; c < L; c++) {
+        if (counts[c] === 0) continue;
+        let s = 0;
+        for (let j = 0; j < d; j++) s += ((x[i * d + j] as number) - (means[c * d + j] as number)) ** 2;
+        if (s < best) {
+          best = s;
+          arg = c;
+        }
+      }
+      if (arg === labels[i]) right++;
+    }
+  }
+  return right / data.rows;
+}
+
+/** Share of the total variance (sum of squared distances to the pooled mean) that lies between the class means. */
+export function betweenShare(data: Labelled): number {
+  const { x, dim: d, labels, classes: L, rows: n } = data;
+  const mu = new Float64Array(d);
+  const means = new Float64Array(L * d);
+  const counts = new Float64Array(L);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i] as number;
+    counts[c] = (counts[c] as number) + 1;
+    for (let j = 0; j < d; j++) {
+      const v = x[i * d + j] as number;
+      mu[j] = (mu[j] as number) + v / n;
+      means[c * d + j] = (means[c * d + j] as number) + v;
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) total += ((x[i * d + j] as number) - (mu[j] as number)) ** 2;
+  let between = 0;
+  for (let c = 0; c < L; c++) {
+    const m = counts[c] as number;
+    if (m === 0) continue;
+    for (let j = 0; j < d; j++) between += m * ((means[c * d + j] as number) / m - (mu[j] as number)) ** 2;
+  }
+  return total > 0 ? between / total : 0;
+}
+
+export interface Spectrum {
+  /** Singular values of the d x L matrix of language means centred on their average, descending. */
+  singularValues: number[];
+  /** Cumulative share of the squared singular values (between-language variance kept by rank K = index + 1). */
+  cumulativeShare: number[];
+}
+
+/** The spectrum LSAR works on: the centred language means. */
+export function meanSpectrum(means: Float64Array[]): Spectrum {
+  const L = means.length;
+  const d = (means[0] as Float64Array).length;
+  const mu = new Float64Array(d);
+  for (const m of means) for (let i = 0; i < d; i++) mu[i] = (mu[i] as number) + (m[i] as number) / L;
+  const c = new Float64Array(d * L);
+  means.forEach((m, l) => {
+    for (let i = 0; i < d; i++) c[i * L + l] = (m[i] as number) - (mu[i] as number);
+  });
+  // the centred means have rank at most L - 1: the last value is (numerically) zero
+  const s = Array.from(thinSvd({ rows: d, cols: L, data: c }).s).slice(0, Math.min(L - 1, d));
+  const total = s.reduce((a, v) => a + v * v, 0);
+  let acc = 0;
+  return { singularValues: s, cumulativeShare: s.map((v) => ((acc += v * v), total > 0 ? acc / total : 0)) };
+}
+
+export interface RankRecommendation {
+  /** The smallest K whose cumulative share reaches `threshold`. */
+  share: number;
+  threshold: number;
+  /** The eigengap: the K < L-1 with the largest ratio s_K / s_(K+1) of consecutive singular values (L-1 when there is one value). */
+  gap: number;
+}
+
+export function recommendRank(spectrum: Spectrum, threshold = 0.9): RankRecommendation {
+  const cs = spectrum.cumulativeShare;
+  const share = Math.max(1, cs.findIndex((v) => v >= threshold - 1e-12) + 1 || cs.length);
+  const s = spectrum.singularValues;
+  let gap = s.length;
+  let best = 0;
+  for (let k = 1; k < s.length; k++) {
+    const next = s[k] as number;
+    const ratio = next > 0 ? (s[k - 1] as number) / next : Infinity;
+    if (ratio > best) {
+      best = ratio;
+      gap = k;
+    }
+  }
+  return { share, threshold, gap };
+}
+
+/** The rows' coordinates (n x 2) on the top two principal components of the rows themselves. */
+export function pca2(x: Float64Array, rows: number, d: number): Float64Array {
+  const mu = new Float64Array(d);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) mu[j] = (mu[j] as number) + (x[i * d + j] as number) / rows;
+  const c = new Float64Array(d * d);
+  const r = new Float64Array(d);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < d; j++) r[j] = (x[i * d + j] as number) - (mu[j] as number);
+    for (let a = 0; a < d; a++) {
+      const ra = r[a] as number;
+      if (ra === 0) continue;
+      const o = a * d;
+      for (let b = a; b < d; b++) c[o + b] = (c[o + b] as number) + ra * (r[b] as number);
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) c[a * d + b] = c[b * d + a] as number;
+  const k = Math.min(2, d);
+  const { vectors } = topSymmetricEigen({ rows: d, cols: d, data: c }, k);
+  const out = new Float64Array(rows * 2);
+  for (let i = 0; i < rows; i++) {
+    for (let p = 0; p < k; p++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += ((x[i * d + j] as number) - (mu[j] as number)) * (vectors.data[p * d + j] as number);
+      out[i * 2 + p] = s;
+    }
+  }
+  return out;
+}
+
+function dotAll(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
+function axpy(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) + a * (x[i] as number);
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
+  return m;
+}
