@@ -11,6 +11,7 @@ import type { Command } from './command.js';
 import { embedCommand } from './commands/embed.js';
 import { exportCommand } from './commands/export.js';
 import { fitCommand } from './commands/fit.js';
+import { inspectCommand } from './commands/inspect.js';
 import { mineCommand } from './commands/mine.js';
 import { projectCommand } from './commands/project.js';
 import { serveCommand } from './commands/serve.js';
@@ -25,6 +26,7 @@ const COMMANDS = [
   fitCommand,
   projectCommand,
   retrieveCommand,
+  inspectCommand,
   searchCommand,
   mineCommand,
   statsCommand,

@@ -74,31 +74,81 @@ export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticO
   const lambda = 1 / (C * n);
   const scores = new Float64Array(L);
 
+  const coef = new Float64Array(L);
   const evaluate = (theta: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
     let f = 0;
     for (let t = 0; t < n; t++) {
       const i = rows[t] as number;
       const off = i * d;
-      let max = -Infinity;
-      for (let c = 0; c < L; c++) {
+      // scores, four classes per pass over the row (one load of x for four products)
+      let c = 0;
+      for (; c + 4 <= L; c += 4) {
+        const w0 = c * d;
+        const w1 = w0 + d;
+        const w2 = w1 + d;
+        const w3 = w2 + d;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < d; j++) {
+          const xj = x[off + j] as number;
+          s0 += (theta[w0 + j] as number) * xj;
+          s1 += (theta[w1 + j] as number) * xj;
+          s2 += (theta[w2 + j] as number) * xj;
+          s3 += (theta[w3 + j] as number) * xj;
+        }
+        scores[c] = s0;
+        scores[c + 1] = s1;
+        scores[c + 2] = s2;
+        scores[c + 3] = s3;
+      }
+      for (; c < L; c++) {
         const wo = c * d;
-        let s = theta[L * d + c] as number;
-        for (let j = 0; j < d; j++) s += (theta[wo + j] as number) * (x[off + j] as number);
-        scores[c] = s;
-        if (s > max) max = s;
+        let s0 = 0;
+        for (let j = 0; j < d; j++) s0 += (theta[wo + j] as number) * (x[off + j] as number);
+        scores[c] = s0;
+      }
+      let max = -Infinity;
+      for (let k = 0; k < L; k++) {
+        const v = (scores[k] as number) + (theta[L * d + k] as number);
+        scores[k] = v;
+        if (v > max) max = v;
       }
       let z = 0;
-      for (let c = 0; c < L; c++) z += Math.exp((scores[c] as number) - max);
+      for (let k = 0; k < L; k++) z += Math.exp((scores[k] as number) - max);
       const logZ = max + Math.log(z);
       const y = labels[i] as number;
       f += logZ - (scores[y] as number);
-      for (let c = 0; c < L; c++) {
-        const g = (Math.exp((scores[c] as number) - logZ) - (c === y ? 1 : 0)) / n;
-        if (g === 0) continue;
+      for (let k = 0; k < L; k++) {
+        const g = (Math.exp((scores[k] as number) - logZ) - (k === y ? 1 : 0)) / n;
+        coef[k] = g;
+        grad[L * d + k] = (grad[L * d + k] as number) + g;
+      }
+      // gradient rows, four classes per pass over the row
+      c = 0;
+      for (; c + 4 <= L; c += 4) {
+        const g0 = coef[c] as number;
+        const g1 = coef[c + 1] as number;
+        const g2 = coef[c + 2] as number;
+        const g3 = coef[c + 3] as number;
+        const w0 = c * d;
+        const w1 = w0 + d;
+        const w2 = w1 + d;
+        const w3 = w2 + d;
+        for (let j = 0; j < d; j++) {
+          const xj = x[off + j] as number;
+          grad[w0 + j] = (grad[w0 + j] as number) + g0 * xj;
+          grad[w1 + j] = (grad[w1 + j] as number) + g1 * xj;
+          grad[w2 + j] = (grad[w2 + j] as number) + g2 * xj;
+          grad[w3 + j] = (grad[w3 + j] as number) + g3 * xj;
+        }
+      }
+      for (; c < L; c++) {
+        const g0 = coef[c] as number;
         const wo = c * d;
-        for (let j = 0; j < d; j++) grad[wo + j] = (grad[wo + j] as number) + g * (x[off + j] as number);
-        grad[L * d + c] = (grad[L * d + c] as number) + g;
+        for (let j = 0; j < d; j++) grad[wo + j] = (grad[wo + j] as number) + g0 * (x[off + j] as number);
       }
     }
     f /= n;

@@ -1,42 +1,55 @@
-/** `--report <dir>`: report.md with the tables and the SVG plots of a retrieval run. */
+/** `--report <dir>` of lsar retrieve: report.md with the tables and SVG plots, and the interactive report.html. */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
-import { barChartSvg, esc, rankChartSvg } from './svg.js';
+import { retrieveFigures, type Figure } from './figures.js';
+import { renderHtml, type HtmlSection } from './html.js';
+import { esc } from './svg.js';
 import { formatTable } from './table.js';
 
-/** Write report.md and its SVGs into `dir`; returns the report's path. */
+/** Write report.md, its SVGs and report.html into `dir`; returns the report's path. */
 export async function writeReport(dir: string, r: RetrieveResult): Promise<string> {
-  const md: string[] = [`# lsar retrieve ${r.task}`, ''];
-  md.push(
+  const figs = retrieveFigures(r);
+  const intro = [
     `lsar ${String(r.manifest.lsarVersion)}, ${String(r.manifest.created)}. Search: ${r.search === 'hnsw' ? 'HNSW (approximate)' : 'exact'}.`,
-    '',
-  );
+  ];
   if (r.recall)
-    md.push(
+    intro.push(
       `HNSW recall against exact search on ${r.recall.queries} sampled queries: recall@1 ${r.recall.at1.toFixed(4)}, recall@10 ${r.recall.at10.toFixed(4)}.`,
-      '',
     );
-  const tables: [string, MetricTable][] = [['main', r], ...Object.entries(r.also ?? {})];
-  for (const [i, [key, t]] of tables.entries()) {
-    const file = `per-language-${i}.svg`;
-    await writeFileAtomic(join(dir, file), barChartSvg(t, `${r.task}: ${t.metric}`));
-    md.push(
-      `## ${t.metric}${key === 'main' ? '' : ''}`,
-      '',
-      '```',
-      formatTable(t),
-      '```',
-      '',
-      `![${esc(t.metric)} per language](${file})`,
-      '',
-    );
+  const tables: MetricTable[] = [r, ...Object.values(r.also ?? {})];
+  const sections: HtmlSection[] = tables.map((t, i) => ({
+    heading: t.metric,
+    ...(i === 0 ? { text: intro } : {}),
+    table: formatTable(t),
+    figures: [figs[i] as Figure],
+  }));
+  const sweep = figs.find((f) => f.id === 'rank-sweep');
+  if (sweep) sections.push({ heading: 'Rank sweep', figures: [sweep] });
+  return writeReportFiles(dir, `lsar retrieve ${r.task}`, sections, r.manifest);
+}
+
+/** report.md (the sections with the SVGs as images), the SVG files and report.html; returns report.md's path. */
+export async function writeReportFiles(
+  dir: string,
+  title: string,
+  sections: HtmlSection[],
+  manifest: Record<string, unknown>,
+): Promise<string> {
+  const md: string[] = [`# ${title}`, ''];
+  for (const s of sections) {
+    md.push(`## ${s.heading}`, '');
+    for (const p of s.text ?? []) md.push(p, '');
+    if (s.table) md.push('```', s.table, '```', '');
+    for (const f of s.figures ?? []) {
+      await writeFileAtomic(join(dir, `${f.id}.svg`), f.svg);
+      md.push(`![${esc(f.title)}](${f.id}.svg)`, '');
+    }
   }
-  if (r.rankSweep) {
-    await writeFileAtomic(join(dir, 'rank-sweep.svg'), rankChartSvg(r, `${r.task}: ${r.metric}, mean against LSAR rank`));
-    md.push('## Rank sweep', '', '![mean against LSAR rank](rank-sweep.svg)', '');
-  }
-  md.push('## Manifest', '', '```json', JSON.stringify(r.manifest, null, 1), '```', '');
+  const all = [...sections, { heading: 'Manifest', table: JSON.stringify(manifest, null, 1), collapsed: true }];
+  md.push('## Manifest', '', '```json', JSON.stringify(manifest, null, 1), '```', '');
+  md.push('An interactive version of this report: [report.html](report.html).', '');
+  await writeFileAtomic(join(dir, 'report.html'), await renderHtml(title, all));
   const path = join(dir, 'report.md');
   await writeFileAtomic(path, md.join('\n'));
   return path;

@@ -12,7 +12,7 @@ import {
 } from '../../core/projection.js';
 import { applyInPlace, createOperator, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
-import { EMBEDDING_EXTS, listLanguageFiles } from '../../io/inputs.js';
+import { EMBEDDING_EXTS, listLanguageFiles, type LanguageInput } from '../../io/inputs.js';
 import { momentsFromFiles, type Provenance } from '../fit.js';
 
 export interface MethodRun {
@@ -25,8 +25,8 @@ export interface MethodOptions {
   methods: string[];
   ranks?: number[];
   removes?: number[];
-  /** Directory of `<lang>.npy` monolingual embeddings to fit the methods on. */
-  fitEmbeddings?: string;
+  /** Directory of `<lang>.npy` monolingual embeddings to fit the methods on (or the language files themselves). */
+  fitEmbeddings?: string | LanguageInput[];
   /** Saved projections evaluated as they are (name from their method and parameters). */
   projections?: string[];
   onProgress?: (message: string) => void;
@@ -46,8 +46,9 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
         { params: ['fitEmbeddings'] },
       );
     }
-    const inputs = await listLanguageFiles(options.fitEmbeddings, EMBEDDING_EXTS);
-    options.onProgress?.(`fitting on ${inputs.length} languages from ${options.fitEmbeddings}`);
+    const given = options.fitEmbeddings;
+    const inputs = typeof given === 'string' ? await listLanguageFiles(given, EMBEDDING_EXTS) : given;
+    options.onProgress?.(`fitting on ${inputs.length} languages${typeof given === 'string' ? ` from ${given}` : ''}`);
     const r = await momentsFromFiles(inputs, { secondMoment: methods.some((m) => needsSecondMoment(m)) });
     moments = r.moments;
     provenance = r.provenance;

@@ -1,0 +1,49 @@
+/** `lsar inspect --report <dir>`: report.md with tables and SVG plots, and the interactive report.html. */
+import { join } from 'node:path';
+import type { InspectResult } from '../inspect.js';
+import { inspectFigures, type Figure } from './figures.js';
+import type { HtmlSection } from './html.js';
+import { writeReportFiles } from './markdown.js';
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** Write the report; returns the paths of report.md and report.html. */
+export async function writeInspectReport(dir: string, r: InspectResult): Promise<string[]> {
+  const figs = new Map(inspectFigures(r).map((f) => [f.id, f]));
+  const names = Object.keys(r.results);
+  const w = Math.max(8, ...names.map((n) => n.length));
+  const table = [
+    `${'method'.padEnd(w)}  probe acc  centroid acc  between share  dim`,
+    ...names.map((n) => {
+      const m = r.results[n] as InspectResult['results'][string];
+      return `${n.padEnd(w)}  ${pct(m.probe_accuracy).padStart(9)}  ${pct(m.centroid_accuracy).padStart(12)}  ${pct(m.between_share).padStart(13)}  ${String(m.dim).padStart(3)}`;
+    }),
+  ].join('\n');
+  const probe = r.manifest.probe as { C: number; folds: number };
+  const rr = r.recommended_rank;
+  const sections: HtmlSection[] = [
+    {
+      heading: 'Language identity',
+      text: [
+        `${r.languages.length} languages, ${r.languages.reduce((a, l) => a + l.sampled, 0)} sampled rows (chance accuracy ${pct(r.chance)}). Probe: multinomial logistic regression, L2 (C = ${probe.C}), ${probe.folds}-fold stratified cross-validation. Nearest centroid: the closest language mean of the other folds. Between share: the share of the total variance that lies between the language means.`,
+      ],
+      table,
+      figures: [figs.get('identity') as Figure],
+    },
+    {
+      heading: 'Rank',
+      text: [
+        `Recommended rank: ${rr.rank}. Rule: ${rr.rule}.`,
+        `Singular values of the centred language means: ${r.spectrum.singular_values.map((s) => s.toPrecision(3)).join(', ')}.`,
+      ],
+      figures: [figs.get('spectrum') as Figure, ...(figs.has('rank-sweep') ? [figs.get('rank-sweep') as Figure] : [])],
+    },
+    {
+      heading: 'Maps',
+      text: ["Each method's outputs of a sample of sentences on their own top two principal components, coloured by language."],
+      figures: [figs.get('maps') as Figure],
+    },
+  ];
+  const md = await writeReportFiles(dir, 'lsar inspect', sections, r.manifest);
+  return [md, join(dir, 'report.html')];
+}
