@@ -22,6 +22,8 @@ export { projectFiles, projectStream, type ProjectFilesOptions, type ProjectOpti
 export { embedCorpora, type EmbedOptions, type EmbedManifest, type ModelOptions } from './pipeline/embed.js';
 export { retrieve, type RetrieveOptions, type RetrieveResult, type MetricTable } from './pipeline/retrieve/index.js';
 export { writeReport } from './pipeline/report/markdown.js';
+export { inspect, type InspectOptions, type InspectResult } from './pipeline/inspect.js';
+export { writeInspectReport } from './pipeline/report/inspect.js';
 export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
 export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/vector-search/index.js';
 export { mine, type MineOptions, type MineSummary } from './pipeline/mine.js';
