@@ -81,7 +81,7 @@ describe('crashes: numeric options are validated before any native call (exit 2,
     [
       'fit --method pca',
       ['fit', join(GOLDEN, 'fit'), '--out', '/nonexistent/p.json', '--method', 'pca'],
-      /unknown method "pca": expected one of lsar, lir, demean, abtt, none/,
+      /unknown method "pca": expected one of lsar, lir, demean, abtt, whiten, none/,
     ],
     [
       'embed --batch-size 0',

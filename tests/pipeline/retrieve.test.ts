@@ -289,11 +289,11 @@ describeShared('lsar retrieve (CLI)', () => {
     expect(Object.keys(j.results)).toEqual(['none', 'lsar-8', 'lsar-2']);
     expect(j.results['lsar-8']!.mean).toBe(metrics['lsar-8']!.mean);
     expect(j.manifest.lsarVersion).toBeTypeOf('string');
-    expect(await listFiles(rep)).toEqual(['per-language-0.svg', 'rank-sweep.svg', 'report.md']);
+    expect(await listFiles(rep)).toEqual(['per-language-0.svg', 'rank-sweep.svg', 'report.html', 'report.md']);
     const svg = await readFile(join(rep, 'rank-sweep.svg'), 'utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg).toContain('<polyline');
-    expect(await readFile(join(rep, 'report.md'), 'utf8')).toContain('![mean against LSAR rank](rank-sweep.svg)');
+    expect(await readFile(join(rep, 'report.md'), 'utf8')).toContain('mean against the LSAR rank](rank-sweep.svg)');
   });
 
   it('prints a table by default', async () => {
