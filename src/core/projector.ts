@@ -7,7 +7,7 @@
 import { createError } from './errors.js';
 import { needsLanguage, pooledMean, type Projection } from './projection.js';
 import { firstNonFiniteRow, normalizeRowsInPlace, type FloatArray } from './rows.js';
-import { SimdProjector, simdAvailable } from './wasm/simd.js';
+import { SimdProjector, SimdScorer, simdAvailable } from './wasm/simd.js';
 
 export interface ApplyOptions {
   /** The input's language; required for lir and demean. */
@@ -163,18 +163,46 @@ export function createProjector(plan: ProjectionPlan): Projector {
   };
 }
 
-/** y = T (x - offset), packed at the front of the block (row r at r * outDim), in float64. */
+/**
+ * y = T (x - offset), packed at the front of the block (row r at r * outDim): float64 rows in
+ * float64; float32 rows four at a time through the WebAssembly SIMD dot-product kernel (T's
+ * rows as its targets; products summed in float32, as the other float32 paths).
+ */
 function transformProjector(plan: ProjectionPlan, T: Float64Array): Projector {
   const d = plan.dim;
   const k = T.length / d;
   const offset = plan.offset;
   const x = new Float64Array(d);
   const y = new Float64Array(k);
+  let scorer: SimdScorer | undefined;
+  const rows4 = new Float32Array(4 * d);
+  const out4 = new Float32Array(4 * k);
+  const applyF32 = (block: Float32Array, rows: number): number => {
+    const bad = firstNonFiniteRow(block, rows, d);
+    const n = bad < 0 ? rows : bad;
+    if (!scorer) {
+      scorer = new SimdScorer(d, k);
+      scorer.loadTargets(Float32Array.from(T), 0, k);
+    }
+    for (let r = 0; r < n; r += 4) {
+      const m = Math.min(4, n - r);
+      for (let q = 0; q < m; q++) {
+        const off = (r + q) * d;
+        for (let i = 0; i < d; i++) rows4[q * d + i] = (block[off + i] as number) - (offset ? (offset[i] as number) : 0);
+      }
+      scorer.score(rows4, 0, m, out4);
+      if (plan.normalize) normalizeRowsInPlace(out4, k, m);
+      // rows r..r+m-1 are read: their outputs (at (r+q)*k <= (r+q)*d) overwrite nothing unread
+      block.set(out4.subarray(0, m * k), r * k);
+    }
+    return bad;
+  };
   return {
     dim: d,
     outDim: k,
     plan,
     apply(block: FloatArray, rows = block.length / d): number {
+      if (block instanceof Float32Array && simdAvailable()) return applyF32(block, rows);
       const bad = firstNonFiniteRow(block, rows, d);
       const n = bad < 0 ? rows : bad;
       // Row r's output (at r*k) never overwrites an unread input row (at r'*d > r*k for r' > r).
