@@ -7,6 +7,7 @@
 import { createError } from './errors.js';
 import { thinSvd, topSymmetricEigen } from './linalg.js';
 import { mulberry32 } from './random.js';
+import { SimdScorer, simdAvailable } from './wasm/simd.js';
 
 /** Rows with a class label each (0..classes-1). */
 export interface Labelled {
@@ -46,6 +47,8 @@ export interface LogisticOptions {
   tol?: number;
   /** L-BFGS iterations at most (default 200). */
   maxIter?: number;
+  /** Starting point: the weights (classes x d) then the intercepts, as a model's w and b. */
+  init?: Float64Array;
 }
 
 export interface LogisticModel {
@@ -72,85 +75,35 @@ export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticO
   const n = rows.length;
   const P = L * d + L;
   const lambda = 1 / (C * n);
-  const scores = new Float64Array(L);
 
-  const coef = new Float64Array(L);
+  const products = simdAvailable() ? new SimdProducts(x, rows, d, L) : new JsProducts(x, rows, d, L);
+  const scores = new Float64Array(n * L);
+  const coef = new Float64Array(n * L);
   const evaluate = (theta: Float64Array, grad: Float64Array): number => {
-    grad.fill(0);
+    products.scores(theta, scores);
     let f = 0;
+    const gb = new Float64Array(L);
     for (let t = 0; t < n; t++) {
-      const i = rows[t] as number;
-      const off = i * d;
-      // scores, four classes per pass over the row (one load of x for four products)
-      let c = 0;
-      for (; c + 4 <= L; c += 4) {
-        const w0 = c * d;
-        const w1 = w0 + d;
-        const w2 = w1 + d;
-        const w3 = w2 + d;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let j = 0; j < d; j++) {
-          const xj = x[off + j] as number;
-          s0 += (theta[w0 + j] as number) * xj;
-          s1 += (theta[w1 + j] as number) * xj;
-          s2 += (theta[w2 + j] as number) * xj;
-          s3 += (theta[w3 + j] as number) * xj;
-        }
-        scores[c] = s0;
-        scores[c + 1] = s1;
-        scores[c + 2] = s2;
-        scores[c + 3] = s3;
-      }
-      for (; c < L; c++) {
-        const wo = c * d;
-        let s0 = 0;
-        for (let j = 0; j < d; j++) s0 += (theta[wo + j] as number) * (x[off + j] as number);
-        scores[c] = s0;
-      }
+      const o = t * L;
       let max = -Infinity;
-      for (let k = 0; k < L; k++) {
-        const v = (scores[k] as number) + (theta[L * d + k] as number);
-        scores[k] = v;
+      for (let c = 0; c < L; c++) {
+        const v = (scores[o + c] as number) + (theta[L * d + c] as number);
+        scores[o + c] = v;
         if (v > max) max = v;
       }
       let z = 0;
-      for (let k = 0; k < L; k++) z += Math.exp((scores[k] as number) - max);
+      for (let c = 0; c < L; c++) z += Math.exp((scores[o + c] as number) - max);
       const logZ = max + Math.log(z);
-      const y = labels[i] as number;
-      f += logZ - (scores[y] as number);
-      for (let k = 0; k < L; k++) {
-        const g = (Math.exp((scores[k] as number) - logZ) - (k === y ? 1 : 0)) / n;
-        coef[k] = g;
-        grad[L * d + k] = (grad[L * d + k] as number) + g;
-      }
-      // gradient rows, four classes per pass over the row
-      c = 0;
-      for (; c + 4 <= L; c += 4) {
-        const g0 = coef[c] as number;
-        const g1 = coef[c + 1] as number;
-        const g2 = coef[c + 2] as number;
-        const g3 = coef[c + 3] as number;
-        const w0 = c * d;
-        const w1 = w0 + d;
-        const w2 = w1 + d;
-        const w3 = w2 + d;
-        for (let j = 0; j < d; j++) {
-          const xj = x[off + j] as number;
-          grad[w0 + j] = (grad[w0 + j] as number) + g0 * xj;
-          grad[w1 + j] = (grad[w1 + j] as number) + g1 * xj;
-          grad[w2 + j] = (grad[w2 + j] as number) + g2 * xj;
-          grad[w3 + j] = (grad[w3 + j] as number) + g3 * xj;
-        }
-      }
-      for (; c < L; c++) {
-        const g0 = coef[c] as number;
-        const wo = c * d;
-        for (let j = 0; j < d; j++) grad[wo + j] = (grad[wo + j] as number) + g0 * (x[off + j] as number);
+      const y = labels[rows[t] as number] as number;
+      f += logZ - (scores[o + y] as number);
+      for (let c = 0; c < L; c++) {
+        const g = (Math.exp((scores[o + c] as number) - logZ) - (c === y ? 1 : 0)) / n;
+        coef[o + c] = g;
+        gb[c] = (gb[c] as number) + g;
       }
     }
+    products.gradient(coef, grad);
+    grad.set(gb, L * d);
     f /= n;
     let w2 = 0;
     for (let k = 0; k < L * d; k++) {
@@ -161,6 +114,9 @@ export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticO
   };
 
   const theta = new Float64Array(P);
+  // a warm start (e.g. the model of a neighbouring fold): the objective is strictly convex, so
+  // only the iterations change, not the optimum
+  if (options.init && options.init.length === P) theta.set(options.init);
   const g = new Float64Array(P);
   let f = evaluate(theta, g);
   const m = 10;
@@ -283,10 +239,14 @@ export function probeAccuracy(data: Labelled, folds: Int32Array, options: Logist
   let right = 0;
   let unconverged = 0;
   const foldAccuracies: number[] = [];
+  let init: Float64Array | undefined;
   for (let f = 0; f < k; f++) {
     const train = rowsWhere(folds, (x) => x !== f);
     const test = rowsWhere(folds, (x) => x === f);
-    const model = fitLogistic(data, train, options);
+    const model = fitLogistic(data, train, { ...options, ...(init ? { init } : {}) });
+    init = new Float64Array(model.w.length + model.b.length);
+    init.set(model.w);
+    init.set(model.b, model.w.length);
     if (!model.converged) unconverged++;
     const pred = predictLogistic(model, data, test);
     let r = 0;
@@ -434,6 +394,133 @@ export function pca2(x: Float64Array, rows: number, d: number): Float64Array {
     }
   }
   return out;
+}
+
+/** The two products of the probe: scores X W^T (n x L) and the weight gradient C^T X (L x d). */
+interface Products {
+  scores(theta: Float64Array, out: Float64Array): void;
+  gradient(coef: Float64Array, out: Float64Array): void;
+}
+
+/** float64 loops, four classes per pass over a row. */
+class JsProducts implements Products {
+  constructor(
+    private x: Float64Array,
+    private rows: Int32Array,
+    private d: number,
+    private L: number,
+  ) {}
+
+  scores(theta: Float64Array, out: Float64Array): void {
+    const { x, rows, d, L } = this;
+    rows.forEach((i, t) => {
+      const off = i * d;
+      let c = 0;
+      for (; c + 4 <= L; c += 4) {
+        const w0 = c * d;
+        const w1 = w0 + d;
+        const w2 = w1 + d;
+        const w3 = w2 + d;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < d; j++) {
+          const xj = x[off + j] as number;
+          s0 += (theta[w0 + j] as number) * xj;
+          s1 += (theta[w1 + j] as number) * xj;
+          s2 += (theta[w2 + j] as number) * xj;
+          s3 += (theta[w3 + j] as number) * xj;
+        }
+        out[t * L + c] = s0;
+        out[t * L + c + 1] = s1;
+        out[t * L + c + 2] = s2;
+        out[t * L + c + 3] = s3;
+      }
+      for (; c < L; c++) {
+        const wo = c * d;
+        let s0 = 0;
+        for (let j = 0; j < d; j++) s0 += (theta[wo + j] as number) * (x[off + j] as number);
+        out[t * L + c] = s0;
+      }
+    });
+  }
+
+  gradient(coef: Float64Array, out: Float64Array): void {
+    const { x, rows, d, L } = this;
+    out.fill(0, 0, L * d);
+    rows.forEach((i, t) => {
+      const off = i * d;
+      for (let c = 0; c < L; c++) {
+        const g = coef[t * L + c] as number;
+        if (g === 0) continue;
+        const wo = c * d;
+        for (let j = 0; j < d; j++) out[wo + j] = (out[wo + j] as number) + g * (x[off + j] as number);
+      }
+    });
+  }
+}
+
+/**
+ * float32 products through the WebAssembly SIMD dot-product kernel (about 10x the float64 loops):
+ * scores with the weights as targets and rows of X as queries; the gradient with the columns of X
+ * (X^T, made once) as targets and the columns of the coefficients as queries. Sums in float32:
+ * the probe's tolerance (1e-4 on the gradient) is far above their rounding.
+ */
+class SimdProducts implements Products {
+  private xs: Float32Array;
+  private byClass: SimdScorer;
+  private byFeature: SimdScorer;
+  private w32: Float32Array;
+  private q: Float32Array;
+  private block: Float32Array;
+
+  constructor(
+    x: Float64Array,
+    rows: Int32Array,
+    private d: number,
+    private L: number,
+  ) {
+    const n = rows.length;
+    this.xs = new Float32Array(n * d);
+    const xt = new Float32Array(d * n);
+    rows.forEach((i, t) => {
+      for (let j = 0; j < d; j++) {
+        const v = x[i * d + j] as number;
+        this.xs[t * d + j] = v;
+        xt[j * n + t] = v;
+      }
+    });
+    this.byClass = new SimdScorer(d, L);
+    this.byFeature = new SimdScorer(n, d);
+    this.byFeature.loadTargets(xt, 0, d);
+    this.w32 = new Float32Array(L * d);
+    this.q = new Float32Array(4 * n);
+    this.block = new Float32Array(4 * Math.max(L, d));
+  }
+
+  scores(theta: Float64Array, out: Float64Array): void {
+    const { d, L, xs, block } = this;
+    for (let k = 0; k < L * d; k++) this.w32[k] = theta[k] as number;
+    this.byClass.loadTargets(this.w32, 0, L);
+    const n = xs.length / d;
+    for (let t = 0; t < n; t += 4) {
+      const m = Math.min(4, n - t);
+      this.byClass.score(xs, t, m, block);
+      for (let k = 0; k < m * L; k++) out[t * L + k] = block[k] as number;
+    }
+  }
+
+  gradient(coef: Float64Array, out: Float64Array): void {
+    const { d, L, q, block } = this;
+    const n = this.xs.length / d;
+    for (let c = 0; c < L; c += 4) {
+      const m = Math.min(4, L - c);
+      for (let r = 0; r < m; r++) for (let t = 0; t < n; t++) q[r * n + t] = coef[t * L + c + r] as number;
+      this.byFeature.score(q, 0, m, block);
+      for (let k = 0; k < m * d; k++) out[c * d + k] = block[k] as number;
+    }
+  }
 }
 
 function dotAll(a: Float64Array, b: Float64Array): number {

@@ -60,6 +60,8 @@ export interface MethodInspection {
   between_share: number;
   /** Output dimension of the method. */
   dim: number;
+  /** Folds whose probe stopped at the iteration limit before the tolerance (absent when none). */
+  probe_unconverged_folds?: number;
 }
 
 export interface InspectResult {
@@ -177,6 +179,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
       centroid_accuracy: centroidAccuracy(data, foldIds),
       between_share: betweenShare(data),
       dim,
+      ...(probe.unconverged > 0 ? { probe_unconverged_folds: probe.unconverged } : {}),
     };
     // the map: PCA of the map sample of this method's outputs
     const m = mapRows.reduce((a, r) => a + r.length, 0);
