@@ -143,7 +143,11 @@ describe('lsar fit', () => {
       args: ['--method', 'lir', '--remove', '17'],
       message: /--remove must be an integer from 1 to the dimension 16, got 17/,
     },
-    { name: 'unknown method', args: ['--method', 'pca'], message: /unknown method "pca": expected one of lsar, lir, demean, abtt, whiten, none/ },
+    {
+      name: 'unknown method',
+      args: ['--method', 'pca'],
+      message: /unknown method "pca": expected one of lsar, lir, demean, abtt, whiten, none/,
+    },
   ];
   for (const c of cases) {
     it(`rejects ${c.name} in one line, exit non-zero, no output`, async () => {

@@ -375,6 +375,29 @@ describe('the projection alone', () => {
     expect(Array.from(apply(back, rows.slice()))).toEqual(Array.from(apply(p, rows.slice())));
   });
 
+  it('whiten with dims exports as ONNX [n, 32] -> [n, 8] and safetensors, equal to apply() (1e-4 / exact)', async () => {
+    const fitted = await fitToArtifact({ dir: join(dir, 'emb'), method: 'whiten', dims: 8, out: join(dir, 'whiten.json') });
+    const p = await loadProjection(fitted.path);
+    expect(p.dims).toBe(8);
+    const rows = Float32Array.from({ length: 5 * 32 }, gaussian(6));
+    const out = join(dir, 'whiten.onnx');
+    await exportProjection(p, { format: 'onnx', out });
+    const session = await ort.InferenceSession.create(out);
+    const r = await session.run({ embeddings: new ort.Tensor('float32', rows, [5, 32]) });
+    expect(r.projected?.dims).toEqual([5, 8]);
+    // whitened values are of order 1-100 (small eigenvalues scaled up): 1e-4 relative to their size
+    const want = apply(p, rows.slice());
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(maxAbs(r.projected?.data as Float32Array, want) / scale).toBeLessThan(1e-4);
+    await session.release();
+    await keepForChecker(out);
+    const st = join(dir, 'whiten.safetensors');
+    await exportProjection(p, { format: 'safetensors', out: st });
+    const back = await loadProjection(st);
+    expect([back.method, back.dims]).toEqual(['whiten', 8]);
+    expect(Array.from(apply(back, rows.slice()))).toEqual(Array.from(apply(p, rows.slice())));
+  });
+
   it('ONNX of lir and demean for one language (lang), refused without it', async () => {
     for (const method of ['lir', 'demean'] as const) {
       const fitted = await fitToArtifact({
