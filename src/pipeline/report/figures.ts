@@ -43,7 +43,7 @@ export function perLanguageFigure(id: string, t: MetricTable, task: string): Fig
     categories.map((c) => ({ language: c, method: m, value: c === 'mean' ? t.results[m]?.mean : t.results[m]?.per_language[c] })),
   );
   const many = categories.length > 12;
-  const cat = { field: 'language', type: 'nominal', sort: categories, title: 'language' };
+  const cat = { field: 'language', type: 'nominal', sort: categories, title: 'language', ...(many ? {} : { axis: { labelAngle: 0 } }) };
   const val = { field: 'value', type: 'quantitative', title: t.metric, axis: { format: '%' }, scale: { domain: [0, 1] } };
   return {
     id,

@@ -57,8 +57,9 @@ export async function renderHtml(title: string, sections: HtmlSection[]): Promis
   const [vega, vegaLite, vegaEmbed] = await libraries();
   const specs: Record<string, unknown> = {};
   const body: string[] = [`<h1>${esc(title)}</h1>`];
+  const maps = sections.some((s) => s.figures?.some((f) => f.id === 'maps'));
   body.push(
-    '<p class="hint">Hover a mark for its values; click a legend entry to show that method alone (shift-click for more, double-click to reset); scroll to zoom and drag to pan the maps.</p>',
+    `<p class="hint">Hover a mark for its values; click a legend entry to show that method alone (shift-click for more, double-click to reset)${maps ? '; scroll to zoom and drag to pan the maps' : ''}.</p>`,
   );
   for (const s of sections) {
     body.push(`<h2>${esc(s.heading)}</h2>`);
