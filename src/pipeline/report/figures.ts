@@ -18,6 +18,12 @@ export interface Figure {
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const PCT = { format: '.1%' };
 
+/** A 420 x 260 layered chart; its first layer holds the legend toggle of methods. */
+function layered(title: string, layers: Record<string, unknown>[]): Record<string, unknown> {
+  const [first, ...rest] = layers;
+  return { $schema: SCHEMA, title, width: 420, height: 260, layer: [{ params: toggle('method'), ...first }, ...rest] };
+}
+
 /** A legend-bound selection: clicking a method in the legend shows it alone (shift-click adds). */
 function toggle(field: string): Record<string, unknown>[] {
   return [{ name: 'pick', select: { type: 'point', fields: [field] }, bind: 'legend' }];
@@ -112,40 +118,33 @@ export function rankSweepFigure(
       percent: true,
       ...(best !== undefined ? { mark: { x: best, label: `best rank ${best}` } } : {}),
     }),
-    spec: {
-      $schema: SCHEMA,
-      title,
-      width: 420,
-      height: 260,
-      layer: [
-        {
-          params: toggle('method'),
-          data: { values: points },
-          mark: { type: 'line', point: true },
-          encoding: {
-            x: { field: 'rank', type: 'quantitative', title: 'LSAR rank K (directions removed)', axis: { tickMinStep: 1 } },
-            y: { field: 'value', type: 'quantitative', title: `mean ${metric}`, axis: { format: '%' }, scale: { zero: false } },
-            color: colorOf('method', names, 'method'),
-            opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
-            tooltip: [
-              { field: 'method' },
-              { field: 'rank', type: 'quantitative' },
-              { field: 'value', type: 'quantitative', title: metric, ...PCT },
-            ],
-          },
+    spec: layered(title, [
+      {
+        data: { values: points },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'rank', type: 'quantitative', title: 'LSAR rank K (directions removed)', axis: { tickMinStep: 1 } },
+          y: { field: 'value', type: 'quantitative', title: `mean ${metric}`, axis: { format: '%' }, scale: { zero: false } },
+          color: colorOf('method', names, 'method'),
+          opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
+          tooltip: [
+            { field: 'method' },
+            { field: 'rank', type: 'quantitative' },
+            { field: 'value', type: 'quantitative', title: metric, ...PCT },
+          ],
         },
-        {
-          data: { values: lines },
-          mark: { type: 'rule', strokeDash: [5, 4] },
-          encoding: {
-            y: { field: 'value', type: 'quantitative' },
-            color: colorOf('method', names, 'method'),
-            opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
-            tooltip: [{ field: 'method' }, { field: 'value', type: 'quantitative', title: metric, ...PCT }],
-          },
+      },
+      {
+        data: { values: lines },
+        mark: { type: 'rule', strokeDash: [5, 4] },
+        encoding: {
+          y: { field: 'value', type: 'quantitative' },
+          color: colorOf('method', names, 'method'),
+          opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
+          tooltip: [{ field: 'method' }, { field: 'value', type: 'quantitative', title: metric, ...PCT }],
         },
-      ],
-    },
+      },
+    ]),
   };
 }
 
@@ -191,32 +190,25 @@ export function inspectFigures(r: InspectResult): Figure[] {
       reference: { value: r.chance, label: `chance ${(100 * r.chance).toFixed(1)}%` },
       legendTitle: 'method',
     }),
-    spec: {
-      $schema: SCHEMA,
-      title,
-      width: 420,
-      height: 260,
-      layer: [
-        {
-          params: toggle('method'),
-          data: { values },
-          mark: 'bar',
-          encoding: {
-            x: { field: 'measure', type: 'nominal', sort: MEASURES.map(([, l]) => l), title: 'measure', axis: { labelAngle: 0 } },
-            xOffset: { field: 'method', sort: methods },
-            y: { field: 'value', type: 'quantitative', title: 'value', axis: { format: '%' }, scale: { domain: [0, 1] } },
-            color: colorOf('method', methods, 'method'),
-            opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
-            tooltip: [{ field: 'method' }, { field: 'measure' }, { field: 'value', type: 'quantitative', ...PCT }],
-          },
+    spec: layered(title, [
+      {
+        data: { values },
+        mark: 'bar',
+        encoding: {
+          x: { field: 'measure', type: 'nominal', sort: MEASURES.map(([, l]) => l), title: 'measure', axis: { labelAngle: 0 } },
+          xOffset: { field: 'method', sort: methods },
+          y: { field: 'value', type: 'quantitative', title: 'value', axis: { format: '%' }, scale: { domain: [0, 1] } },
+          color: colorOf('method', methods, 'method'),
+          opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
+          tooltip: [{ field: 'method' }, { field: 'measure' }, { field: 'value', type: 'quantitative', ...PCT }],
         },
-        {
-          data: { values: [{ chance: r.chance }] },
-          mark: { type: 'rule', strokeDash: [4, 3], color: '#555' },
-          encoding: { y: { field: 'chance', type: 'quantitative' }, tooltip: [{ field: 'chance', title: 'chance accuracy', ...PCT }] },
-        },
-      ],
-    },
+      },
+      {
+        data: { values: [{ chance: r.chance }] },
+        mark: { type: 'rule', strokeDash: [4, 3], color: '#555' },
+        encoding: { y: { field: 'chance', type: 'quantitative' }, tooltip: [{ field: 'chance', title: 'chance accuracy', ...PCT }] },
+      },
+    ]),
   });
   const s = r.spectrum;
   const rank = r.recommended_rank.rank;

@@ -4,20 +4,6 @@
  * title, legends sit beside the marks, labels are kept apart, and widths stay within a page
  * (<= 640 px; a paper column at 2x).
  */
-export const COLORS = [
-  '#4e79a7',
-  '#f28e2b',
-  '#e15759',
-  '#76b7b2',
-  '#59a14f',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-  '#9c755f',
-  '#bab0ac',
-  '#1f77b4',
-  '#8c564b',
-];
 
 /** Tableau 20, for many groups (languages); beyond 20, shapes tell the cycles apart. */
 export const COLORS20 = [
@@ -43,6 +29,8 @@ export const COLORS20 = [
   '#d4a6c8',
 ];
 export const SHAPES = ['circle', 'square', 'triangle-up', 'diamond'] as const;
+/** Methods: the first ten (Tableau 10). */
+export const COLORS = COLORS20.slice(0, 10);
 
 /** An SVG marker of one of SHAPES centred at (x, y), radius r. */
 function marker(shape: (typeof SHAPES)[number], x: number, y: number, r: number, color: string, extra = ''): string {
