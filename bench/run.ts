@@ -1,5 +1,5 @@
 /**
- * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet|serve]). Every figure is printed next to a
+ * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet|serve|inspect]). Every figure is printed next to a
  * baseline measured in the same run on the same files (numpy + faiss, C++ hnswlib, onnxruntime,
  * or a plain copy), so the ratios hold on any machine. BENCH_SCALE=0.1 shrinks the data for a
  * quick look; BENCH_REPS sets the runs per median (3). Data goes to .bench/ (reused).
@@ -10,6 +10,7 @@ import { closeWorkerPool } from '../src/adapters/pool.js';
 import { benchEmbed } from './embed.js';
 import { benchExport } from './export.js';
 import { benchFit } from './fit.js';
+import { benchInspect } from './inspect.js';
 import { benchMine } from './mine.js';
 import { benchParquet } from './parquet.js';
 import { DIR, SCALE } from './lib.js';
@@ -26,6 +27,7 @@ const parts: Record<string, (rows: Row[]) => Promise<void | Record<string, unkno
   export: benchExport,
   parquet: benchParquet,
   serve: benchServe,
+  inspect: benchInspect,
 };
 const which = process.argv[2] ?? 'all';
 if (which !== 'all' && !parts[which]) {
