@@ -119,6 +119,17 @@ suite(`reports in headless Chromium${why}`, () => {
         }
       });
 
+      if (which === 'inspect')
+        it('the maps zoom with the wheel (their axis ticks change)', async () => {
+          const ticks = () => page.page.$$eval('#fig-maps g.role-axis-label text', (ts) => ts.map((t) => t.textContent).join(','));
+          const before = await ticks();
+          const box = await page.page.locator('#fig-maps g.mark-symbol').first().boundingBox();
+          expect(box).not.toBeNull();
+          await page.page.mouse.move((box?.x as number) + (box?.width as number) / 2, (box?.y as number) + (box?.height as number) / 2);
+          await page.page.mouse.wheel(0, -400);
+          await expect.poll(ticks, { timeout: 5000 }).not.toBe(before);
+        });
+
       it('toggles a method from the legend (the other methods fade)', async () => {
         const fig = which === 'inspect' ? '#fig-identity' : '#fig-per-language-0';
         await page.page.locator(`${fig} g.role-legend-symbol path`).nth(1).click({ force: true });
