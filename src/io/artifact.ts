@@ -93,34 +93,16 @@ export async function saveProjection(out: string, projection: Projection, source
       'mean embedding of each language, rows in the order of "languages"',
       written,
     );
-    if (projection.method === 'lsar' && projection.basis) {
-      const b = projection.basis;
-      arrays.basis = await writeSidecar(
-        jsonPath,
-        'basis',
-        b.data,
-        [b.rows, d],
-        `orthonormal language subspace, rows are directions (most important first); the projection removes the first ${projection.remove}: y = x - (x @ B[:remove].T) @ B[:remove]`,
-        written,
-      );
-    } else if (projection.method === 'abtt' && projection.basis) {
-      arrays.basis = await writeSidecar(
-        jsonPath,
-        'basis',
-        projection.basis.data,
-        [projection.remove, d],
-        'top principal directions of the pooled data (rows); with mu the row-weighted mean of the language means: y = (x - mu) - ((x - mu) @ B.T) @ B',
-        written,
-      );
-    } else if (projection.method === 'whiten' && projection.basis) {
-      arrays.basis = await writeSidecar(
-        jsonPath,
-        'basis',
-        projection.basis.data,
-        [projection.basis.rows, d],
+    const basisNote: Partial<Record<Method, string>> = {
+      lsar: `orthonormal language subspace, rows are directions (most important first); the projection removes the first ${projection.remove}: y = x - (x @ B[:remove].T) @ B[:remove]`,
+      abtt: 'top principal directions of the pooled data (rows); with mu the row-weighted mean of the language means: y = (x - mu) - ((x - mu) @ B.T) @ B',
+      whiten:
         'top eigenvectors (rows) of the pooled sample covariance, eigenvalues s in "singularValues"; with mu the row-weighted mean of the language means: y = ((x - mu) @ B.T) / sqrt(s)',
-        written,
-      );
+    };
+    const note = basisNote[projection.method];
+    if (note && projection.basis) {
+      const b = projection.basis;
+      arrays.basis = await writeSidecar(jsonPath, 'basis', b.data, [b.rows, d], note, written);
     } else if (projection.method === 'lir' && projection.languageBases) {
       const r = projection.remove;
       const all = new Float64Array(langs.length * r * d);
