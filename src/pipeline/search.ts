@@ -11,17 +11,7 @@ import type { HnswParams } from '../adapters/hnsw.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import type { ModelOptions } from './embed.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import {
-  buildIndex,
-  checkHnswParams,
-  chooseKind,
-  dataKey,
-  loadIndex,
-  projectionKey,
-  saveIndex,
-  searchTuned,
-  type SearchMode,
-} from './vector-search/index.js';
+import { checkHnswParams, dataKey, openIndex, projectionKey, searchTuned, type SearchMode } from './vector-search/index.js';
 
 export interface SearchOptions {
   /** The searched embeddings (.npy, .jsonl). */
@@ -133,18 +123,16 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   });
   const q = project(options.projection, queries, options.queryLang ?? options.lang, queryFile === '-' ? '<stdin>' : queryFile);
   const k = Math.min(options.k, docs.rows);
-  const loaded = options.indexIn && key ? await loadIndex(options.indexIn, { dim: d, count: docs.rows, key }, options.hnsw) : undefined;
-  const choice = await chooseKind(options.exact ? 'exact' : (options.search ?? 'auto'), {
-    rows: docs.rows,
+  const { index, choice } = await openIndex(x, {
+    mode: options.exact ? 'exact' : (options.search ?? 'auto'),
     queries: q.rows,
-    dim: d,
-    ...(options.hnsw?.efConstruction ? { efConstruction: options.hnsw.efConstruction } : {}),
-    ...(loaded ? { built: loaded.kind } : {}),
+    owned: true,
+    ...(options.hnsw ? { hnsw: options.hnsw } : {}),
+    ...(options.indexIn ? { indexIn: options.indexIn } : {}),
+    ...(options.indexOut ? { indexOut: options.indexOut } : {}),
+    ...(key ? { key } : {}),
   });
-  const index =
-    loaded ?? (await buildIndex(x, { kind: choice.kind, metric: 'cosine', owned: true, ...(options.hnsw ? { hnsw: options.hnsw } : {}) }));
   try {
-    if (options.indexOut && key) await saveIndex(index, options.indexOut, key);
     const tuned = await searchTuned(index, x, q, k, {
       ...(options.recall !== undefined ? { recall: options.recall } : {}),
       ...(options.hnsw?.ef !== undefined ? { ef: options.hnsw.ef } : {}),

@@ -11,9 +11,8 @@ import {
   buildIndex,
   chooseKind,
   dataKey,
-  loadIndex,
+  openIndex,
   projectionKey,
-  saveIndex,
   searchTuned,
   type Recall,
   type SearchMode,
@@ -173,14 +172,14 @@ export async function evaluatePairs(
       if (o.indexIn || o.indexOut) {
         const raw = direction === 'xx-en' ? s.english : s.foreign;
         const key = { data: dataKey(raw.vectors), projection: projectionKey(run.projection, raw.lang) };
-        index = o.indexIn
-          ? await loadIndex(o.indexIn, { dim: t.dim, count: t.rows, key }, searcher.hnsw)
-          : await buildIndex(t, {
-              kind: (await chooseKind(searcher.mode, { rows: t.rows, queries: q.rows, dim: t.dim })).kind,
-              metric: 'cosine',
-              hnsw: searcher.hnsw,
-            });
-        if (o.indexOut) await saveIndex(index, o.indexOut, key);
+        ({ index } = await openIndex(t, {
+          mode: searcher.mode,
+          queries: q.rows,
+          hnsw: searcher.hnsw,
+          key,
+          ...(o.indexIn ? { indexIn: o.indexIn } : {}),
+          ...(o.indexOut ? { indexOut: o.indexOut } : {}),
+        }));
       }
       c.main[s.lang] = [alignedHits(await searcher.topK(q, t, 1, index ? { index } : {})), n];
       if (other) c.other[s.lang] = [alignedHits(await searcher.topK(x, e, 1)), n];

@@ -7,11 +7,13 @@
 import { availableParallelism } from 'node:os';
 import type { Embeddings } from '../../core/embeddings.js';
 import { checkNumber } from '../../core/errors.js';
-import type { Projection } from '../../core/projection.js';
+import { pooledMean, type Projection } from '../../core/projection.js';
 import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../../core/vector-index.js';
 import { gemmScorer } from '../../adapters/gemm.js';
 import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../../adapters/hnsw.js';
 import { hashBytes } from '../../io/hash.js';
+
+import { loadIndex, saveIndex, type IndexKey } from './store.js';
 
 export { saveIndex, loadIndex, type IndexKey } from './store.js';
 export { measureRecall, recallProbe, recallOf, searchTuned, type Recall, type TunedSearch } from './recall.js';
@@ -95,6 +97,51 @@ export async function chooseKind(
   return { kind, reason: `auto: exact estimated ${fmt(exact)}, HNSW ${fmt(hnsw)} (build ${fmt(build)})` };
 }
 
+/** A search job's index over `targets`: loaded or built, and saved. */
+export interface OpenIndexJob {
+  mode: SearchMode;
+  /** How many queries will be searched (for auto's estimate). */
+  queries: number;
+  metric?: Metric;
+  hnsw?: HnswParams;
+  /** The index may keep (and normalise in place) the float32 target rows. */
+  owned?: boolean;
+  /** Load this saved index instead of building one; refused unless it was built from `key`. */
+  indexIn?: string;
+  /** Save the index here. */
+  indexOut?: string;
+  /** What the index is of (the input vectors and the projection applied): needed by indexIn and indexOut. */
+  key?: IndexKey;
+}
+
+/** Reuse a saved index (same data and projection) or build one (kind chosen for the job), saving it when asked. */
+export async function openIndex(targets: Embeddings, job: OpenIndexJob): Promise<{ index: VectorIndex; choice: Choice }> {
+  const loaded =
+    job.indexIn && job.key ? await loadIndex(job.indexIn, { dim: targets.dim, count: targets.rows, key: job.key }, job.hnsw) : undefined;
+  const choice = await chooseKind(job.mode, {
+    rows: targets.rows,
+    queries: job.queries,
+    dim: targets.dim,
+    ...(job.hnsw?.efConstruction ? { efConstruction: job.hnsw.efConstruction } : {}),
+    ...(loaded ? { built: loaded.kind } : {}),
+  });
+  const index =
+    loaded ??
+    (await buildIndex(targets, {
+      kind: choice.kind,
+      metric: job.metric ?? 'cosine',
+      ...(job.hnsw ? { hnsw: job.hnsw } : {}),
+      ...(job.owned ? { owned: true } : {}),
+    }));
+  try {
+    if (job.indexOut && job.key) await saveIndex(index, job.indexOut, job.key);
+  } catch (e) {
+    await index.dispose();
+    throw e;
+  }
+  return { index, choice };
+}
+
 function fmt(s: number): string {
   return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`;
 }
@@ -104,6 +151,9 @@ export function projectionKey(p: Projection | undefined, lang?: string): string 
   if (!p || p.method === 'none') return 'none';
   const parts: (string | Float64Array)[] = [`${p.method}:${p.remove}:${lang ?? ''}`];
   if (p.basis) parts.push(p.basis.data);
+  // abtt and whiten also subtract the pooled mean, and whiten scales by its eigenvalues
+  if (p.method === 'abtt' || p.method === 'whiten') parts.push(pooledMean(p));
+  if (p.method === 'whiten') parts.push(Float64Array.from(p.singularValues ?? []));
   if (lang !== undefined) {
     const m = p.means[lang];
     const b = p.languageBases?.[lang]?.data;
