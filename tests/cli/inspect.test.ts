@@ -1,5 +1,5 @@
 /** lsar inspect on planted-small: the language identity before and after each method, the rank, the JSON shape, the errors. */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeShared, GOLDEN, runCli, tempDir } from '../helpers.js';
@@ -91,6 +91,12 @@ describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
     const single = await runCli(['inspect', join(GOLDEN, 'fit', 'de.npy')]);
     expect(single.code).not.toBe(0);
     expect(single.stderr).toMatch(/at least 2 languages, got 1/);
-    for (const x of [one, none, stray, folds, single]) expect(x.stderr.trim().split('\n')).toHaveLength(1);
+    // a report directory that cannot be made: refused before any work
+    const file = join(await tempDir(), 'f');
+    await writeFile(file, 'x');
+    const rep = await runCli(['inspect', join(GOLDEN, 'fit'), '--report', join(file, 'rep')]);
+    expect(rep.code).toBe(1);
+    expect(rep.stderr).toMatch(/cannot create its directory/);
+    for (const x of [one, none, stray, folds, single, rep]) expect(x.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

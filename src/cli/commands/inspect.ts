@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { ensureParentDir } from '../../io/atomic.js';
 import { createError } from '../../core/errors.js';
 import { DEFAULT_INSPECT_METHODS, inspect, type InspectResult } from '../../pipeline/inspect.js';
 import { writeInspectReport } from '../../pipeline/report/inspect.js';
@@ -101,6 +103,8 @@ export const inspectCommand = defineCommand({
       const given = evalArgs.filter((k) => a[k] !== undefined);
       if (given.length) throw createError('USAGE', `--${given[0]} applies only with --eval <task>`);
     }
+    // a report directory that cannot be made fails before the work, not after it
+    if (a.report !== undefined) await ensureParentDir(join(a.report, 'report.md'));
     const progress = new Progress(io.stderr, a.quiet, 2000);
     const ranks = intList('rank', a.rank, { min: 1 });
     const result = await inspect({

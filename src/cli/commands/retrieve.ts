@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { ensureParentDir } from '../../io/atomic.js';
 import { createError } from '../../core/errors.js';
 import { writeReport } from '../../pipeline/report/markdown.js';
 import { formatResult } from '../../pipeline/report/table.js';
@@ -122,6 +124,8 @@ export const retrieveCommand = defineCommand({
         'embed everything with a model',
       ),
   async run(a, io) {
+    // a report directory that cannot be made fails before the work, not after it
+    if (a.report !== undefined) await ensureParentDir(join(a.report, 'report.md'));
     const progress = new Progress(io.stderr, a.quiet, 2000);
     const methods = listOf(a.methods);
     const projections = a.projection ?? [];
