@@ -171,6 +171,18 @@ export class NpyReader {
     }
   }
 
+  /** Read the rows at `indices` (any order; each 0 <= i < rows) into one array, decoded: a sample without reading the file. */
+  async readRows(indices: ArrayLike<number>): Promise<FloatArray> {
+    const rowBytes = this.dim * this.header.itemSize;
+    const raw = new Uint8Array(indices.length * rowBytes);
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k] as number;
+      if (!(Number.isInteger(i) && i >= 0 && i < this.rows)) throw new RangeError(`NpyReader.readRows: row ${i} of ${this.rows}`);
+      await this.readRawInto(i, 1, raw.subarray(k * rowBytes, (k + 1) * rowBytes));
+    }
+    return decodeItems(raw, this.header, indices.length * this.dim);
+  }
+
   /** Read every row into one array (or into `into`, a float32 buffer large enough for float32/float16 files). */
   async readAll(into?: Float32Array): Promise<FloatArray> {
     const n = this.rows * this.dim;

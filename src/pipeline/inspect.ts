@@ -17,7 +17,9 @@ import {
   type RankRecommendation,
 } from '../core/language-id.js';
 import { mulberry32 } from '../core/random.js';
+import { firstNonFiniteRow } from '../core/rows.js';
 import { readEmbeddings } from '../io/embeddings.js';
+import { NpyReader } from '../io/npy.js';
 import { checkUniqueLanguages, EMBEDDING_EXTS, languageInput, listLanguageFiles, type LanguageInput } from '../io/inputs.js';
 import { VERSION } from '../version.js';
 import { prepareMethods, projectFor } from './retrieve/methods.js';
@@ -101,6 +103,28 @@ async function resolveInputs(given: string | string[]): Promise<LanguageInput[]>
   return inputs;
 }
 
+/** A seeded sample of a file's rows: from .npy only the sampled rows are read; other formats are read whole. */
+async function readSample(path: string, n: number, seed: number): Promise<{ rows: number; x: Embeddings; index: number[] }> {
+  if (/\.npy$/i.test(path)) {
+    const r = await NpyReader.open(path);
+    try {
+      if (r.rows === 0) throw createError('EMPTY', `${path}: no rows`);
+      const idx = sampleRows(r.rows, n, seed);
+      const data = await r.readRows(idx);
+      return {
+        rows: r.rows,
+        index: idx,
+        x: { data, rows: idx.length, dim: r.dim, dtype: data instanceof Float64Array ? 'float64' : 'float32' },
+      };
+    } finally {
+      await r.close();
+    }
+  }
+  const all = await readEmbeddings(path);
+  const idx = sampleRows(all.rows, n, seed);
+  return { rows: all.rows, index: idx, x: takeRows(all, idx, 'keep-dtype') };
+}
+
 /** A seeded sample of `n` rows (all when fewer), in file order. */
 function sampleRows(rows: number, n: number, seed: number): number[] {
   if (rows <= n) return Array.from({ length: rows }, (_, i) => i);
@@ -142,10 +166,12 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   progress(`sampling up to ${sample} rows of ${inputs.length} languages`);
   const samples: { lang: string; rows: number; x: Embeddings }[] = [];
   for (const [l, input] of inputs.entries()) {
-    const all = await readEmbeddings(input.path);
-    if (samples[0] && all.dim !== (samples[0].x.dim as number))
-      throw createError('DIM_MISMATCH', `${input.path}: dimension ${all.dim}, but ${inputs[0]?.path} has ${samples[0].x.dim}`);
-    samples.push({ lang: input.lang, rows: all.rows, x: takeRows(all, sampleRows(all.rows, sample, seed + l), 'keep-dtype') });
+    const s = await readSample(input.path, sample, seed + l);
+    const bad = firstNonFiniteRow(s.x.data, s.x.rows, s.x.dim);
+    if (bad >= 0) throw createError('NON_FINITE', `${input.path}: row ${s.index[bad]} holds NaN or Inf`);
+    if (samples[0] && s.x.dim !== (samples[0].x.dim as number))
+      throw createError('DIM_MISMATCH', `${input.path}: dimension ${s.x.dim}, but ${inputs[0]?.path} has ${samples[0].x.dim}`);
+    samples.push({ lang: input.lang, rows: s.rows, x: s.x });
   }
   const L = samples.length;
   const n = samples.reduce((a, s) => a + s.x.rows, 0);

@@ -2,6 +2,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { describeShared, GOLDEN, runCli, tempDir } from '../helpers.js';
 
 describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
@@ -97,6 +98,16 @@ describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
     const rep = await runCli(['inspect', join(GOLDEN, 'fit'), '--report', join(file, 'rep')]);
     expect(rep.code).toBe(1);
     expect(rep.stderr).toMatch(/cannot create its directory/);
-    for (const x of [one, none, stray, folds, single, rep]) expect(x.stderr.trim().split('\n')).toHaveLength(1);
+    // a NaN in a sampled row: the file and row named
+    const nan = join(await tempDir(), 'nan');
+    await mkdir(nan);
+    await copyFile(join(GOLDEN, 'fit', 'de.npy'), join(nan, 'de.npy'));
+    const fr = await readNpy(join(GOLDEN, 'fit', 'fr.npy'));
+    fr.data[7 * fr.dim + 3] = Number.NaN;
+    await writeNpy(join(nan, 'fr.npy'), fr.data, fr.rows, fr.dim);
+    const bad = await runCli(['inspect', nan, '--methods', 'none', '--sample', '300']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/fr\.npy: row 7 holds NaN or Inf/);
+    for (const x of [one, none, stray, folds, single, rep, bad]) expect(x.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
