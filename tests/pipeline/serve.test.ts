@@ -249,6 +249,24 @@ describe('faults: status, OpenAI error shape, and the server keeps serving', () 
     expect(r.status).toBe(200);
   });
 
+  it('whiten with dims 4: rows of 4 values equal to lsar project with it (1e-4 relative), dimensions checked against 4', async () => {
+    const w = (await fitToArtifact({ dir: join(work, 'emb'), method: 'whiten', dims: 4, out: join(work, 'whiten.json') })).path;
+    await projectStream(await loadProjection(w), { input: join(work, 'texts', 'xx.npy'), output: join(work, 'texts.whiten.npy') });
+    const want = await readNpy(join(work, 'texts.whiten.npy'));
+    expect(want.dim).toBe(4);
+    const ws = await start({ projection: w });
+    const r = await post(ws.url, { input: [TEXTS[0], TEXTS[2]] });
+    expect(r.status).toBe(200);
+    const rows = r.json.data.map((d: { embedding: number[] }) => d.embedding) as number[][];
+    const scale = Math.max(...Array.from(want.data, Math.abs));
+    [0, 2].forEach((t, i) => {
+      expect(rows[i]).toHaveLength(4);
+      rows[i]?.forEach((x, k) => expect(Math.abs(x - (want.data[t * 4 + k] as number)) / scale).toBeLessThan(1e-4));
+    });
+    expect((await post(ws.url, { input: TEXTS[0], dimensions: 4 })).status).toBe(200);
+    expect((await post(ws.url, { input: TEXTS[0], dimensions: dim })).status).toBe(400);
+  });
+
   it('an unknown route is 404, a wrong method 405 with Allow', async () => {
     let r = await fetch(`${url}/v1/completions`, { method: 'POST', body: '{}' });
     expect(r.status).toBe(404);
