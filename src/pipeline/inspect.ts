@@ -22,6 +22,7 @@ import { readEmbeddings } from '../io/embeddings.js';
 import { NpyReader } from '../io/npy.js';
 import { checkUniqueLanguages, EMBEDDING_EXTS, languageInput, listLanguageFiles, type LanguageInput } from '../io/inputs.js';
 import { VERSION } from '../version.js';
+import { momentsFromFiles } from './fit.js';
 import { prepareMethods, projectFor } from './retrieve/methods.js';
 import { retrieve, type RetrieveOptions, type RetrieveResult } from './retrieve/index.js';
 
@@ -224,8 +225,13 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   }
 
   // the spectrum of the centred means of the languages (all rows, as lsar fits them)
-  const fitted = runs.find((r) => r.projection.languages.length === L && Object.keys(r.projection.means).length === L);
-  const means = fitted ? inputs.map((i) => fitted.projection.means[i.lang] as Float64Array) : samples.map((s) => meanOf(s.x));
+  // (all rows' means: those of a method fitted on these inputs, else read for it; saved
+  // projections (after the fitted runs) carry the means of their own fit data)
+  const fittedHere = runs.slice(0, runs.length - (options.projections?.length ?? 0));
+  const fitted = fittedHere.find((r) => inputs.every((i) => r.projection.means[i.lang] !== undefined));
+  const means = fitted
+    ? inputs.map((i) => fitted.projection.means[i.lang] as Float64Array)
+    : (await momentsFromFiles(inputs, { hash: false })).moments.map((m) => m.mean);
   const spectrum = meanSpectrum(means);
   const rec: RankRecommendation = recommendRank(spectrum, threshold);
   const recommended: InspectResult['recommended_rank'] = {
@@ -287,12 +293,6 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
       ...(provenance ? { fit: provenance } : {}),
     },
   };
-}
-
-function meanOf(e: Embeddings): Float64Array {
-  const m = new Float64Array(e.dim);
-  for (let i = 0; i < e.rows; i++) for (let j = 0; j < e.dim; j++) m[j] = (m[j] as number) + (e.data[i * e.dim + j] as number) / e.rows;
-  return m;
 }
 
 function round(v: number): number {

@@ -77,6 +77,24 @@ describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
   }, 120_000);
 
+  it('-p with --methods none: the saved projection is a column; the spectrum is of the inputs (as with fitted methods, 1e-9)', async () => {
+    const dir = await tempDir();
+    expect(
+      (await runCli(['fit', join(GOLDEN, 'fit'), '--method', 'whiten', '--dims', '16', '--out', join(dir, 'w.json'), '-q'])).code,
+    ).toBe(0);
+    type J = { results: Record<string, { dim: number }>; spectrum: { singular_values: number[] } };
+    const a = JSON.parse(
+      (await runCli(['inspect', join(GOLDEN, 'fit'), '-p', join(dir, 'w.json'), '--methods', 'none', '--sample', '40', '--json', '-q']))
+        .stdout,
+    ) as J;
+    const b = JSON.parse(
+      (await runCli(['inspect', join(GOLDEN, 'fit'), '--methods', 'demean', '--sample', '40', '--json', '-q'])).stdout,
+    ) as J;
+    expect(Object.keys(a.results)).toEqual(['none', 'whiten-16']);
+    expect(a.results['whiten-16']?.dim).toBe(16);
+    a.spectrum.singular_values.forEach((v, i) => expect(Math.abs(v - (b.spectrum.singular_values[i] as number))).toBeLessThan(1e-9));
+  });
+
   it('bad input: one line, exit 2 for usage', async () => {
     const one = await runCli(['inspect', '-i', 'x']);
     expect(one.code).toBe(2);
