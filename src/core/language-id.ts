@@ -65,7 +65,8 @@ export interface LogisticModel {
  * Multinomial logistic regression with an L2 penalty on the weights (not the intercepts), the
  * objective of scikit-learn's LogisticRegression(multi_class="multinomial") divided by n:
  * f = mean_i -log softmax(W x_i + b)[y_i] + |W|^2 / (2 C n), minimised with L-BFGS (10 pairs,
- * backtracking Armijo line search). Strictly convex: any solver reaches the same optimum.
+ * backtracking Armijo line search). Strictly convex in the weights (the intercepts are free only
+ * up to a common shift, which changes no prediction): any solver reaches the same classifier.
  */
 export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticOptions = {}): LogisticModel {
   const { x, dim: d, labels, classes: L } = data;
@@ -114,8 +115,8 @@ export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticO
   };
 
   const theta = new Float64Array(P);
-  // a warm start (e.g. the model of a neighbouring fold): the objective is strictly convex, so
-  // only the iterations change, not the optimum
+  // a warm start (e.g. the model of a neighbouring fold): the objective is convex with one
+  // classifier at its minimum, so only the iterations change, not the predictions
   if (options.init && options.init.length === P) theta.set(options.init);
   const g = new Float64Array(P);
   let f = evaluate(theta, g);
