@@ -4,6 +4,7 @@
  * the d-vector of sums (and, when asked, the d x d matrix X^T X) is kept.
  */
 import type { Dense } from './linalg.js';
+import type { LanguageMoments } from './projection.js';
 import { firstNonFiniteRow, type FloatArray } from './rows.js';
 import { acquireColumnSums, releaseColumnSums, SimdGram, simdAvailable, type SimdColumnSums } from './wasm/simd.js';
 
@@ -113,15 +114,24 @@ export class MomentAccumulator {
   /** The full symmetric X^T X. */
   secondMoment(): Dense {
     if (!this.gram) throw new Error('second moments were not requested');
-    const d = this.dim;
-    const full = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) {
-      for (let j = i; j < d; j++) {
-        const v = this.gram[i * d + j] as number;
-        full[i * d + j] = v;
-        full[j * d + i] = v;
-      }
-    }
-    return { rows: d, cols: d, data: full };
+    return symmetric(this.gram, this.dim);
   }
+}
+
+/** The full symmetric matrix from an upper triangle (row-major d x d). */
+export function symmetric(upper: Float64Array, d: number): Dense {
+  const full = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) {
+      const v = upper[i * d + j] as number;
+      full[i * d + j] = v;
+      full[j * d + i] = v;
+    }
+  }
+  return { rows: d, cols: d, data: full };
+}
+
+/** What fitting needs of one language, from its row count, float64 sum and (upper-triangle) X^T X. */
+export function languageMoments(lang: string, rows: number, sum: Float64Array, gram: Float64Array | undefined, d: number): LanguageMoments {
+  return { lang, rows, mean: sum.map((x) => x / rows), ...(gram ? { secondMoment: symmetric(gram, d) } : {}) };
 }

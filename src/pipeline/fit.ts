@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
-import { MomentAccumulator } from '../core/moments.js';
+import { languageMoments, MomentAccumulator } from '../core/moments.js';
 import type { FloatArray } from '../core/rows.js';
 import {
   fitProjection,
@@ -16,7 +16,6 @@ import {
 import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
 import { fileMomentsInPool, poolSize, warmWorkerPool } from '../adapters/pool.js';
 import { readFileMoments, type FileMoments } from '../io/moments-file.js';
-import type { Dense } from '../core/linalg.js';
 import { canonicalLanguage } from '../io/languages.js';
 import { NpyReader } from '../io/npy.js';
 import { openEmbeddings } from '../io/embeddings.js';
@@ -144,10 +143,7 @@ export async function momentsFromFiles(
 }
 
 function toMoments(r: { inputs: LanguageInput[]; files: FileMoments[]; dim: number }): LanguageMoments[] {
-  return r.files.map((m, k) => {
-    const mean = m.sum.map((x) => x / m.rows);
-    return { lang: (r.inputs[k] as LanguageInput).lang, rows: m.rows, mean, ...(m.gram ? { secondMoment: symmetric(m.gram, r.dim) } : {}) };
-  });
+  return r.files.map((m, k) => languageMoments((r.inputs[k] as LanguageInput).lang, m.rows, m.sum, m.gram, r.dim));
 }
 
 /** Each language file read in one pass: its sums (and X^T X), rows and content hash, with the provenance record. */
@@ -319,19 +315,6 @@ async function readByRows(
   } finally {
     for (const e of byLang.values()) e.acc.dispose();
   }
-}
-
-/** The full symmetric matrix from an upper triangle (row-major d x d). */
-export function symmetric(upper: Float64Array, d: number): Dense {
-  const full = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = i; j < d; j++) {
-      const v = upper[i * d + j] as number;
-      full[i * d + j] = v;
-      full[j * d + i] = v;
-    }
-  }
-  return { rows: d, cols: d, data: full };
 }
 
 function addChecked(acc: MomentAccumulator, data: FloatArray, rows: number, file: string, start: number): void {

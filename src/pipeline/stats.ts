@@ -25,7 +25,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { LanguageInput } from '../io/inputs.js';
 import { canonicalLanguage } from '../io/languages.js';
 import { VERSION } from '../version.js';
-import { readLanguageFiles, symmetric, type Provenance } from './fit.js';
+import { languageMoments } from '../core/moments.js';
+import { readLanguageFiles, type Provenance } from './fit.js';
 
 export const STATS_FORMAT = 'lsar-stats';
 
@@ -188,12 +189,7 @@ export async function fitFromStats(paths: string[], options: FitOptions): Promis
   resolveParams(options, languages.length, dim);
   const moments: LanguageMoments[] = languages.map((l) => {
     if (l.rows < 1) throw createError('EMPTY', `language "${l.lang}" has no rows in any shard`);
-    return {
-      lang: l.lang,
-      rows: l.rows,
-      mean: l.sum.map((x) => x / l.rows),
-      ...(l.gram && needsSecondMoment(method) ? { secondMoment: symmetric(l.gram, dim) } : {}),
-    };
+    return languageMoments(l.lang, l.rows, l.sum, needsSecondMoment(method) ? l.gram : undefined, dim);
   });
   const projection = fitProjection(moments, options);
   const provenance: Provenance = { inputs: shards.flatMap((s) => s.stats.source.inputs), shards: paths };
