@@ -6,7 +6,9 @@
  */
 import { createError } from './errors.js';
 import { thinSvd, topSymmetricEigen } from './linalg.js';
-import { mulberry32 } from './random.js';
+import { MomentAccumulator } from './moments.js';
+import { centredMeans, pooledCovariance } from './projection.js';
+import { mulberry32, shuffleInPlace } from './random.js';
 import { SimdScorer, simdAvailable } from './wasm/simd.js';
 
 /** Rows with a class label each (0..classes-1). */
@@ -31,11 +33,7 @@ export function stratifiedFolds(labels: Int32Array, classes: number, k: number, 
     labels.forEach((l, i) => {
       if (l === c) idx.push(i);
     });
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
-    }
-    idx.forEach((row, p) => (folds[row] = p % k));
+    shuffleInPlace(idx, rand).forEach((row, p) => (folds[row] = p % k));
   }
   return folds;
 }
@@ -258,22 +256,29 @@ export function probeAccuracy(data: Labelled, folds: Int32Array, options: Logist
   return { accuracy: right / data.rows, foldAccuracies, unconverged };
 }
 
+/** Each class's mean (classes x d) and row count over the rows `use` accepts. */
+function classMeans(data: Labelled, use: (i: number) => boolean = () => true): { means: Float64Array; counts: Float64Array } {
+  const { x, dim: d, labels, classes: L } = data;
+  const means = new Float64Array(L * d);
+  const counts = new Float64Array(L);
+  for (let i = 0; i < data.rows; i++) {
+    if (!use(i)) continue;
+    const c = labels[i] as number;
+    counts[c] = (counts[c] as number) + 1;
+    for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) + (x[i * d + j] as number);
+  }
+  for (let c = 0; c < L; c++)
+    for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) / Math.max(1, counts[c] as number);
+  return { means, counts };
+}
+
 /** k-fold accuracy of assigning each row to the nearest (Euclidean) class mean of the other folds. */
 export function centroidAccuracy(data: Labelled, folds: Int32Array): number {
   const k = checkLabelled(data, folds);
   const { x, dim: d, labels, classes: L } = data;
   let right = 0;
   for (let f = 0; f < k; f++) {
-    const means = new Float64Array(L * d);
-    const counts = new Float64Array(L);
-    for (let i = 0; i < data.rows; i++) {
-      if (folds[i] === f) continue;
-      const c = labels[i] as number;
-      counts[c] = (counts[c] as number) + 1;
-      for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) + (x[i * d + j] as number);
-    }
-    for (let c = 0; c < L; c++)
-      for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) / Math.max(1, counts[c] as number);
+    const { means, counts } = classMeans(data, (i) => folds[i] !== f);
     for (let i = 0; i < data.rows; i++) {
       if (folds[i] !== f) continue;
       let best = Infinity;
@@ -295,27 +300,17 @@ export function centroidAccuracy(data: Labelled, folds: Int32Array): number {
 
 /** Share of the total variance (sum of squared distances to the pooled mean) that lies between the class means. */
 export function betweenShare(data: Labelled): number {
-  const { x, dim: d, labels, classes: L, rows: n } = data;
+  const { x, dim: d, classes: L, rows: n } = data;
+  const { means, counts } = classMeans(data);
+  // the pooled mean: the row-weighted class means
   const mu = new Float64Array(d);
-  const means = new Float64Array(L * d);
-  const counts = new Float64Array(L);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i] as number;
-    counts[c] = (counts[c] as number) + 1;
-    for (let j = 0; j < d; j++) {
-      const v = x[i * d + j] as number;
-      mu[j] = (mu[j] as number) + v / n;
-      means[c * d + j] = (means[c * d + j] as number) + v;
-    }
-  }
+  for (let c = 0; c < L; c++)
+    for (let j = 0; j < d; j++) mu[j] = (mu[j] as number) + ((counts[c] as number) * (means[c * d + j] as number)) / n;
   let total = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) total += ((x[i * d + j] as number) - (mu[j] as number)) ** 2;
   let between = 0;
-  for (let c = 0; c < L; c++) {
-    const m = counts[c] as number;
-    if (m === 0) continue;
-    for (let j = 0; j < d; j++) between += m * ((means[c * d + j] as number) / m - (mu[j] as number)) ** 2;
-  }
+  for (let c = 0; c < L; c++)
+    for (let j = 0; j < d; j++) between += (counts[c] as number) * ((means[c * d + j] as number) - (mu[j] as number)) ** 2;
   return total > 0 ? between / total : 0;
 }
 
@@ -330,14 +325,8 @@ export interface Spectrum {
 export function meanSpectrum(means: Float64Array[]): Spectrum {
   const L = means.length;
   const d = (means[0] as Float64Array).length;
-  const mu = new Float64Array(d);
-  for (const m of means) for (let i = 0; i < d; i++) mu[i] = (mu[i] as number) + (m[i] as number) / L;
-  const c = new Float64Array(d * L);
-  means.forEach((m, l) => {
-    for (let i = 0; i < d; i++) c[i * L + l] = (m[i] as number) - (mu[i] as number);
-  });
   // the centred means have rank at most L - 1: the last value is (numerically) zero
-  const s = Array.from(thinSvd({ rows: d, cols: L, data: c }).s).slice(0, Math.min(L - 1, d));
+  const s = Array.from(thinSvd(centredMeans(means)).s).slice(0, Math.min(L - 1, d));
   const total = s.reduce((a, v) => a + v * v, 0);
   let acc = 0;
   return { singularValues: s, cumulativeShare: s.map((v) => ((acc += v * v), total > 0 ? acc / total : 0)) };
@@ -370,22 +359,13 @@ export function recommendRank(spectrum: Spectrum, threshold = 0.9): RankRecommen
 
 /** The rows' coordinates (n x 2) on the top two principal components of the rows themselves. */
 export function pca2(x: Float64Array, rows: number, d: number): Float64Array {
-  const mu = new Float64Array(d);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) mu[j] = (mu[j] as number) + (x[i * d + j] as number) / rows;
-  const c = new Float64Array(d * d);
-  const r = new Float64Array(d);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < d; j++) r[j] = (x[i * d + j] as number) - (mu[j] as number);
-    for (let a = 0; a < d; a++) {
-      const ra = r[a] as number;
-      if (ra === 0) continue;
-      const o = a * d;
-      for (let b = a; b < d; b++) c[o + b] = (c[o + b] as number) + ra * (r[b] as number);
-    }
-  }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) c[a * d + b] = c[b * d + a] as number;
+  const acc = new MomentAccumulator(d, { secondMoment: true });
+  acc.add(x, rows);
+  const mu = acc.mean();
+  const cov = pooledCovariance([{ lang: '', rows, mean: mu, secondMoment: acc.secondMoment() }], 'population');
+  acc.dispose();
   const k = Math.min(2, d);
-  const { vectors } = topSymmetricEigen({ rows: d, cols: d, data: c }, k);
+  const { vectors } = topSymmetricEigen(cov, k);
   const out = new Float64Array(rows * 2);
   for (let i = 0; i < rows; i++) {
     for (let p = 0; p < k; p++) {

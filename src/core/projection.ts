@@ -30,7 +30,7 @@ export interface LanguageMoments {
   rows: number;
   /** Mean embedding (float64, length d). */
   mean: Float64Array;
-  /** X^T X (d x d), only for `lir` and `abtt`. */
+  /** X^T X (d x d), only for `lir`, `abtt` and `whiten`. */
   secondMoment?: Dense;
 }
 
@@ -116,8 +116,8 @@ export function whitenBasis(langs: LanguageMoments[], k: number): { basis: Dense
   if (n < 2) throw createError('EMPTY', `whitening needs at least 2 rows, got ${n}`);
   const c = pooledCovariance(langs, 'sample');
   const { values, vectors } = topSymmetricEigen(c, k);
-  const all = k === c.rows ? values : topSymmetricEigen(c, 1).values;
-  const tol = Math.max(Math.abs(all[0] as number), 1e-300) * c.rows * 1e-12;
+  // values are descending: the first is the largest eigenvalue
+  const tol = Math.max(Math.abs(values[0] as number), 1e-300) * c.rows * 1e-12;
   const kept = Array.from(values).filter((v) => v > tol).length;
   if (kept < k) {
     throw createError(
@@ -153,6 +153,22 @@ export function pooledCovariance(langs: LanguageMoments[], kind: 'population' | 
 }
 
 /**
+ * The d x L matrix whose columns are the language means minus their average (written into
+ * `mu` when given): what LSAR decomposes first, and whose spectrum inspect reports.
+ */
+export function centredMeans(means: Float64Array[], mu?: Float64Array): Dense {
+  const L = means.length;
+  const d = (means[0] as Float64Array).length;
+  const avg = mu ?? new Float64Array(d);
+  for (const m of means) for (let i = 0; i < d; i++) avg[i] = (avg[i] as number) + (m[i] as number) / L;
+  const c = new Float64Array(d * L);
+  means.forEach((m, l) => {
+    for (let i = 0; i < d; i++) c[i * L + l] = (m[i] as number) - (avg[i] as number);
+  });
+  return { rows: d, cols: L, data: c };
+}
+
+/**
  * The LSAR language subspace from L language means of dimension d.
  * Centre the d x L matrix on its column mean, keep its best rank-K fit, re-centre
  * on the point of the fitted affine hull nearest the origin (pinv(fit)^T 1 divided
@@ -163,14 +179,8 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
   const d = (means[0] as Float64Array).length;
   if (L < 2) throw createError('TOO_FEW_LANGUAGES', `LSAR needs at least 2 languages, got ${L}`);
   checkRank(rank, L, d);
-  // M: d x L, columns are language means.
   const mu = new Float64Array(d);
-  for (const m of means) for (let i = 0; i < d; i++) mu[i] = (mu[i] as number) + (m[i] as number) / L;
-  const centred = new Float64Array(d * L);
-  means.forEach((m, l) => {
-    for (let i = 0; i < d; i++) centred[i * L + l] = (m[i] as number) - (mu[i] as number);
-  });
-  const first = thinSvd({ rows: d, cols: L, data: centred });
+  const first = thinSvd(centredMeans(means, mu));
   const tol = rankTolerance(first.s, d, L);
   const numericalRank = first.s.filter((x) => x > tol).length;
   if (numericalRank < rank) {

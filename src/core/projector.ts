@@ -257,10 +257,10 @@ export function apply<T extends FloatArray>(projection: Projection, data: T, opt
   if (data.length % op.dim !== 0) {
     throw createError('DIM_MISMATCH', `input length ${data.length} is not a multiple of the projection's dimension ${op.dim}`);
   }
-  const out = data.slice() as T;
-  const bad = op.apply(out);
-  if (bad >= 0) throw createError('NON_FINITE', `apply: row ${bad} holds NaN or Inf`);
-  return op.outDim === op.dim ? out : (out.slice(0, (out.length / op.dim) * op.outDim) as T);
+  const r = applyInPlace(op, data.slice() as T);
+  if (r.bad >= 0) throw createError('NON_FINITE', `apply: row ${r.bad} holds NaN or Inf`);
+  // with fewer output dimensions, a copy of the packed rows (not a view holding the whole input)
+  return op.outDim === op.dim ? r.data : (r.data.slice() as T);
 }
 
 function typeName(v: unknown): string {

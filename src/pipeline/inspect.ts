@@ -16,7 +16,7 @@ import {
   type Labelled,
   type RankRecommendation,
 } from '../core/language-id.js';
-import { mulberry32 } from '../core/random.js';
+import { mulberry32, sampleIndices } from '../core/random.js';
 import { firstNonFiniteRow } from '../core/rows.js';
 import { readEmbeddings } from '../io/embeddings.js';
 import { NpyReader } from '../io/npy.js';
@@ -128,14 +128,7 @@ async function readSample(path: string, n: number, seed: number): Promise<{ rows
 
 /** A seeded sample of `n` rows (all when fewer), in file order. */
 function sampleRows(rows: number, n: number, seed: number): number[] {
-  if (rows <= n) return Array.from({ length: rows }, (_, i) => i);
-  const rand = mulberry32(seed);
-  const idx = Array.from({ length: rows }, (_, i) => i);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(rand() * (rows - i));
-    [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
-  }
-  return idx.slice(0, n).sort((a, b) => a - b);
+  return sampleIndices(rows, n, mulberry32(seed));
 }
 
 export async function inspect(options: InspectOptions): Promise<InspectResult> {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { takeRows, type Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
 import { minePairs } from '../../core/mining.js';
-import { mulberry32 } from '../../core/random.js';
+import { mulberry32, shuffleInPlace } from '../../core/random.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readEmbeddings } from '../../io/embeddings.js';
@@ -48,12 +48,10 @@ function fnv(s: string): number {
 }
 
 function shuffled(n: number, rand: () => number): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j] as number, a[i] as number];
-  }
-  return a;
+  return shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rand,
+  );
 }
 
 /**
