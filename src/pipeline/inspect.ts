@@ -21,6 +21,7 @@ import { firstNonFiniteRow } from '../core/rows.js';
 import { readEmbeddings } from '../io/embeddings.js';
 import { NpyReader } from '../io/npy.js';
 import { checkUniqueLanguages, EMBEDDING_EXTS, languageInput, listLanguageFiles, type LanguageInput } from '../io/inputs.js';
+import { needsSecondMoment, parseMethod } from '../core/projection.js';
 import { VERSION } from '../version.js';
 import { momentsFromFiles } from './fit.js';
 import { prepareMethods, projectFor } from './retrieve/methods.js';
@@ -53,7 +54,7 @@ export interface InspectOptions {
    * Evaluate an lsar rank sweep with `lsar retrieve` (its task and data options; the methods are
    * fitted on the inspected data): the recommendation is then the best rank on it.
    */
-  evaluate?: Omit<RetrieveOptions, 'methods' | 'fitEmbeddings' | 'projections'>;
+  evaluate?: Omit<RetrieveOptions, 'methods' | 'fitEmbeddings' | 'fitMoments' | 'projections'>;
   onProgress?: (message: string) => void;
 }
 
@@ -84,7 +85,7 @@ export interface InspectResult {
     metric?: string;
   };
   /** Per method, the 2-D PCA map of the map sample: [x, y, language index] triples. */
-  maps: Record<string, { points: number[][]; variance?: number }>;
+  maps: Record<string, { points: number[][] }>;
   /** With an evaluation: the retrieval result. */
   evaluation?: RetrieveResult;
   manifest: Record<string, unknown>;
@@ -148,10 +149,16 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   if (inputs.length < 2) throw createError('TOO_FEW_LANGUAGES', `inspecting needs at least 2 languages, got ${inputs.length}`);
   if (sample < folds) throw createError('RANGE', `sample (${sample}) must be at least folds (${folds})`, { param: 'sample' });
 
+  // the inputs are read once: their moments serve the methods fitted here, the spectrum and the
+  // evaluation's rank sweep
+  const methods = options.methods ?? DEFAULT_INSPECT_METHODS;
+  progress(`reading ${inputs.length} languages`);
+  const fitMoments = await momentsFromFiles(inputs, { secondMoment: methods.some((m) => needsSecondMoment(parseMethod(m))) });
   const { runs, provenance } = await prepareMethods({
-    methods: options.methods ?? DEFAULT_INSPECT_METHODS,
+    methods,
     ...(options.ranks ? { ranks: options.ranks } : {}),
     fitEmbeddings: inputs,
+    fitMoments,
     ...(options.projections ? { projections: options.projections } : {}),
     onProgress: progress,
   });
@@ -218,14 +225,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   }
 
   // the spectrum of the centred means of the languages (all rows, as lsar fits them)
-  // (all rows' means: those of a method fitted on these inputs, else read for it; saved
-  // projections (after the fitted runs) carry the means of their own fit data)
-  const fittedHere = runs.slice(0, runs.length - (options.projections?.length ?? 0));
-  const fitted = fittedHere.find((r) => inputs.every((i) => r.projection.means[i.lang] !== undefined));
-  const means = fitted
-    ? inputs.map((i) => fitted.projection.means[i.lang] as Float64Array)
-    : (await momentsFromFiles(inputs, { hash: false })).moments.map((m) => m.mean);
-  const spectrum = meanSpectrum(means);
+  const spectrum = meanSpectrum(fitMoments.moments.map((m) => m.mean));
   const rec: RankRecommendation = recommendRank(spectrum, threshold);
   const recommended: InspectResult['recommended_rank'] = {
     rank: Math.max(rec.share, rec.gap),
@@ -237,10 +237,11 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
 
   let evaluation: RetrieveResult | undefined;
   if (options.evaluate) {
-    const maxRank = Math.min(L - 1, samples[0]?.x.dim ?? 1);
+    // as lsar's rank check: at most L-1 and d-1
+    const maxRank = Math.min(L - 1, (samples[0]?.x.dim ?? 2) - 1);
     const ranks = options.ranks && options.ranks.length > 1 ? options.ranks : Array.from({ length: maxRank }, (_, i) => i + 1);
     progress(`evaluating lsar ranks ${ranks[0]}..${ranks.at(-1)} with lsar retrieve ${options.evaluate.task}`);
-    evaluation = await retrieve({ ...options.evaluate, methods: ['lsar'], ranks, fitEmbeddings: inputs, onProgress: progress });
+    evaluation = await retrieve({ ...options.evaluate, methods: ['lsar'], ranks, fitEmbeddings: inputs, fitMoments, onProgress: progress });
     const sweep: Record<string, number> = {};
     for (const r of ranks) {
       const v = evaluation.results[`lsar-${r}`] as { mean: number } | undefined;

@@ -27,6 +27,8 @@ export interface MethodOptions {
   removes?: number[];
   /** Directory of `<lang>.npy` monolingual embeddings to fit the methods on (or the language files themselves). */
   fitEmbeddings?: string | LanguageInput[];
+  /** The fit data's moments, already read (with X^T X when a method needs it): used instead of reading fitEmbeddings again. */
+  fitMoments?: { moments: LanguageMoments[]; provenance: Provenance };
   /** Saved projections evaluated as they are (name from their method and parameters). */
   projections?: string[];
   onProgress?: (message: string) => void;
@@ -38,7 +40,9 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
   const methods = options.methods.map(parseMethod);
   let provenance: Provenance | undefined;
   let moments: LanguageMoments[] = [];
-  if (methods.some((m) => m !== 'none')) {
+  if (options.fitMoments && methods.some((m) => m !== 'none')) {
+    ({ moments, provenance } = options.fitMoments);
+  } else if (methods.some((m) => m !== 'none')) {
     if (!options.fitEmbeddings) {
       throw createError(
         'USAGE',
