@@ -3,6 +3,7 @@ import { ensureParentDir } from '../../io/atomic.js';
 import { createError } from '../../core/errors.js';
 import { DEFAULT_INSPECT_METHODS, inspect, type InspectResult } from '../../pipeline/inspect.js';
 import { writeInspectReport } from '../../pipeline/report/inspect.js';
+import { formatInspect } from '../../pipeline/report/table.js';
 import { defineCommand } from '../command.js';
 import { intList, listOf, numberOption } from '../options.js';
 import { Progress } from '../progress.js';
@@ -144,31 +145,4 @@ export const inspectCommand = defineCommand({
 /** The --json shape: everything but the map coordinates (they are in the report). */
 function jsonOf(r: InspectResult): Omit<InspectResult, 'maps'> {
   return Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'maps')) as Omit<InspectResult, 'maps'>;
-}
-
-function formatInspect(r: InspectResult): string {
-  const names = Object.keys(r.results);
-  const w = Math.max(8, ...names.map((n) => n.length));
-  const out = [
-    `language identity of ${r.languages.length} languages (${r.languages.reduce((a, l) => a + l.sampled, 0)} sampled rows; chance ${pct(r.chance)})`,
-    '',
-    `${'method'.padEnd(w)}  probe acc  centroid acc  between share  dim`,
-    `${'-'.repeat(w)}  ---------  ------------  -------------  ---`,
-    ...names.map((n) => {
-      const m = r.results[n] as InspectResult['results'][string];
-      return `${n.padEnd(w)}  ${pct(m.probe_accuracy).padStart(9)}  ${pct(m.centroid_accuracy).padStart(12)}  ${pct(m.between_share).padStart(13)}  ${String(m.dim).padStart(3)}`;
-    }),
-    '',
-    `spectrum of the centred language means (cumulative share): ${r.spectrum.singular_values
-      .slice(0, 12)
-      .map((s, i) => `${s.toPrecision(3)} (${pct(r.spectrum.cumulative_share[i] as number)})`)
-      .join(', ')}${r.spectrum.singular_values.length > 12 ? ', ...' : ''}`,
-    `recommended rank: ${r.recommended_rank.rank}: ${r.recommended_rank.rule}`,
-    '',
-  ];
-  return out.join('\n');
-}
-
-function pct(v: number): string {
-  return `${(100 * v).toFixed(1)}%`;
 }

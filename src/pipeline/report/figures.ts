@@ -5,7 +5,7 @@
  */
 import type { InspectResult } from '../inspect.js';
 import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
-import { barsSvg, COLORS, groupStyle, linesSvg, scatterPanelsSvg, spectrumSvg, type LineSeries } from './svg.js';
+import { barsSvg, COLORS, groupStyle, isMany, linesSvg, scatterPanelsSvg, spectrumSvg, type LineSeries } from './svg.js';
 
 export interface Figure {
   /** File stem of the SVG and id of the HTML element. */
@@ -48,7 +48,7 @@ export function perLanguageFigure(id: string, t: MetricTable, task: string): Fig
   const values = methods.flatMap((m) =>
     categories.map((c) => ({ language: c, method: m, value: c === 'mean' ? t.results[m]?.mean : t.results[m]?.per_language[c] })),
   );
-  const many = categories.length > 12;
+  const many = isMany(categories.length);
   const cat = { field: 'language', type: 'nominal', sort: categories, title: 'language', ...(many ? {} : { axis: { labelAngle: 0 } }) };
   const val = { field: 'value', type: 'quantitative', title: t.metric, axis: { format: '%' }, scale: { domain: [0, 1] } };
   return {

@@ -4,28 +4,19 @@ import type { InspectResult } from '../inspect.js';
 import { inspectFigures, type Figure } from './figures.js';
 import type { HtmlSection } from './html.js';
 import { writeReportFiles } from './markdown.js';
-
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+import { formatInspectTable, percent } from './table.js';
 
 /** Write the report; returns the paths of report.md and report.html. */
 export async function writeInspectReport(dir: string, r: InspectResult): Promise<string[]> {
   const figs = new Map(inspectFigures(r).map((f) => [f.id, f]));
-  const names = Object.keys(r.results);
-  const w = Math.max(8, ...names.map((n) => n.length));
-  const table = [
-    `${'method'.padEnd(w)}  probe acc  centroid acc  between share  dim`,
-    ...names.map((n) => {
-      const m = r.results[n] as InspectResult['results'][string];
-      return `${n.padEnd(w)}  ${pct(m.probe_accuracy).padStart(9)}  ${pct(m.centroid_accuracy).padStart(12)}  ${pct(m.between_share).padStart(13)}  ${String(m.dim).padStart(3)}`;
-    }),
-  ].join('\n');
+  const table = formatInspectTable(r);
   const probe = r.manifest.probe as { C: number; folds: number };
   const rr = r.recommended_rank;
   const sections: HtmlSection[] = [
     {
       heading: 'Language identity',
       text: [
-        `${r.languages.length} languages, ${r.languages.reduce((a, l) => a + l.sampled, 0)} sampled rows (chance accuracy ${pct(r.chance)}). Probe: multinomial logistic regression, L2 (C = ${probe.C}), ${probe.folds}-fold stratified cross-validation. Nearest centroid: the closest language mean of the other folds. Between share: the share of the total variance that lies between the language means.`,
+        `${r.languages.length} languages, ${r.languages.reduce((a, l) => a + l.sampled, 0)} sampled rows (chance accuracy ${percent(r.chance)}). Probe: multinomial logistic regression, L2 (C = ${probe.C}), ${probe.folds}-fold stratified cross-validation. Nearest centroid: the closest language mean of the other folds. Between share: the share of the total variance that lies between the language means.`,
       ],
       table,
       figures: [figs.get('identity') as Figure],

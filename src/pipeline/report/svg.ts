@@ -118,6 +118,9 @@ export interface BarSeries {
   values: Record<string, number | undefined>;
 }
 
+/** Bar charts of more categories than 12 are drawn horizontally (SVG and HTML alike). */
+export const isMany = (categories: number) => categories > 12;
+
 export interface BarsSpec {
   title: string;
   categories: string[];
@@ -140,7 +143,7 @@ export interface BarsSpec {
  * one row per category, wrapped into up to 3 columns of at most 40 rows.
  */
 export function barsSvg(spec: BarsSpec): string {
-  return spec.categories.length > 12 ? horizontalBars(spec) : verticalBars(spec);
+  return isMany(spec.categories.length) ? horizontalBars(spec) : verticalBars(spec);
 }
 
 function valueRange(spec: BarsSpec): [number, number] {

@@ -1,4 +1,5 @@
-/** Text tables of retrieval results. */
+/** Text tables of retrieval and inspection results. */
+import type { InspectResult } from '../inspect.js';
 import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
 
 function pct(x: number | undefined): string {
@@ -38,4 +39,37 @@ export function formatResult(r: RetrieveResult): string {
     );
   }
   return parts.join('\n\n') + '\n';
+}
+
+/** A share as a percentage with one decimal. */
+export const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** Inspection: a row per method (probe and centroid accuracy, between share, output dimension). */
+export function formatInspectTable(r: InspectResult): string {
+  const names = Object.keys(r.results);
+  const w = Math.max(8, ...names.map((n) => n.length));
+  return [
+    `${'method'.padEnd(w)}  probe acc  centroid acc  between share  dim`,
+    `${'-'.repeat(w)}  ---------  ------------  -------------  ---`,
+    ...names.map((n) => {
+      const m = r.results[n] as InspectResult['results'][string];
+      return `${n.padEnd(w)}  ${percent(m.probe_accuracy).padStart(9)}  ${percent(m.centroid_accuracy).padStart(12)}  ${percent(m.between_share).padStart(13)}  ${String(m.dim).padStart(3)}`;
+    }),
+  ].join('\n');
+}
+
+/** What lsar inspect prints: the table, the spectrum and the recommended rank. */
+export function formatInspect(r: InspectResult): string {
+  return [
+    `language identity of ${r.languages.length} languages (${r.languages.reduce((a, l) => a + l.sampled, 0)} sampled rows; chance ${percent(r.chance)})`,
+    '',
+    formatInspectTable(r),
+    '',
+    `spectrum of the centred language means (cumulative share): ${r.spectrum.singular_values
+      .slice(0, 12)
+      .map((s, i) => `${s.toPrecision(3)} (${percent(r.spectrum.cumulative_share[i] as number)})`)
+      .join(', ')}${r.spectrum.singular_values.length > 12 ? ', ...' : ''}`,
+    `recommended rank: ${r.recommended_rank.rank}: ${r.recommended_rank.rule}`,
+    '',
+  ].join('\n');
 }
