@@ -105,3 +105,37 @@ export async function writeLangParquet(path: string, langs: string[], rows: Arra
   });
   await writeFile(path, new Uint8Array(buf));
 }
+
+/** The command a user runs. */
+export const BIN = join(ROOT, 'bin', 'lsar.js');
+/** The repository's tiny offline test model (Hub export layout). */
+export const TINY_BERT = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
+
+/** Run bin/lsar.js in a child process, as a user does (signal handlers, exit code, real streams). */
+export async function runBin(args: string[], options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolveRun({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** One line on stderr, no stack, the expected exit code. */
+export function oneLine(r: CliRun, code: number, message: RegExp): void {
+  const lines = r.stderr.trimEnd().split('\n');
+  if (lines.length !== 1 || !message.test(r.stderr) || r.code !== code || /\n\s+at |internal error/.test(r.stderr)) {
+    throw new Error(`expected exit ${code} and one line matching ${message}, got exit ${r.code}:\n${r.stderr}`);
+  }
+}

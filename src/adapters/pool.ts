@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { ProjectionPlan } from '../core/projector.js';
+import type { ProjectionPlan, RowProblem } from '../core/projector.js';
 import { createError, type ErrorCode } from '../core/errors.js';
 import type { FileMoments } from '../io/moments-file.js';
 import type { TaskResult, TokenizerSpec } from './worker.js';
@@ -92,14 +92,17 @@ export function fileMomentsInPool(
 
 /**
  * Project `rows` float32 rows held in `buf` (transferred to a worker and back). Resolves with
- * the buffer and the index of the first row holding NaN or Inf (-1 when none).
+ * the buffer and the first row that could not be projected (null when none).
  */
 export function projectInPool(
   plan: ProjectionPlan & { id: string },
   buf: ArrayBuffer,
   rows: number,
-): Promise<{ buf: ArrayBuffer; bad: number }> {
-  return workers().run({ plan, buf, rows }, { name: 'projectBlock', transferList: [buf] }) as Promise<{ buf: ArrayBuffer; bad: number }>;
+): Promise<{ buf: ArrayBuffer; problem: RowProblem | null }> {
+  return workers().run({ plan, buf, rows }, { name: 'projectBlock', transferList: [buf] }) as Promise<{
+    buf: ArrayBuffer;
+    problem: RowProblem | null;
+  }>;
 }
 
 /** Token ids of `texts` with the tokenizer described by `spec` (loaded once per worker). */

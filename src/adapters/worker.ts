@@ -44,8 +44,8 @@ export function projectBlock({ plan, buf, rows }: { plan: ProjectionPlan & { id:
     op = createProjector(plan);
     projectors.set(plan.id, op);
   }
-  const bad = op.apply(new Float32Array(buf, 0, rows * plan.dim), rows);
-  return transferring({ buf, bad }, [buf]);
+  const problem = op.apply(new Float32Array(buf, 0, rows * plan.dim), rows);
+  return transferring({ buf, problem }, [buf]);
 }
 
 /** How to load a model's tokenizer again on a worker (see Encoder.spec). */

@@ -90,7 +90,16 @@ export async function main(given: string[], io: CliIO = processIO()): Promise<nu
       throw err ?? new UsageError(msg);
     });
   for (const c of COMMANDS) {
-    y = y.command(c.command, c.describe, c.builder, async (args) => c.run(args, io));
+    y = y.command(
+      c.command,
+      c.describe,
+      (b) => {
+        const built = c.builder(b);
+        const options = () => (built as unknown as { getOptions(): { array: string[]; alias: Record<string, string[]> } }).getOptions();
+        return built.middleware((args) => refuseRepeated(args, options()), true);
+      },
+      async (args) => c.run(args, io),
+    );
   }
   try {
     await y.parseAsync();
@@ -105,6 +114,12 @@ export async function main(given: string[], io: CliIO = processIO()): Promise<nu
       io.stderr.write(`lsar: ${(e as Error).message}${e instanceof UsageError ? ' (see lsar --help)' : ''}\n`);
       return 2;
     }
+    // a system error no library call turned into its own message: one line with the path and the operation
+    const sys = systemError(e);
+    if (sys) {
+      io.stderr.write(`lsar: ${sys}\n`);
+      return 1;
+    }
     io.stderr.write(`lsar: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 70;
   } finally {
@@ -113,3 +128,56 @@ export async function main(given: string[], io: CliIO = processIO()): Promise<nu
 }
 
 class UsageError extends Error {}
+
+/** An option that takes one value, given more than once (yargs makes an array of it): refused, not silently one of them. */
+function refuseRepeated(args: Record<string, unknown>, options: { array: string[]; alias: Record<string, string[]> }): void {
+  const arrays = new Set(options.array);
+  for (const [key, value] of Object.entries(args)) {
+    if (!Array.isArray(value) || key === '_' || arrays.has(key) || /[A-Z]/.test(key) || key.length === 1) continue;
+    throw new UsageError(`--${key} takes one value, but was given ${value.length} times (${value.map(String).join(', ')})`);
+  }
+}
+
+const SYSCALLS: Record<string, string> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  scandir: 'list the directory',
+  mkdir: 'create the directory',
+  rename: 'rename',
+  unlink: 'remove',
+  rmdir: 'remove',
+  stat: 'read the status of',
+  lstat: 'read the status of',
+  copyfile: 'copy',
+  fsync: 'flush',
+  close: 'close',
+};
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory, where a file was expected',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EEXIST: 'it already exists',
+  ENOTEMPTY: 'the directory is not empty',
+  EXDEV: 'on another device',
+  EIO: 'input/output error',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/** "path: cannot open (ENOENT: no such file or directory)" for a Node system error, else undefined. */
+function systemError(e: unknown): string | undefined {
+  const err = e as { code?: unknown; syscall?: unknown; path?: unknown; dest?: unknown; message?: unknown };
+  if (typeof err?.code !== 'string' || !/^E[A-Z]+$/.test(err.code) || typeof err.syscall !== 'string') return undefined;
+  const op = SYSCALLS[err.syscall] ?? err.syscall;
+  const where = typeof err.path === 'string' ? `${err.path}${typeof err.dest === 'string' ? ` -> ${err.dest}` : ''}: ` : '';
+  return `${where}cannot ${op} (${err.code}: ${REASONS[err.code] ?? String(err.message)})`;
+}

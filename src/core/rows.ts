@@ -44,6 +44,19 @@ export function normalizeRows(x: FloatArray, dim: number): Float32Array {
   return out;
 }
 
+/**
+ * The first `n` values as float32, and the index of the first of their rows (`dim` values each)
+ * holding a finite value beyond the float32 range (-1 when none): such values would become Inf.
+ */
+export function narrowToFloat32(data: FloatArray, n: number, dim: number): { out: Float32Array; overflowRow: number } {
+  const out = data instanceof Float32Array ? data.subarray(0, n) : Float32Array.from(data.subarray(0, n));
+  if (data instanceof Float32Array) return { out, overflowRow: -1 };
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(out[i] as number) && Number.isFinite(data[i] as number)) return { out, overflowRow: Math.floor(i / dim) };
+  }
+  return { out, overflowRow: -1 };
+}
+
 /** Index of the first of `rows` rows holding NaN or Inf, or -1. */
 export function firstNonFiniteRow(block: FloatArray, rows: number, d: number): number {
   for (let r = 0; r < rows; r++) {

@@ -13,7 +13,7 @@
  */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { createError } from '../core/errors.js';
+import { createError, firstLine } from '../core/errors.js';
 import type { Dense } from '../core/linalg.js';
 import { METHODS, needsLanguage, type Method, type Projection } from '../core/projection.js';
 import { VERSION } from '../version.js';
@@ -160,33 +160,53 @@ function bad(path: string, what: string): never {
   throw createError('ARTIFACT', `${path}: ${what}`);
 }
 
+/** A loaded projection: its arrays, the artifact's JSON, and the files it was read from. */
+export type LoadedProjection = Projection & { artifact: ArtifactJson; files: string[] };
+
+/** The files a projection was loaded from (empty for one made in memory). */
+export function projectionFiles(p: Projection | undefined): string[] {
+  return (p as Partial<LoadedProjection> | undefined)?.files ?? [];
+}
+
+/** Where the JSON of a projection given as `path` is: the path itself when it is a file, else `<dir>/projection.json`. */
+async function artifactJsonPath(path: string): Promise<string> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? join(path, 'projection.json') : path;
+  } catch {
+    return resolveArtifactPath(path);
+  }
+}
+
 /** Load a projection saved by `saveProjection` (path to the JSON or its directory). */
-export async function loadProjection(path: string): Promise<Projection & { artifact: ArtifactJson }> {
+export async function loadProjection(path: string): Promise<LoadedProjection> {
   if (/\.safetensors$/i.test(path)) return loadSafetensorsProjection(path);
-  const jsonPath = await resolveArtifactPath(path);
+  const jsonPath = await artifactJsonPath(path);
+  const what = 'expected the projection.json of lsar fit, its directory, or a .safetensors export';
   let text: string;
   try {
     text = await readFile(jsonPath, 'utf8');
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT')
-      throw createError('NOT_FOUND', `${jsonPath}: no such projection file (make one with lsar fit --out)`);
-    throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw createError('NOT_FOUND', `${jsonPath}: no such projection file (make one with lsar fit --out)`);
+    throw createError('ARTIFACT', `${jsonPath}: cannot read the projection (${(e as Error).message})`);
   }
   let json: ArtifactJson;
   try {
     json = JSON.parse(text) as ArtifactJson;
   } catch (e) {
-    bad(jsonPath, `not valid JSON (${(e as Error).message})`);
+    bad(jsonPath, `not valid JSON: ${what} (${firstLine(e)})`);
   }
   if (json?.format !== ARTIFACT_FORMAT)
-    bad(jsonPath, `not an lsar projection (format is ${JSON.stringify(json?.format)}, expected "${ARTIFACT_FORMAT}")`);
+    bad(jsonPath, `not an lsar projection (format is ${JSON.stringify(json?.format)}, expected "${ARTIFACT_FORMAT}"): ${what}`);
   if (json.formatVersion !== ARTIFACT_FORMAT_VERSION)
     bad(jsonPath, `format version ${json.formatVersion} is not supported (this lsar reads ${ARTIFACT_FORMAT_VERSION})`);
   if (!METHODS.includes(json.method)) bad(jsonPath, `unknown method ${JSON.stringify(json.method)}`);
   const d = json.dim;
   const L = json.languages?.length ?? 0;
   if (!Number.isInteger(d) || d < 1 || L < 1) bad(jsonPath, 'missing dim or languages');
-  const means = await loadSidecar(jsonPath, 'means', json.arrays?.means, [L, d]);
+  const files = [jsonPath];
+  const means = await loadSidecar(jsonPath, 'means', json.arrays?.means, [L, d], files);
   const projection: Projection = {
     method: json.method,
     dim: d,
@@ -198,11 +218,15 @@ export async function loadProjection(path: string): Promise<Projection & { artif
   if (json.method === 'lsar') {
     const K = json.rank as number;
     if (!Number.isInteger(K) || !(json.remove >= 1 && json.remove <= K)) bad(jsonPath, `bad rank ${K} / remove ${json.remove}`);
-    projection.basis = { rows: K, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [K, d]) };
+    projection.basis = { rows: K, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays?.basis, [K, d], files) };
     if (json.singularValues) projection.singularValues = json.singularValues;
   } else if (json.method === 'abtt') {
     if (!Number.isInteger(json.remove) || !(json.remove >= 1 && json.remove < d)) bad(jsonPath, `bad remove ${json.remove}`);
-    projection.basis = { rows: json.remove, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [json.remove, d]) };
+    projection.basis = {
+      rows: json.remove,
+      cols: d,
+      data: await loadSidecar(jsonPath, 'basis', json.arrays?.basis, [json.remove, d], files),
+    };
     if (json.singularValues) projection.singularValues = json.singularValues;
   } else if (json.method === 'whiten') {
     const k = json.dims as number;
@@ -210,16 +234,16 @@ export async function loadProjection(path: string): Promise<Projection & { artif
     if (!Array.isArray(json.singularValues) || json.singularValues.length < k || !json.singularValues.every((v) => v > 0))
       bad(jsonPath, `whiten needs ${k} positive eigenvalues in "singularValues"`);
     projection.dims = k;
-    projection.basis = { rows: k, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays.basis, [k, d]) };
+    projection.basis = { rows: k, cols: d, data: await loadSidecar(jsonPath, 'basis', json.arrays?.basis, [k, d], files) };
     projection.singularValues = json.singularValues;
   } else if (json.method === 'lir') {
     const r = json.remove;
-    const all = await loadSidecar(jsonPath, 'basis', json.arrays.basis, [L, r, d]);
+    const all = await loadSidecar(jsonPath, 'basis', json.arrays?.basis, [L, r, d], files);
     projection.languageBases = Object.fromEntries(
       json.languages.map((l, i) => [l.lang, { rows: r, cols: d, data: all.slice(i * r * d, (i + 1) * r * d) }]),
     );
   }
-  return Object.assign(projection, { artifact: json });
+  return Object.assign(projection, { artifact: json, files });
 }
 
 /**
@@ -227,7 +251,13 @@ export async function loadProjection(path: string): Promise<Projection & { artif
  * q.json with its sidecars alike), the one named after the JSON (q.means.npy). Either way
  * its hash must be the recorded one.
  */
-async function loadSidecar(jsonPath: string, what: string, ref: ArrayRef | undefined, shape: number[]): Promise<Float64Array> {
+async function loadSidecar(
+  jsonPath: string,
+  what: string,
+  ref: ArrayRef | undefined,
+  shape: number[],
+  files: string[],
+): Promise<Float64Array> {
   if (!ref?.file) bad(jsonPath, 'an array sidecar is missing from "arrays"');
   const recorded = join(dirname(jsonPath), ref.file);
   const own = join(dirname(jsonPath), sidecarName(jsonPath, what));
@@ -243,6 +273,7 @@ async function loadSidecar(jsonPath: string, what: string, ref: ArrayRef | undef
       bad(jsonPath, `its array file ${recorded} is missing${own !== recorded ? ` (and so is ${own})` : ''}`);
     }
   }
+  files.push(file);
   if (ref.sha256 && hashBytes(bytes) !== ref.sha256) {
     bad(jsonPath, `${file} does not match the SHA-256 recorded in the projection (was it overwritten by another fit?)`);
   }
@@ -284,7 +315,7 @@ export async function saveProjectionSafetensors(path: string, p: Projection): Pr
   });
 }
 
-async function loadSafetensorsProjection(path: string): Promise<Projection & { artifact: ArtifactJson }> {
+async function loadSafetensorsProjection(path: string): Promise<LoadedProjection> {
   const { tensors, metadata: m } = await readSafetensors(path);
   if (m.format !== ARTIFACT_FORMAT) bad(path, `not an lsar projection (metadata format ${JSON.stringify(m.format)})`);
   const method = m.method as Method;
@@ -340,5 +371,5 @@ async function loadSafetensorsProjection(path: string): Promise<Projection & { a
     languages,
     arrays: {} as ArtifactJson['arrays'],
   } satisfies ArtifactJson;
-  return Object.assign(projection, { artifact });
+  return Object.assign(projection, { artifact, files: [path] });
 }

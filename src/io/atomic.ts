@@ -20,7 +20,8 @@ export async function tempPathFor(target: string): Promise<string> {
   return p;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -41,7 +42,7 @@ export async function removeStaleTemps(target: string): Promise<void> {
   for (const n of names) {
     if (!n.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(n.slice(prefix.length))?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(dirname(target), n), { force: true, recursive: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(dirname(target), n), { force: true, recursive: true });
   }
 }
 

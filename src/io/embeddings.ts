@@ -213,11 +213,13 @@ function checkRows(label: string, rows: number, options: ReadOptions): void {
 }
 
 async function mustExist(path: string): Promise<void> {
+  let s;
   try {
-    await stat(path);
+    s = await stat(path);
   } catch {
     throw createError('NOT_FOUND', `${path}: no such file`);
   }
+  if (s.isDirectory()) throw createError('INPUT', `${path}: is a directory, expected a file of embeddings`);
 }
 
 /** A Parquet column option given where no input is Parquet is a usage error, not silently ignored. */

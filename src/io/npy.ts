@@ -5,7 +5,7 @@
 import { readSync, writeSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
-import type { FloatArray } from '../core/rows.js';
+import { narrowToFloat32, type FloatArray } from '../core/rows.js';
 import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
 import { createContentHasher, type Hasher } from './hash.js';
 import {
@@ -79,7 +79,9 @@ export class NpyReader {
       throw createError('NOT_FOUND', `${path}: cannot open (${(e as Error).message})`);
     }
     try {
-      const { size } = await fh.stat();
+      const st = await fh.stat();
+      if (st.isDirectory()) throw createError('NPY_HEADER', `${path}: is a directory, expected a .npy file`);
+      const { size } = st;
       let buf = new Uint8Array(Math.min(size, 4096));
       let got = (await fh.read(buf, 0, buf.length, 0)).bytesRead;
       let header = parseNpyHeader(buf.subarray(0, got), path, size);
@@ -224,6 +226,15 @@ export async function readNpy(path: string): Promise<{ data: FloatArray; rows: n
   }
 }
 
+/** A float64 value that float32 output cannot hold (it would become Inf): refused, naming the output row. */
+export function overflowError(path: string, row: number) {
+  return createError(
+    'NON_FINITE',
+    `${path}: row ${row} of the output holds a value beyond the float32 range (|x| > 3.4e38); write float64 output (dtype float64)`,
+    { params: ['dtype'] },
+  );
+}
+
 /** Room for a shape of two 20-digit numbers, so the header can be rewritten in place. */
 const RESERVED_HEADER = 128;
 
@@ -273,8 +284,14 @@ export class NpyWriter {
     } else if (HOST_LITTLE && !want64 && block instanceof Float32Array) {
       bytes = new Uint8Array(block.buffer, block.byteOffset, n * 4);
     } else {
-      const conv = want64 ? Float64Array.from(block.subarray(0, n)) : Float32Array.from(block.subarray(0, n));
-      bytes = HOST_LITTLE ? new Uint8Array(conv.buffer) : encodeItems(conv, this.dtype);
+      let conv: FloatArray;
+      if (want64) conv = Float64Array.from(block.subarray(0, n));
+      else {
+        const narrow = narrowToFloat32(block, n, this.dim);
+        if (narrow.overflowRow >= 0) throw overflowError(this.path, this.rows + narrow.overflowRow);
+        conv = narrow.out;
+      }
+      bytes = HOST_LITTLE ? new Uint8Array(conv.buffer, conv.byteOffset, conv.byteLength) : encodeItems(conv, this.dtype);
     }
     let off = 0;
     while (off < bytes.length) {

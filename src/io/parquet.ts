@@ -174,7 +174,9 @@ export class ParquetEmbeddings {
       throw createError('INPUT', `${path}: cannot open (${(e as Error).message})`);
     }
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw createError('INPUT', `${path}: is a directory, expected a .parquet file`);
+      const size = st.size;
       let file: ParquetWasm.ParquetFile;
       try {
         file = await guarded(pw.ParquetFile.fromFile(new FileSlice(fd, 0, size) as unknown as Blob), () => path);

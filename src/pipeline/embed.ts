@@ -5,7 +5,7 @@
  * and written back in their original order. Re-running skips languages whose output
  * matches the manifest (same input hash, model and options).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNumber, createError } from '../core/errors.js';
 import { planBatches } from '../core/batching.js';
@@ -13,9 +13,11 @@ import { poolBatch, type Pooling } from '../core/pooling.js';
 import { Encoder, type Dtype, type EncoderOptions, type LsarExport, type ModelInfo } from '../adapters/transformers.js';
 import { tokenizeInPool } from '../adapters/pool.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { hashBytes } from '../io/hash.js';
+import { refuseOverwrite } from '../io/same-file.js';
+import { contentHashFile, hashBytes } from '../io/hash.js';
+import { withLock } from '../io/lock.js';
 import { checkUniqueLanguages, listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
-import { NpyReader, NpyWriter } from '../io/npy.js';
+import { NpyWriter } from '../io/npy.js';
 import { readLines } from '../io/text.js';
 import { VERSION } from '../version.js';
 
@@ -68,6 +70,9 @@ export interface LanguageEntry {
   rows: number;
   dim: number;
   truncated: number;
+  /** Size and XXH3-128 of the .npy written: a file edited since is not taken as current. */
+  outputBytes: number;
+  outputXxh3: string;
 }
 
 export interface EmbedManifest {
@@ -140,6 +145,10 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
     options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.inputs ?? []).map(parseLanguageAssignment);
   if (inputs.length === 0) throw createError('USAGE', 'embedding needs a directory of <lang>.txt corpora or <lang>=<file.txt> inputs');
   checkUniqueLanguages(inputs);
+  await refuseOverwrite(
+    [join(options.out, 'manifest.json'), ...inputs.map((i) => join(options.out, `${i.lang}.npy`))].map((path) => ({ path, param: 'out' })),
+    inputs.map((i) => i.path),
+  );
   const batchSize = checkNumber('batchSize', options.batchSize ?? 32, { min: 1, max: 65_536 });
   if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
   if (options.layer !== undefined) checkNumber('layer', options.layer, { min: 0 });
@@ -173,15 +182,24 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
     delete model.outputs;
     const manifestPath = join(options.out, 'manifest.json');
     const previous = await readManifest(manifestPath);
-    const sameSetup =
-      previous && JSON.stringify(previous.model) === JSON.stringify(model) && JSON.stringify(previous.options) === JSON.stringify(opts);
+    const sameSetup = (m: EmbedManifest | undefined): m is EmbedManifest =>
+      m !== undefined && JSON.stringify(m.model) === JSON.stringify(model) && JSON.stringify(m.options) === JSON.stringify(opts);
     const manifest: EmbedManifest = {
       format: 'lsar-embeddings',
       lsarVersion: VERSION,
       transformersVersion,
       model,
       options: opts,
-      languages: sameSetup ? { ...previous.languages } : {},
+      languages: sameSetup(previous) ? { ...previous.languages } : {},
+    };
+    // Languages written by this run; the manifest on disk may meanwhile hold others, written by
+    // another run into the same directory: they are merged under a lock, never lost.
+    const written = new Set<string>();
+    const lockPath = join(options.out, '.lsar-embed.lock');
+    const saveManifest = async () => {
+      const disk = await readManifest(manifestPath);
+      if (sameSetup(disk)) for (const [l, e] of Object.entries(disk.languages)) if (!written.has(l)) manifest.languages[l] = e;
+      await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
     };
     const tokenize = (texts: string[]) => tokenizeInPool(encoder.spec, texts);
     interface Prepared {
@@ -200,12 +218,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       });
       const inputSha256 = hashBytes(bytes);
       const prev = manifest.languages[input.lang];
-      if (
-        !options.force &&
-        prev &&
-        prev.inputSha256 === inputSha256 &&
-        (await rowsOf(join(options.out, `${input.lang}.npy`))) === prev.rows
-      ) {
+      if (!options.force && prev && prev.inputSha256 === inputSha256 && (await isCurrent(join(options.out, `${input.lang}.npy`), prev))) {
         return { input, inputSha256, skip: true, lines: [] };
       }
       const lines = await readLines(input.path);
@@ -226,7 +239,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       }
       const outFile = join(options.out, `${input.lang}.npy`);
       const following = next;
-      const { rows, dim, truncated, padding } = await embedLines(
+      const { rows, dim, truncated, padding, writer } = await embedLines(
         encoder,
         lines,
         outFile,
@@ -247,19 +260,32 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
           },
         },
       );
-      manifest.languages[input.lang] = {
-        file: `${input.lang}.npy`,
-        input: input.path,
-        inputSha256,
-        lines: lines.length,
-        rows,
-        dim,
-        truncated,
-      };
-      await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+      // the file goes into place and into the manifest together, under the lock
+      await withLock(lockPath, async () => {
+        try {
+          await writer.close();
+        } catch (e) {
+          await writer.abort();
+          throw e;
+        }
+        const { size } = await stat(outFile);
+        manifest.languages[input.lang] = {
+          file: `${input.lang}.npy`,
+          input: input.path,
+          inputSha256,
+          lines: lines.length,
+          rows,
+          dim,
+          truncated,
+          outputBytes: size,
+          outputXxh3: await contentHashFile(outFile),
+        };
+        written.add(input.lang);
+        await saveManifest();
+      });
       options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated, padding });
     }
-    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+    await withLock(lockPath, saveManifest);
     return manifest;
   } finally {
     if (!options.encoder) await handle.dispose();
@@ -275,14 +301,14 @@ async function readManifest(path: string): Promise<EmbedManifest | undefined> {
   }
 }
 
-async function rowsOf(path: string): Promise<number | undefined> {
-  try {
-    const r = await NpyReader.open(path);
-    await r.close();
-    return r.rows;
-  } catch {
-    return undefined;
-  }
+/** The .npy a manifest entry describes is there as written: same size and content hash (an edited or replaced file is not). */
+async function isCurrent(path: string, entry: LanguageEntry): Promise<boolean> {
+  if (entry.outputXxh3 === undefined) return false;
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  return size === entry.outputBytes && (await contentHashFile(path)) === entry.outputXxh3;
 }
 
 /** The texts of one window as they are tokenised (very long lines cut first). */
@@ -325,7 +351,10 @@ export async function embedBatch(
   return { data, dim: dims[2] };
 }
 
-/** Embed lines into an .npy file (atomically); returns rows, dim and how many lines were truncated. */
+/**
+ * Embed lines into an .npy file, atomically: the returned writer is to be closed (moved into
+ * place) or aborted by the caller. Also returns rows, dim and how many lines were truncated.
+ */
 export async function embedLines(
   encoder: Encoder,
   lines: string[],
@@ -334,7 +363,7 @@ export async function embedLines(
   onProgress?: (done: number) => void,
   tokenizeTexts?: (texts: string[]) => Promise<number[][]>,
   prefetch: { first?: Promise<number[][]>; onLastWindow?: () => void } = {},
-): Promise<{ rows: number; dim: number; truncated: number; padding: number }> {
+): Promise<{ rows: number; dim: number; truncated: number; padding: number; writer: NpyWriter }> {
   let writer: NpyWriter | undefined;
   let truncated = 0;
   let tokens = 0;
@@ -384,9 +413,8 @@ export async function embedLines(
       writer ??= await NpyWriter.create(outFile, dim);
       await writer.write(out as Float32Array, chunk.length);
     }
-    const dim = writer?.dim ?? 0;
-    await writer?.close();
-    return { rows: lines.length, dim, truncated, padding: positions > 0 ? 1 - tokens / positions : 0 };
+    if (!writer) throw createError('EMPTY', `${outFile}: no lines to embed`);
+    return { rows: lines.length, dim: writer.dim, truncated, padding: positions > 0 ? 1 - tokens / positions : 0, writer };
   } catch (e) {
     await writer?.abort();
     throw e;

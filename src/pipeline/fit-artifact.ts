@@ -1,9 +1,10 @@
 /** Fit from files and save the artifact: the library call behind `lsar fit`. */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { parseMethod, type Projection } from '../core/projection.js';
 import { artifactPaths, saveProjection } from '../io/artifact.js';
 import { EMBEDDING_EXTS, filesWithLanguageColumn, listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
+import { refuseOverwrite } from '../io/same-file.js';
 import { VERSION } from '../version.js';
 import type { EmbedOptions, ModelOptions } from './embed.js';
 import { EmbeddingCache, defaultEmbedDir } from './embedding-cache.js';
@@ -75,6 +76,10 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
     options = { ...options, dir: embedded };
   }
   if (options.stats) {
+    await refuseOverwrite(
+      (await artifactPaths(options.out)).map((path) => ({ path, param: 'out' })),
+      options.stats,
+    );
     const { projection, provenance } = await fitFromStats(options.stats, {
       method,
       ...(options.rank !== undefined ? { rank: options.rank } : {}),
@@ -92,14 +97,10 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
       : options.dir !== undefined
         ? await listLanguageFiles(options.dir, EMBEDDING_EXTS)
         : (options.inputs ?? []).map(parseLanguageAssignment);
-  const outputs = new Map((await artifactPaths(options.out)).map((p) => [resolve(p), p]));
-  for (const i of inputs) {
-    const clash = outputs.get(resolve(i.path));
-    if (clash)
-      throw createError('OUTPUT', `${clash}: the output would overwrite the input ${i.path} (language ${i.lang}); choose another output`, {
-        param: 'out',
-      });
-  }
+  await refuseOverwrite(
+    (await artifactPaths(options.out)).map((path) => ({ path, param: 'out' })),
+    inputs.map((i) => (i.lang ? { path: i.path, what: `language ${i.lang}` } : i.path)),
+  );
   const { projection, provenance, warnings } = await fitFromFiles(inputs, {
     method,
     ...(options.rank !== undefined ? { rank: options.rank } : {}),

@@ -1,5 +1,5 @@
 /** `lsar fit`: stream per-language embedding files into moments, then fit a projection. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { languageMoments, MomentAccumulator } from '../core/moments.js';
@@ -163,6 +163,7 @@ export async function readLanguageFiles(
       `${dirname((inputs[0] as LanguageInput).path)}: these embeddings were made by a model with a projection inside (lsar export, ${inside.method}): they are already projected; fit on embeddings of the original model`,
     );
   }
+  if (options.langColumn !== undefined) await refuseRepeatedFiles(inputs.map((i) => i.path));
   if (options.langColumn !== undefined || inputs.some((i) => isParquet(i.path))) return readByRows(inputs, options, manifest);
   const headers: { path: string; rows: number; dim: number }[] = [];
   let warmed = false;
@@ -321,6 +322,22 @@ function addChecked(acc: MomentAccumulator, data: FloatArray, rows: number, file
   const bad = acc.add(data, rows);
   if (bad >= 0) {
     throw createError('NON_FINITE', `${file}: row ${start + bad} holds NaN or Inf`);
+  }
+}
+
+/** Files whose rows carry their language: one given twice (by path or through a link) would be counted twice. */
+async function refuseRepeatedFiles(paths: string[]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const p of paths) {
+    const s = await stat(p).catch(() => undefined);
+    if (!s) continue;
+    const key = `${s.dev}:${s.ino}`;
+    const prev = seen.get(key);
+    if (prev !== undefined)
+      throw createError('INPUT', `${p} is given twice${prev !== p ? ` (as ${prev})` : ''}: its rows would be counted twice`, {
+        param: 'inputs',
+      });
+    seen.set(key, p);
   }
 }
 

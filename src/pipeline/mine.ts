@@ -10,11 +10,13 @@ import type { Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
 import { minePairs, type Margin, type MinedPairs, type Retrieval } from '../core/mining.js';
 import type { Projection } from '../core/projection.js';
-import { applyInPlace, createOperator } from '../core/projector.js';
+import { createOperator, projectRows } from '../core/projector.js';
 import { normalizeRowsInPlace } from '../core/rows.js';
 import type { TopK } from '../core/topk.js';
 import type { HnswParams } from '../adapters/hnsw.js';
+import { projectionFiles } from '../io/artifact.js';
 import { AtomicTextWriter } from '../io/atomic.js';
+import { refuseOverwrite } from '../io/same-file.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { writeText } from '../io/jsonl.js';
 import { readLines } from '../io/text.js';
@@ -90,6 +92,10 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
   checkHnswParams(options.hnsw);
   if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
   checkColumnApplies(options.column, [options.src, options.trg]);
+  await refuseOverwrite(
+    [{ path: options.out, param: 'out' }],
+    [options.src, options.trg, options.srcText, options.trgText, ...projectionFiles(options.projection)],
+  );
   const progress = options.onProgress ?? (() => undefined);
   const cache = options.embed ? new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {}) : undefined;
   let src: Side;
@@ -115,8 +121,7 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
       [src, options.srcLang, options.src],
       [trg, options.trgLang, options.trg],
     ] as const) {
-      const r = applyInPlace(createOperator(p, lang !== undefined ? { lang } : {}), side.vectors.data, side.vectors.rows);
-      if (r.bad >= 0) throw createError('NON_FINITE', `${file}: row ${r.bad} holds NaN or Inf`);
+      const r = projectRows(createOperator(p, lang !== undefined ? { lang } : {}), side.vectors.data, side.vectors.rows, file);
       side.vectors = { ...side.vectors, data: r.data, dim: r.dim };
     }
   }

@@ -3,15 +3,17 @@ import type { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createError } from '../core/errors.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { createOperator, type ApplyOptions, type Projector } from '../core/projector.js';
+import { basename, join } from 'node:path';
+import { createOperator, describeProblem, projectRows, type ApplyOptions, type Projector } from '../core/projector.js';
 import { needsLanguage, outputDim, type Projection } from '../core/projection.js';
-import type { FloatArray } from '../core/rows.js';
+import { narrowToFloat32, type FloatArray } from '../core/rows.js';
 import { poolSize, projectInPool } from '../adapters/pool.js';
+import { projectionFiles } from '../io/artifact.js';
 import { AtomicTextWriter } from '../io/atomic.js';
+import { refuseOverwrite } from '../io/same-file.js';
 import { embeddingFormat, isEmbeddingFile, openEmbeddings, type Block, type EmbeddingSource } from '../io/embeddings.js';
 import { formatJsonl, writeText } from '../io/jsonl.js';
-import { HOST_LITTLE, NpyWriter } from '../io/npy.js';
+import { HOST_LITTLE, NpyWriter, overflowError } from '../io/npy.js';
 import { canonicalLanguage } from '../io/languages.js';
 import { DEFAULT_COLUMN, isParquet, ParquetEmbeddings, parquetLibs } from '../io/parquet.js';
 import { embeddingVector, ParquetWriter, rowGroupRowsFor } from '../io/parquet-writer.js';
@@ -62,15 +64,13 @@ function operators(projection: Projection, options: ProjectOptions): (lang: stri
 /** Project a block in place: with row languages, each run of one language with its operator. */
 function applyBlock(opFor: (lang: string | undefined) => Projector, b: Block, d: number, label: string, byRow: boolean): void {
   if (!byRow || !b.langs) {
-    const bad = opFor(undefined).apply(b.data, b.rows);
-    if (bad >= 0) throw createError('NON_FINITE', `${label}: row ${b.start + bad} holds NaN or Inf`);
+    projectRows(opFor(undefined), b.data, b.rows, label, b.start);
     return;
   }
   for (let a = 0; a < b.rows;) {
     let z = a + 1;
     while (z < b.rows && b.langs[z] === b.langs[a]) z++;
-    const bad = opFor(b.langs[a]).apply(b.data.subarray(a * d, z * d), z - a);
-    if (bad >= 0) throw createError('NON_FINITE', `${label}: row ${b.start + a + bad} holds NaN or Inf`);
+    projectRows(opFor(b.langs[a]), b.data.subarray(a * d, z * d), z - a, label, b.start + a);
     a = z;
   }
 }
@@ -102,6 +102,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
       params: ['lang', 'langColumn'],
     });
   }
+  await refuseOverwrite([{ path: options.output, param: 'output' }], [options.input, ...projectionFiles(projection)]);
   const opFor = operators(projection, byRow ? { ...options, lang: undefined } : options);
   // lir/demean without a language fail here, before any file is opened
   const op = byRow ? undefined : opFor(undefined);
@@ -128,7 +129,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   const sink = async (data: FloatArray, n: number) => {
     if (writer) await writer.write(data, n);
     else if (pqWriter && arrow) {
-      const v = embeddingVector(arrow, castRows(data, n * od, outDtype), n, od);
+      const v = embeddingVector(arrow, castRows(data, n, od, outDtype, options.output, rows), n, od);
       await pqWriter.write(new arrow.Table({ [options.as ?? DEFAULT_COLUMN]: v }));
     } else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, od));
     else await textWriter?.write(formatJsonl(data, n, od));
@@ -171,11 +172,13 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   return { rows, dim: od, output: options.output };
 }
 
-/** Rows as the output dtype (a view when they already are). */
-function castRows(data: FloatArray, n: number, dtype: '<f4' | '<f8'): Float32Array | Float64Array {
-  const want64 = dtype === '<f8';
-  if (want64 === data instanceof Float64Array) return data.subarray(0, n) as Float32Array | Float64Array;
-  return want64 ? Float64Array.from(data.subarray(0, n)) : Float32Array.from(data.subarray(0, n));
+/** `rows` rows of `dim` values as the output dtype (a view when they already are); a value float32 cannot hold is refused. */
+function castRows(data: FloatArray, rows: number, dim: number, dtype: '<f4' | '<f8', out: string, firstRow: number): FloatArray {
+  const n = rows * dim;
+  if (dtype === '<f8') return data instanceof Float64Array ? data.subarray(0, n) : Float64Array.from(data.subarray(0, n));
+  const narrow = narrowToFloat32(data, n, dim);
+  if (narrow.overflowRow >= 0) throw overflowError(out, firstRow + narrow.overflowRow);
+  return narrow.out;
 }
 
 /**
@@ -205,10 +208,6 @@ async function projectParquet(
     pq.close();
     throw createError('USAGE', `as "${options.as}": ${options.input} already has a column of that name`, { params: ['as'] });
   }
-  if (resolve(options.input) === resolve(options.output)) {
-    pq.close();
-    throw createError('OUTPUT', `${options.output}: the output would overwrite the input; choose another output`, { params: ['output'] });
-  }
   const outDtype = options.dtype === 'float64' || (options.dtype === undefined && pq.dtype === 'float64') ? '<f8' : '<f4';
   const name = options.as ?? pq.columnName;
   let writer: ParquetWriter | undefined;
@@ -219,7 +218,7 @@ async function projectParquet(
       if (pq.dim !== d)
         throw createError('DIM_MISMATCH', `${options.input}: dimension ${pq.dim}, but the projection was fitted on dimension ${d}`);
       applyBlock(opFor, b, d, options.input, byRow);
-      const v = embeddingVector(arrow, castRows(b.data, b.rows * od, outDtype), b.rows, od);
+      const v = embeddingVector(arrow, castRows(b.data, b.rows, od, outDtype, options.output, rows), b.rows, od);
       await writer.write(withColumn(arrow, b.table as ArrowTable, name, v));
       rows += b.rows;
       options.onProgress?.(rows, pq.rows);
@@ -297,10 +296,12 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
       throw createError('USAGE', `${prev} and ${f} would both be written to ${out}: give inputs with different names`, {
         params: ['outDir'],
       });
-    if (resolve(out) === resolve(f))
-      throw createError('OUTPUT', `${out}: the output would overwrite the input; choose another output directory`, { params: ['outDir'] });
     outs.set(out, f);
   }
+  await refuseOverwrite(
+    [...outs.keys()].map((path) => ({ path, param: 'outDir' })),
+    [...files, ...projectionFiles(projection)],
+  );
   const byName = needsLanguage(projection.method) && options.lang === undefined && options.langColumn === undefined;
   const langOf = (f: string): string | undefined => {
     if (!byName) return options.lang;
@@ -349,11 +350,11 @@ async function projectParallel(
   const rowBytes = d * 4;
   const inflight = 2 * poolSize();
   const free: ArrayBuffer[] = [];
-  const queue: { start: number; rows: number; done: Promise<{ buf: ArrayBuffer; bad: number }> }[] = [];
+  const queue: { start: number; rows: number; done: ReturnType<typeof projectInPool> }[] = [];
   const drain = async () => {
     const job = queue.shift() as (typeof queue)[number];
-    const { buf, bad } = await job.done;
-    if (bad >= 0) throw createError('NON_FINITE', `${reader.path}: row ${job.start + bad} holds NaN or Inf`);
+    const { buf, problem } = await job.done;
+    if (problem) throw createError('NON_FINITE', describeProblem(problem, reader.path, job.start));
     await sink(new Float32Array(buf, 0, job.rows * d), job.rows);
     free.push(buf);
   };

@@ -5,10 +5,12 @@ import type { Readable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
 import type { Projection } from '../core/projection.js';
-import { applyInPlace, createOperator } from '../core/projector.js';
+import { createOperator, projectRows } from '../core/projector.js';
 import type { IndexKind } from '../core/vector-index.js';
 import type { HnswParams } from '../adapters/hnsw.js';
+import { projectionFiles } from '../io/artifact.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
+import { refuseOverwrite } from '../io/same-file.js';
 import type { ModelOptions } from './embed.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { checkHnswParams, dataKey, openIndex, projectionKey, searchTuned, type SearchMode } from './vector-search/index.js';
@@ -72,8 +74,7 @@ function project(
   const data = owned && x.data instanceof Float32Array ? x.data : Float32Array.from(x.data);
   const out: Embeddings<Float32Array> = { data, rows: x.rows, dim: x.dim, dtype: 'float32' };
   if (p && p.method !== 'none') {
-    const r = applyInPlace(createOperator(p, lang !== undefined ? { lang } : {}), out.data, x.rows);
-    if (r.bad >= 0) throw createError('NON_FINITE', `${what}: row ${r.bad} holds NaN or Inf`);
+    const r = projectRows(createOperator(p, lang !== undefined ? { lang } : {}), out.data, x.rows, what);
     return { ...out, data: r.data, dim: r.dim };
   }
   return out;
@@ -84,6 +85,11 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
   checkHnswParams(options.hnsw);
   checkColumnApplies(options.column, [options.index, options.queries]);
+  if (options.indexOut !== undefined)
+    await refuseOverwrite(
+      [options.indexOut, `${options.indexOut}.json`].map((path) => ({ path, param: 'indexOut' })),
+      [options.index, options.queries, options.labels, options.indexIn, ...projectionFiles(options.projection)],
+    );
   const col = options.column !== undefined ? { column: options.column } : {};
   const docs = await readEmbeddings(options.index, col);
   const d = docs.dim;

@@ -22,6 +22,7 @@ import {
   type Projection,
 } from '../core/projection.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { refuseOverwrite } from '../io/same-file.js';
 import type { LanguageInput } from '../io/inputs.js';
 import { canonicalLanguage } from '../io/languages.js';
 import { VERSION } from '../version.js';
@@ -43,6 +44,21 @@ export interface ShardStats {
   gram: boolean;
   languages: LanguageStats[];
   source: Provenance;
+}
+
+/** One shard's statistics from per-language files, written to `out` (never over one of the inputs). */
+export async function writeStats(
+  inputs: LanguageInput[],
+  out: string,
+  options: { gram?: boolean; onProgress?: (lang: string) => void; column?: string; langColumn?: string } = {},
+): Promise<ShardStats> {
+  await refuseOverwrite(
+    [{ path: out, param: 'out' }],
+    inputs.map((i) => i.path),
+  );
+  const stats = await computeStats(inputs, options);
+  await saveStats(out, stats);
+  return stats;
 }
 
 /** One shard's statistics from per-language files. */
@@ -139,9 +155,38 @@ export async function loadStats(path: string): Promise<ShardStats> {
   return { dim, gram: json.gram === true, languages, source: json.source ?? { inputs: [] } };
 }
 
+/**
+ * Refuse rows that would be counted twice: a statistics file given twice, or one input file
+ * (by its content hash) summarised in two shards.
+ */
+export function checkDisjoint(shards: { path: string; stats: ShardStats }[]): void {
+  const seen = new Map<string, { shard: string; file: string }>();
+  for (const { path, stats } of shards) {
+    const own = new Set<string>();
+    for (const i of stats.source.inputs) {
+      if (!i.hash) continue;
+      const key = `${i.hashAlgorithm ?? ''}:${i.hash}`;
+      if (own.has(key)) continue;
+      own.add(key);
+      const prev = seen.get(key);
+      if (prev) {
+        throw createError(
+          'INPUT',
+          prev.shard === path
+            ? `${path} is given twice: its rows would be counted twice`
+            : `${i.file} (in ${path}) has the same content as ${prev.file} (in ${prev.shard}): its rows would be counted twice; give each shard's statistics once, made from disjoint parts of the data`,
+          { param: 'stats' },
+        );
+      }
+      seen.set(key, { shard: path, file: i.file });
+    }
+  }
+}
+
 /** Merge shards: rows and sums (and X^T X) added per language. */
 export function mergeStats(shards: { path: string; stats: ShardStats }[]): { languages: LanguageStats[]; dim: number; gram: boolean } {
   if (shards.length === 0) throw createError('USAGE', 'fitting from statistics needs at least one stats file', { param: 'stats' });
+  checkDisjoint(shards);
   const first = shards[0] as { path: string; stats: ShardStats };
   const dim = first.stats.dim;
   const gram = shards.every((s) => s.stats.gram);

@@ -82,9 +82,18 @@ describe('lsar stats and fit --stats (CLI)', () => {
       ['fr', 20, 8],
     ]);
     expect(json.source.inputs).toHaveLength(3);
-    r = await runCli(['fit', '--stats', join(dir, 'a.json'), join(dir, 'a.json'), '--out', join(dir, 'p.json'), '--json', '-q']);
+    // a second, disjoint shard: the rows add up
+    const second = await tempDir();
+    for (const [l, x] of Object.entries(planted(['en', 'de', 'fr'], 20, 8, 5)))
+      await writeFile(join(second, `${l}.npy`), encodeNpy(x, [20, 8]));
+    await runCli(['stats', second, '--out', join(second, 'b.json'), '-q']);
+    r = await runCli(['fit', '--stats', join(dir, 'a.json'), join(second, 'b.json'), '--out', join(dir, 'p.json'), '--json', '-q']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { languages: { rows: number }[] }).languages.map((l) => l.rows)).toEqual([40, 40, 40]);
+    // the same shard twice would count its rows twice (issue 19): refused
+    r = await runCli(['fit', '--stats', join(dir, 'a.json'), join(dir, 'a.json'), '--out', join(dir, 'p2.json')]);
+    expect(r.stderr).toMatch(/a\.json is given twice: its rows would be counted twice\n$/);
+    expect(r.code).toBe(1);
     r = await runCli(['fit', '--stats', join(dir, 'a.json'), '--method', 'lir', '--out', join(dir, 'q.json')]);
     expect(r.stderr).toMatch(/lir needs X\^T X from every shard, but .*a\.json were made without it \(lsar stats --gram\)/);
     expect(r.code).toBe(2);

@@ -1,6 +1,6 @@
 import { createError } from '../../core/errors.js';
 import { EMBEDDING_EXTS, filesWithLanguageColumn, listLanguageFiles, parseLanguageAssignment } from '../../io/inputs.js';
-import { computeStats, saveStats } from '../../pipeline/stats.js';
+import { writeStats } from '../../pipeline/stats.js';
 import { defineCommand } from '../command.js';
 import { columnArgs, withColumnOptions } from '../options.js';
 import { Progress } from '../progress.js';
@@ -38,12 +38,11 @@ export const statsCommand = defineCommand({
         : a.dir !== undefined
           ? await listLanguageFiles(a.dir, EMBEDDING_EXTS)
           : inputs.map(parseLanguageAssignment);
-    const stats = await computeStats(files, {
+    const stats = await writeStats(files, a.out, {
       gram: a.gram,
       ...columnArgs(a),
       onProgress: (lang) => progress.update(`stats ${lang}`, true),
     });
-    await saveStats(a.out, stats);
     progress.done();
     if (!a.quiet)
       io.stderr.write(

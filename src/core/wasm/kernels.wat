@@ -249,6 +249,20 @@
       (br $l)))
     (i32.const -1))
 
+  ;; Byte offset (from $x) of the first 16-byte group of f32s holding a value that is not
+  ;; |v| <= $limit (NaN, +-Inf, or larger in magnitude than $limit), or -1. $bytes % 16 == 0.
+  (func (export "beyond") (param $x i32) (param $bytes i32) (param $limit f32) (result i32)
+    (local $i i32) (local $lim v128)
+    (local.set $lim (f32x4.splat (local.get $limit)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+      (if (i32.eqz (i32x4.all_true (f32x4.le (f32x4.abs (v128.load (i32.add (local.get $x) (local.get $i)))) (local.get $lim))))
+        (then (return (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l)))
+    (i32.const -1))
+
   ;; Gram in float64: for the 4 float32 rows at $x (each $d floats) and each of the $k rows at $b,
   ;; out[j*4 + r] (f64) = sum_i x_r[i] * b_j[i], products and sums in float64 (float32 products
   ;; are exact in float64). $d % 4 == 0.

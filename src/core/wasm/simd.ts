@@ -11,6 +11,7 @@ interface KernelExports {
   proj4(b: number, k: number, d: number, x: number, coef: number): void;
   colsum(x: number, rows: number, d: number, sum: number): void;
   nonfinite(x: number, bytes: number): number;
+  beyond(x: number, bytes: number, limit: number): number;
   dots4(b: number, k: number, d: number, x: number, out: number): void;
   dots4f64(b: number, k: number, d: number, x: number, out: number): void;
 }
@@ -94,6 +95,16 @@ export class SimdProjector {
   firstNonFiniteRow(rows: number): number {
     const at = this.ex.nonfinite(this.xPtr, rows * this.dim * 4);
     return at < 0 ? -1 : Math.floor(at / (this.dim * 4));
+  }
+
+  /**
+   * Index of the first row in `from`..`rows`-1 of `buffer` holding a value that is not
+   * |v| <= limit (NaN, Inf, or larger than `limit`), or -1.
+   */
+  firstRowBeyond(from: number, rows: number, limit: number): number {
+    const rowBytes = this.dim * 4;
+    const at = this.ex.beyond(this.xPtr + from * rowBytes, (rows - from) * rowBytes, limit);
+    return at < 0 ? -1 : from + Math.floor(at / rowBytes);
   }
 
   /** Project `rows` rows of any float32 block in place, through the buffer. */

@@ -13,7 +13,7 @@ import { needsLanguage, outputDim, type Projection } from '../../core/projection
 import { planFor } from '../../core/projector.js';
 import { DataType, decodeModel, encodeModel, valueInfo, type OnnxModel, type OnnxValueInfo } from '../../adapters/onnx.js';
 import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters/transformers.js';
-import { loadProjection } from '../../io/artifact.js';
+import { loadProjection, projectionFiles } from '../../io/artifact.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import { VERSION } from '../../version.js';
 import { checkSameModel, manifestOf, resolveSettings } from '../embedding-settings.js';
@@ -94,6 +94,15 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
       param: 'out',
     });
   }
+  const inside = projectionFiles(projection).find((f) => within(out, resolve(f)));
+  if (inside)
+    throw createError(
+      'OUTPUT',
+      `${out}: the export would replace the directory holding the projection it reads (${inside}); choose another directory`,
+      {
+        param: 'out',
+      },
+    );
 
   const onnxFile = join('onnx', MODEL_FILE[dtype]);
   const model = decodeModel(await readFile(join(root, onnxFile)));

@@ -7,7 +7,8 @@ import { createError } from '../../core/errors.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
 import { planFor } from '../../core/projector.js';
 import { DataType, encodeModel, valueInfo, type OnnxModel } from '../../adapters/onnx.js';
-import { saveProjectionSafetensors } from '../../io/artifact.js';
+import { projectionFiles, saveProjectionSafetensors } from '../../io/artifact.js';
+import { refuseOverwrite } from '../../io/same-file.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { VERSION } from '../../version.js';
 import { appendProjection, GraphBuilder } from './graph.js';
@@ -58,6 +59,7 @@ export function projectionModel(p: Projection, options: { lang?: string; normali
 }
 
 export async function exportProjection(p: Projection, o: ProjectionExportOptions): Promise<string> {
+  await refuseOverwrite([{ path: o.out, param: 'out' }], projectionFiles(p));
   if (o.format === 'safetensors') {
     await saveProjectionSafetensors(o.out, p);
     return o.out;

@@ -15,6 +15,7 @@ import { checkNumber, createError } from '../../core/errors.js';
 import { needsLanguage } from '../../core/projection.js';
 import type { SearchMode } from '../vector-search/index.js';
 import { HNSW_DEFAULTS, type HnswParams } from '../../adapters/hnsw.js';
+import { refuseOverwrite } from '../../io/same-file.js';
 import { VERSION } from '../../version.js';
 import type { ModelOptions } from '../embed.js';
 import { EmbeddingCache } from '../embedding-cache.js';
@@ -80,6 +81,11 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
   const recallSample = options.recallSample ?? 200;
   checkNumber('recallSample', recallSample, { min: 1 });
   checkHnswParams(options.hnsw);
+  if (options.indexOut !== undefined)
+    await refuseOverwrite(
+      [options.indexOut, `${options.indexOut}.json`].map((path) => ({ path, param: 'indexOut' })),
+      [options.queries, options.targets, options.indexIn],
+    );
   const progress = options.onProgress ?? (() => undefined);
   if (options.corpora !== undefined && !options.embed) throw createError('USAGE', 'corpora need a model to embed them', { param: 'model' });
   const cache = options.embed ? new EmbeddingCache(options.embed, { ...(options.embedDir ? { root: options.embedDir } : {}) }) : undefined;

@@ -10,7 +10,7 @@ import {
   type Method,
   type Projection,
 } from '../../core/projection.js';
-import { applyInPlace, createOperator, type Projector } from '../../core/projector.js';
+import { createOperator, projectRows, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
 import { EMBEDDING_EXTS, listLanguageFiles, type LanguageInput } from '../../io/inputs.js';
 import { momentsFromFiles, type Provenance } from '../fit.js';
@@ -127,8 +127,7 @@ export function projectFor(run: MethodRun, x: Embeddings, lang: string, inPlace 
     op = createOperator(run.projection, { lang });
     operators.set(run, (operators.get(run) ?? new Map()).set(key, op));
   }
-  const r = applyInPlace(op, out.data, out.rows);
-  if (r.bad >= 0) throw createError('NON_FINITE', `${lang}: row ${r.bad} holds NaN or Inf`);
+  const r = projectRows(op, out.data, out.rows, lang);
   return { ...out, data: r.data, dim: r.dim };
 }
 

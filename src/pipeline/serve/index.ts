@@ -120,7 +120,7 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
       const r = await embedBatch(enc, batch, { ...settings, normalize: settings.normalizeInput });
       if (op) {
         const p = applyInPlace(op, r.data, batch.length);
-        if (p.bad >= 0) throw createError('NON_FINITE', `the model gave NaN or Inf for an input`);
+        if (p.problem) throw createError('NON_FINITE', `the model gave NaN or Inf for an input`);
         return { ...r, data: p.data, dim: p.dim };
       } else if (normalizeOut) normalizeRowsInPlace(r.data, r.dim, batch.length);
       return r;

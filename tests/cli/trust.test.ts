@@ -1,0 +1,152 @@
+/**
+ * Issue 19 "Trust": inputs that were lost, crashed lsar or came back silently wrong with exit 0.
+ * Each case runs bin/lsar.js as a user does and failed before its fix.
+ */
+import { linkSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeNpy, readNpy } from '../../src/io/npy.js';
+import { saveProjection } from '../../src/io/artifact.js';
+import { fitFromArrays } from '../../src/pipeline/fit.js';
+import { listFiles, oneLine, planted, ROOT, runBin, tempDir, TINY_BERT } from '../helpers.js';
+
+const D = 16;
+
+/** <dir>/<lang>.npy of planted data and a fitted lsar projection p.json beside them. */
+async function setup(langs = ['en', 'de', 'fr']): Promise<{ dir: string; emb: string; p: string }> {
+  const dir = await tempDir();
+  const emb = join(dir, 'emb');
+  await mkdir(emb);
+  const data = planted(langs, 30, D, 5);
+  for (const l of langs) await writeFile(join(emb, `${l}.npy`), encodeNpy(data[l] as Float32Array, [30, D]));
+  await saveProjection(join(dir, 'p.json'), fitFromArrays(data, D, { method: 'lsar' }));
+  return { dir, emb, p: join(dir, 'p.json') };
+}
+
+describe('1. an output never overwrites an input (same path, hard link, symbolic link)', () => {
+  it('project, fit, stats, search --index-out, mine, export: refused, the input unchanged', async () => {
+    const { dir, emb, p } = await setup();
+    const en = join(emb, 'en.npy');
+    const before = readFileSync(en);
+    linkSync(en, join(dir, 'hard.npy'));
+    symlinkSync(en, join(dir, 'soft.npy'));
+    const overwrite = /the output would overwrite the input .*en\.npy/;
+    for (const out of [en, join(dir, 'hard.npy'), join(dir, 'soft.npy')]) {
+      oneLine(await runBin(['project', '-p', p, '--in', en, '--out', out]), 1, overwrite);
+      oneLine(await runBin(['project', '-p', p, '--in', en, '--in', join(emb, 'de.npy'), '--out', emb]), 1, /would overwrite the input/);
+      oneLine(await runBin(['mine', '--src', en, '--trg', join(emb, 'de.npy'), '--out', out]), 1, overwrite);
+      oneLine(await runBin(['search', '-x', en, '--queries', join(emb, 'de.npy'), '--index-out', out, '--exact']), 1, overwrite);
+    }
+    // fit writing its artifact over an input; stats over an input; export over the projection
+    oneLine(await runBin(['fit', '-i', `en=${join(dir, 'p.means.npy')}`, '-i', `de=${join(emb, 'de.npy')}`, '--out', p]), 1, /overwrite/);
+    oneLine(await runBin(['stats', emb, '--out', join(dir, 'soft.npy')]), 1, overwrite);
+    oneLine(await runBin(['export', '-p', p, '--out', join(dir, 'p.means.npy'), '--format', 'safetensors']), 1, /overwrite the input/);
+    expect(readFileSync(en).equals(before)).toBe(true);
+  }, 60_000);
+});
+
+describe('2. finite inputs never give non-finite outputs', () => {
+  it('a projection beyond float32 is refused naming the row; large rows whose projection fits are computed in float64', async () => {
+    const { dir, p } = await setup();
+    // demean with a language mean of -2e38: finite inputs of +2e38 become 4e38
+    const neg = new Float32Array(4 * D).fill(-2e38);
+    await saveProjection(join(dir, 'dm.json'), fitFromArrays({ en: neg, de: new Float32Array(4 * D).fill(1) }, D, { method: 'demean' }));
+    const x = new Float32Array(3 * D).fill(1);
+    x.fill(2e38, 2 * D, 3 * D);
+    await writeFile(join(dir, 'big.npy'), encodeNpy(x, [3, D]));
+    const out = join(dir, 'big.out.npy');
+    oneLine(
+      await runBin(['project', '-p', join(dir, 'dm.json'), '--lang', 'en', '--in', join(dir, 'big.npy'), '--out', out]),
+      1,
+      /big\.npy: row 2: .*beyond the float32 range/,
+    );
+    expect(await listFiles(dir)).not.toContain('big.out.npy');
+    // a float64 input whose projection is beyond float32 range, written as float32: refused, not Inf
+    const y = new Float64Array(2 * D).fill(1);
+    y.fill(1e300, D, 2 * D);
+    await writeFile(join(dir, 'wide.npy'), encodeNpy(y, [2, D], '<f8'));
+    oneLine(
+      await runBin(['project', '-p', p, '--in', join(dir, 'wide.npy'), '--out', out, '--dtype', 'float32']),
+      1,
+      /row 1 .*beyond the float32 range/,
+    );
+    // rows large enough to overflow float32 sums but whose projection fits: computed in float64, finite
+    const big = planted(['en'], 4, D, 9).en as Float32Array;
+    for (let i = D; i < 2 * D; i++) big[i] = (big[i] as number) * 1e36;
+    await writeFile(join(dir, 'large.npy'), encodeNpy(big, [4, D]));
+    const r = await runBin(['project', '-p', p, '--in', join(dir, 'large.npy'), '--out', out, '-q']);
+    expect(r.code).toBe(0);
+    const got = (await readNpy(out)).data;
+    expect(got.every((v) => Number.isFinite(v))).toBe(true);
+    expect(Math.max(...Array.from(got.subarray(D, 2 * D), Math.abs))).toBeGreaterThan(1e35);
+  }, 60_000);
+});
+
+describe('3. rows are never counted twice', () => {
+  it('fit --stats a.json a.json, and one input file inside two shards, are refused naming the files', async () => {
+    const { dir, emb } = await setup();
+    expect((await runBin(['stats', emb, '--out', join(dir, 'a.json'), '-q'])).code).toBe(0);
+    const a = join(dir, 'a.json');
+    oneLine(
+      await runBin(['fit', '--stats', a, a, '--out', join(dir, 'q.json')]),
+      1,
+      /a\.json is given twice: its rows would be counted twice/,
+    );
+    // the same en.npy in a second shard (beside other data)
+    const other = join(dir, 'other');
+    await mkdir(other);
+    await writeFile(join(other, 'en.npy'), readFileSync(join(emb, 'en.npy')));
+    await runBin(['stats', other, '--out', join(dir, 'b.json'), '-q']);
+    oneLine(
+      await runBin(['fit', '--stats', a, join(dir, 'b.json'), '--out', join(dir, 'q.json')]),
+      1,
+      /other\/en\.npy \(in .*b\.json\) has the same content as .*emb\/en\.npy \(in .*a\.json\): its rows would be counted twice/,
+    );
+    expect(await listFiles(dir)).not.toContain('q.json');
+  }, 60_000);
+});
+
+describe('4, 5. the embedding manifest', () => {
+  async function corpora(langs: string[]): Promise<string> {
+    const dir = await tempDir();
+    for (const l of langs) {
+      const lines = readFileSync(join(ROOT, 'corpora', `${l}.txt`), 'utf8')
+        .split('\n')
+        .slice(0, 24);
+      await writeFile(join(dir, `${l}.txt`), lines.join('\n'));
+    }
+    return dir;
+  }
+
+  it('two concurrent embed runs into one --out (other languages) both end in the manifest, each entry true to its file', async () => {
+    const c = await corpora(['en', 'de', 'fr', 'es']);
+    const out = join(await tempDir(), 'emb');
+    const [a, b] = await Promise.all([
+      runBin(['embed', '-i', `en=${join(c, 'en.txt')}`, '-i', `de=${join(c, 'de.txt')}`, '--model', TINY_BERT, '--out', out, '-q']),
+      runBin(['embed', '-i', `fr=${join(c, 'fr.txt')}`, '-i', `es=${join(c, 'es.txt')}`, '--model', TINY_BERT, '--out', out, '-q']),
+    ]);
+    expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, '', '']);
+    const m = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { languages: Record<string, { rows: number }> };
+    expect(Object.keys(m.languages).sort()).toEqual(['de', 'en', 'es', 'fr']);
+    expect(await listFiles(out)).toEqual(['de.npy', 'en.npy', 'es.npy', 'fr.npy', 'manifest.json']);
+    // and a later run finds every language current
+    const again = await runBin(['embed', '--corpora', c, '--model', TINY_BERT, '--out', out]);
+    expect(again.stderr.match(/up to date, skipped/g)).toHaveLength(4);
+  }, 120_000);
+
+  it('an edited .npy (same size) is not taken as up to date: it is embedded again', async () => {
+    const c = await corpora(['en', 'de']);
+    const out = join(await tempDir(), 'emb');
+    expect((await runBin(['embed', '--corpora', c, '--model', TINY_BERT, '--out', out, '-q'])).code).toBe(0);
+    const original = readFileSync(join(out, 'en.npy'));
+    const edited = Buffer.from(original);
+    edited.writeUInt8(edited.readUInt8(edited.length - 1) ^ 0xff, edited.length - 1);
+    writeFileSync(join(out, 'en.npy'), edited);
+    const r = await runBin(['embed', '--corpora', c, '--model', TINY_BERT, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^de: up to date, skipped/m);
+    expect(r.stderr).toMatch(/^en: 24 rows/m);
+    expect(readFileSync(join(out, 'en.npy')).equals(original)).toBe(true);
+  }, 120_000);
+});
