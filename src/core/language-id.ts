@@ -336,15 +336,31 @@ export interface RankRecommendation {
   /** The smallest K whose cumulative share reaches `threshold`. */
   share: number;
   threshold: number;
-  /** The eigengap: the K < L-1 with the largest ratio s_K / s_(K+1) of consecutive singular values (L-1 when there is one value). */
+  /**
+   * The eigengap: the K < numerical rank with the largest ratio s_K / s_(K+1) of consecutive
+   * singular values, both above the tolerance (the numerical rank when there is one such value).
+   */
   gap: number;
+  /** Singular values above `tolerance` (the rest are rounding noise, ignored by both rules). */
+  numericalRank: number;
+  tolerance: number;
 }
 
+/**
+ * Singular values below this share of the largest are taken as zero by the rank rules: embeddings
+ * are float32 (about 7 significant digits), so directions this weak are rounding noise (e.g. the
+ * sum-zero direction of LayerNorm outputs gives ~1e-9 of the largest on the bundled corpora).
+ */
+export const SPECTRUM_TOLERANCE = 1e-6;
+
 export function recommendRank(spectrum: Spectrum, threshold = 0.9): RankRecommendation {
-  const cs = spectrum.cumulativeShare;
+  const all = spectrum.singularValues;
+  const tolerance = SPECTRUM_TOLERANCE * (all[0] ?? 0);
+  const s = all.filter((v) => v > tolerance);
+  const numericalRank = Math.max(1, s.length);
+  const cs = spectrum.cumulativeShare.slice(0, numericalRank);
   const share = Math.max(1, cs.findIndex((v) => v >= threshold - 1e-12) + 1 || cs.length);
-  const s = spectrum.singularValues;
-  let gap = s.length;
+  let gap = numericalRank;
   let best = 0;
   for (let k = 1; k < s.length; k++) {
     const next = s[k] as number;
@@ -354,7 +370,7 @@ export function recommendRank(spectrum: Spectrum, threshold = 0.9): RankRecommen
       gap = k;
     }
   }
-  return { share, threshold, gap };
+  return { share, threshold, gap, numericalRank, tolerance };
 }
 
 /** The rows' coordinates (n x 2) on the top two principal components of the rows themselves. */

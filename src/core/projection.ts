@@ -111,7 +111,7 @@ export function abttBasis(langs: LanguageMoments[], D: number): { basis: Dense; 
  * Su et al.'s code). Applied as y = diag(1/sqrt(s)) U^T (x - mu). Refuses eigenvalues that are
  * (numerically) zero: whitening would divide by them.
  */
-export function whitenBasis(langs: LanguageMoments[], k: number): { basis: Dense; eigenvalues: number[] } {
+export function whitenBasis(langs: LanguageMoments[], k: number, fitted = false): { basis: Dense; eigenvalues: number[] } {
   const n = langs.reduce((a, l) => a + l.rows, 0);
   if (n < 2) throw createError('EMPTY', `whitening needs at least 2 rows, got ${n}`);
   const c = pooledCovariance(langs, 'sample');
@@ -119,6 +119,12 @@ export function whitenBasis(langs: LanguageMoments[], k: number): { basis: Dense
   // values are descending: the first is the largest eigenvalue
   const tol = Math.max(Math.abs(values[0] as number), 1e-300) * c.rows * 1e-12;
   const kept = Array.from(values).filter((v) => v > tol).length;
+  if (kept < k && fitted && kept >= 1) {
+    // dims not given: the largest number of dimensions that can be whitened (the caller says so)
+    const top = { rows: kept, cols: vectors.cols, data: vectors.data.slice(0, kept * vectors.cols) };
+    canonicalSigns(top);
+    return { basis: top, eigenvalues: Array.from(values.subarray(0, kept)) };
+  }
   if (kept < k) {
     throw createError(
       'DIMS_RANGE',
@@ -319,8 +325,8 @@ export function fitProjection(langs: LanguageMoments[], options: FitOptions): Pr
   const { rank, remove, dims } = resolveParams(options, L, d);
   if (method === 'none' || method === 'demean') return { ...base, remove };
   if (method === 'whiten') {
-    const { basis, eigenvalues } = whitenBasis(langs, dims as number);
-    return { ...base, remove, dims: dims as number, basis, singularValues: eigenvalues };
+    const { basis, eigenvalues } = whitenBasis(langs, dims as number, options.dims === undefined);
+    return { ...base, remove, dims: basis.rows, basis, singularValues: eigenvalues };
   }
   if (method === 'lsar') {
     const { basis, singularValues } = lsarSubspace(

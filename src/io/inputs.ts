@@ -18,8 +18,8 @@ export function languageInput(label: string, path: string, where = path): Langua
   return { lang, path, known };
 }
 
-/** The file types that hold embeddings, in a directory of <lang>.<ext> files. */
-export const EMBEDDING_EXTS = ['.npy', '.parquet'] as const;
+/** The file types that hold embeddings, in a directory of <lang>.<ext> files (every format the loader reads). */
+export const EMBEDDING_EXTS = ['.npy', '.parquet', '.jsonl', '.ndjson'] as const;
 
 /** `de=path/to/de.npy` -> { lang: 'de', path }. */
 export function parseLanguageAssignment(spec: string): LanguageInput {

@@ -7,6 +7,7 @@ import { createError, firstLine } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
 import { guarded, parquetLibs, type Arrow, type Pw } from './parquet.js';
+import { addPageChecksums } from './parquet-pages.js';
 
 /** Rows per row group for embeddings of `dim` values of `bytes` each: about 128 MiB, at least 1,024 rows. */
 export function rowGroupRowsFor(dim: number, bytes: number): number {
@@ -107,6 +108,16 @@ export class ParquetWriter {
       await rm(this.tmp, { force: true });
       releaseTemp(this.tmp);
       throw this.failure();
+    }
+    // a CRC32 in every page header, so that readers (lsar's, and others that check) find corrupt pages
+    const withCrc = `${this.tmp}.crc`;
+    try {
+      if (addPageChecksums(this.tmp, withCrc)) await rename(withCrc, this.tmp);
+    } catch (e) {
+      await rm(withCrc, { force: true });
+      await rm(this.tmp, { force: true });
+      releaseTemp(this.tmp);
+      throw createError('OUTPUT', `${this.path}: cannot write Parquet (${firstLine(e)})`, { cause: e });
     }
     await rename(this.tmp, this.path);
     releaseTemp(this.tmp);

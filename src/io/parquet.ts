@@ -11,9 +11,10 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
 import { createError, firstLine, isLsarError } from '../core/errors.js';
-import type { FloatArray } from '../core/rows.js';
+import { firstNonFiniteRow, type FloatArray } from '../core/rows.js';
 import { halfTable } from './half.js';
 import { importOptional } from './optional.js';
+import { PageVerifier } from './parquet-pages.js';
 
 export type Arrow = typeof ArrowNs;
 export type Pw = typeof ParquetWasm;
@@ -142,6 +143,7 @@ export class ParquetEmbeddings {
   private constructor(
     readonly path: string,
     private readonly fd: number,
+    private readonly pages: PageVerifier,
     private readonly file: ParquetWasm.ParquetFile,
     private readonly arrow: Arrow,
     readonly schema: ArrowNs.Schema,
@@ -212,7 +214,19 @@ export class ParquetEmbeddings {
             params: ['langColumn'],
           });
       }
-      const pq = new ParquetEmbeddings(path, fd, file, arrow, schema, Number(meta.fileMetadata().numRows()), groups, column, options);
+      const pages = PageVerifier.open(path);
+      const pq = new ParquetEmbeddings(
+        path,
+        fd,
+        pages,
+        file,
+        arrow,
+        schema,
+        Number(meta.fileMetadata().numRows()),
+        groups,
+        column,
+        options,
+      );
       // the file's key-value metadata, but ARROW:schema: a writer stores its own for the table it writes
       for (const [k, v] of (meta.fileMetadata().keyValueMetadata() as Map<string, string | undefined>).entries()) {
         if (k !== 'ARROW:schema') pq.keyValues.set(k, v ?? '');
@@ -231,6 +245,8 @@ export class ParquetEmbeddings {
     let start = 0;
     for (let g = 0; g < this.groups.length; g++) {
       const where = `row group ${g}`;
+      // CRC32 (when stored), sizes and value counts of its pages, before parquet-wasm decodes them
+      this.pages.check(g, columns);
       let stream: ReadableStream<ParquetWasm.RecordBatch>;
       try {
         stream = (await guarded(
@@ -307,6 +323,8 @@ export class ParquetEmbeddings {
         const table16 = halfTable();
         for (let i = 0; i < n; i++) out[o * d + i] = table16[src[i] as number] as number;
       } else out.set(src as Float32Array | Float64Array, o * d);
+      const bad = firstNonFiniteRow(out.subarray(o * d, (o + chunk.length) * d), chunk.length, d);
+      if (bad >= 0) throw createError('NON_FINITE', `${at(o + bad)}: the embedding holds NaN or Inf`);
       o += chunk.length;
     }
     return out ?? new Float32Array(0);
@@ -328,6 +346,7 @@ export class ParquetEmbeddings {
     try {
       this.file.free();
     } finally {
+      this.pages.close();
       closeSync(this.fd);
     }
   }

@@ -87,7 +87,7 @@ export async function fitToArtifact(options: FitToArtifactOptions): Promise<{ pr
       ...(options.dims !== undefined ? { dims: options.dims } : {}),
     });
     const path = await saveProjection(options.out, projection, provenance);
-    return { projection, path, summary: summaryOf(projection, path, fitWarnings(projection)) };
+    return { projection, path, summary: summaryOf(projection, path, fitWarnings(projection, undefined, options)) };
   }
   const inputs: LanguageInput[] =
     options.langColumn !== undefined

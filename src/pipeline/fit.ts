@@ -20,7 +20,6 @@ import { canonicalLanguage } from '../io/languages.js';
 import { NpyReader } from '../io/npy.js';
 import { openEmbeddings } from '../io/embeddings.js';
 import { CONTENT_HASH, contentHashFile } from '../io/hash.js';
-import { isParquet } from '../io/parquet.js';
 
 export interface SourceFile {
   lang: string;
@@ -99,12 +98,21 @@ export async function fitFromFiles(given: LanguageInput[], options: FitFileOptio
   });
   const moments = toMoments(r);
   const projection = fitProjection(moments, options);
-  return { projection, provenance: r.provenance, warnings: [...labelWarnings(r.inputs), ...fitWarnings(projection, r.provenance)] };
+  return {
+    projection,
+    provenance: r.provenance,
+    warnings: [...labelWarnings(r.inputs), ...fitWarnings(projection, r.provenance, options)],
+  };
 }
 
-/** Warnings about a fit: most dimensions removed, embeddings from a model that says it is a test model. */
-export function fitWarnings(p: Projection, provenance?: Provenance): string[] {
+/** Warnings about a fit: most dimensions removed, whiten's dims lowered, embeddings from a model that says it is a test model. */
+export function fitWarnings(p: Projection, provenance?: Provenance, asked: Pick<FitOptions, 'dims'> = {}): string[] {
   const out: string[] = [];
+  if (p.method === 'whiten' && asked.dims === undefined && p.dims !== undefined && p.dims < p.dim) {
+    out.push(
+      `whiten: the pooled covariance has only ${p.dims} of ${p.dim} eigenvalues that are not (numerically) zero: fitted with dims ${p.dims}, the most that can be whitened, so outputs have ${p.dims} dimensions (give dims to choose)`,
+    );
+  }
   const removed = p.method === 'lsar' || p.method === 'lir' || p.method === 'abtt' ? p.remove : 0;
   if (removed > p.dim / 2) {
     out.push(
@@ -164,7 +172,8 @@ export async function readLanguageFiles(
     );
   }
   if (options.langColumn !== undefined) await refuseRepeatedFiles(inputs.map((i) => i.path));
-  if (options.langColumn !== undefined || inputs.some((i) => isParquet(i.path))) return readByRows(inputs, options, manifest);
+  // .npy files are read in one pass each on the worker pool; Parquet and JSON Lines through the one loader
+  if (options.langColumn !== undefined || inputs.some((i) => !/\.npy$/i.test(i.path))) return readByRows(inputs, options, manifest);
   const headers: { path: string; rows: number; dim: number }[] = [];
   let warmed = false;
   // Open every header first: dimension mismatches and bad files fail before any data is read.
@@ -221,7 +230,7 @@ export async function readLanguageFiles(
 }
 
 /**
- * Moments of inputs read through the one embeddings loader, on this thread: Parquet files, and
+ * Moments of inputs read through the one embeddings loader, on this thread: Parquet and JSON Lines files, and
  * files whose rows carry their language in a column (one file may hold many languages; labels
  * are canonicalised, so fra and fr rows are one language).
  */

@@ -50,6 +50,8 @@ export interface InspectOptions {
   seed?: number;
   /** Share of between-language variance the recommended rank keeps (default 0.9). */
   threshold?: number;
+  /** whiten: output dimensions (default: all that can be whitened). */
+  dims?: number;
   /**
    * Evaluate an lsar rank sweep with `lsar retrieve` (its task and data options; the methods are
    * fitted on the inspected data): the recommendation is then the best rank on it.
@@ -80,6 +82,8 @@ export interface InspectResult {
     share_rank: number;
     threshold: number;
     gap_rank: number;
+    /** Singular values above the tolerance (1e-6 of the largest); the rules ignore the others. */
+    numerical_rank: number;
     /** With an evaluation: its mean metric per lsar rank. */
     sweep?: Record<string, number>;
     metric?: string;
@@ -88,6 +92,8 @@ export interface InspectResult {
   maps: Record<string, { points: number[][] }>;
   /** With an evaluation: the retrieval result. */
   evaluation?: RetrieveResult;
+  /** Things the user should know (whiten's dims lowered, a probe that stopped at its iteration limit). */
+  warnings: string[];
   manifest: Record<string, unknown>;
 }
 
@@ -154,9 +160,10 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const methods = options.methods ?? DEFAULT_INSPECT_METHODS;
   progress(`reading ${inputs.length} languages`);
   const fitMoments = await momentsFromFiles(inputs, { secondMoment: methods.some((m) => needsSecondMoment(parseMethod(m))) });
-  const { runs, provenance } = await prepareMethods({
+  const { runs, provenance, warnings } = await prepareMethods({
     methods,
     ...(options.ranks ? { ranks: options.ranks } : {}),
+    ...(options.dims !== undefined ? { dims: options.dims } : {}),
     fitEmbeddings: inputs,
     fitMoments,
     ...(options.projections ? { projections: options.projections } : {}),
@@ -200,7 +207,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
     const data: Labelled = { x, rows: n, dim, labels, classes: L };
     const probe = probeAccuracy(data, foldIds, options.probeC !== undefined ? { C: options.probeC } : {});
     if (probe.unconverged > 0)
-      progress(`warning: ${run.name}: the probe stopped at its iteration limit in ${probe.unconverged} of ${folds} folds`);
+      warnings.push(`${run.name}: the probe stopped at its iteration limit in ${probe.unconverged} of ${folds} folds`);
     results[run.name] = {
       probe_accuracy: probe.accuracy,
       centroid_accuracy: centroidAccuracy(data, foldIds),
@@ -227,12 +234,14 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   // the spectrum of the centred means of the languages (all rows, as lsar fits them)
   const spectrum = meanSpectrum(fitMoments.moments.map((m) => m.mean));
   const rec: RankRecommendation = recommendRank(spectrum, threshold);
+  const ignored = spectrum.singularValues.length - rec.numericalRank;
   const recommended: InspectResult['recommended_rank'] = {
     rank: Math.max(rec.share, rec.gap),
-    rule: `the larger of: the smallest rank keeping ${Math.round(threshold * 100)}% of the between-language variance (squared singular values of the centred language means; rank ${rec.share}), and the eigengap, the largest ratio of consecutive singular values (rank ${rec.gap}), so the rank neither drops a tenth of the language variance nor cuts through a cluster of similar singular values`,
+    rule: `the larger of: the smallest rank keeping ${Math.round(threshold * 100)}% of the between-language variance (squared singular values of the centred language means; rank ${rec.share}), and the eigengap, the largest ratio of consecutive singular values (rank ${rec.gap}), so the rank neither drops a tenth of the language variance nor cuts through a cluster of similar singular values${ignored > 0 ? `; ${ignored} singular value${ignored > 1 ? 's' : ''} below 1e-6 of the largest (float32 rounding noise) ignored by both rules` : ''}`,
     share_rank: rec.share,
     threshold,
     gap_rank: rec.gap,
+    numerical_rank: rec.numericalRank,
   };
 
   let evaluation: RetrieveResult | undefined;
@@ -268,6 +277,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
     recommended_rank: recommended,
     maps,
     ...(evaluation ? { evaluation } : {}),
+    warnings,
     manifest: {
       lsarVersion: VERSION,
       created: new Date().toISOString(),

@@ -3,9 +3,10 @@
  * Each case runs bin/lsar.js as a user does and failed before its fix.
  */
 import { linkSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { saveProjection } from '../../src/io/artifact.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
@@ -149,4 +150,79 @@ describe('4, 5. the embedding manifest', () => {
     expect(r.stderr).toMatch(/^en: 24 rows/m);
     expect(readFileSync(join(out, 'en.npy')).equals(original)).toBe(true);
   }, 120_000);
+});
+
+describe('7, 8. inspect on the bundled corpora (the README data), with its defaults', () => {
+  let emb = '';
+  beforeAll(async () => {
+    emb = join(await mkdtemp(join(tmpdir(), 'lsar-trust-')), 'emb');
+    const r = await runBin(['embed', '--corpora', join(ROOT, 'corpora'), '--model', TINY_BERT, '--out', emb, '-q']);
+    expect(r.code).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    if (emb) await rm(join(emb, '..'), { recursive: true, force: true });
+  });
+
+  it('inspect emb/ runs: whiten is fitted at the largest dims that can be whitened, and says so; --dims chooses', async () => {
+    const r = await runBin(['inspect', emb, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: whiten: the pooled covariance has only 31 of 32 eigenvalues .*fitted with dims 31/);
+    const j = JSON.parse(r.stdout) as { results: Record<string, { dim: number }> };
+    expect(j.results['whiten-31']?.dim).toBe(31);
+    const k = await runBin(['inspect', emb, '--methods', 'whiten', '--dims', '8', '--json', '-q']);
+    expect(k.code).toBe(0);
+    expect((JSON.parse(k.stdout) as { results: Record<string, unknown> }).results).toHaveProperty('whiten-8');
+    // fit says so too; an explicit dims that cannot be whitened is still refused
+    const f = await runBin(['fit', emb, '--method', 'whiten', '--out', join(emb, '..', 'w.json'), '-q']);
+    expect(f.code).toBe(0);
+    oneLine(
+      await runBin(['fit', emb, '--method', 'whiten', '--dims', '32', '--out', join(emb, '..', 'w.json')]),
+      2,
+      /choose dims of at most 31/,
+    );
+  }, 120_000);
+
+  it('the recommended rank ignores the numerically zero 32nd singular value (1e-9 of the largest)', async () => {
+    const r = await runBin(['inspect', emb, '--methods', 'none', '--json', '-q']);
+    const rec = (JSON.parse(r.stdout) as { recommended_rank: { rank: number; gap_rank: number; numerical_rank: number; rule: string } })
+      .recommended_rank;
+    expect(rec.numerical_rank).toBe(31);
+    expect(rec.gap_rank).toBeLessThan(31);
+    expect(rec.rank).toBeLessThan(31);
+    expect(rec.rule).toMatch(/1 singular value below 1e-6 of the largest \(float32 rounding noise\) ignored by both rules/);
+  }, 60_000);
+});
+
+describe('9. JSON Lines wherever .npy is read', () => {
+  it('fit, stats and inspect read a directory of <lang>.jsonl, and named .jsonl files, as the .npy they hold', async () => {
+    const { dir, emb } = await setup();
+    const jl = join(dir, 'jl');
+    await mkdir(jl);
+    for (const l of ['en', 'de', 'fr']) {
+      const { data, rows, dim } = await readNpy(join(emb, `${l}.npy`));
+      let text = '';
+      for (let r = 0; r < rows; r++) text += JSON.stringify(Array.from(data.subarray(r * dim, (r + 1) * dim))) + '\n';
+      await writeFile(join(jl, `${l}.jsonl`), text);
+    }
+    const a = await runBin(['fit', emb, '--out', join(dir, 'a.json'), '--json', '-q']);
+    const b = await runBin(['fit', jl, '--out', join(dir, 'b.json'), '--json', '-q']);
+    expect(b.code).toBe(0);
+    const sv = (s: string) => (JSON.parse(s) as { singularValues: number[] }).singularValues;
+    // float32 values written as JSON decimals read back exactly: the same fit (1e-12 relative)
+    sv(b.stdout).forEach((v, i) => expect(Math.abs(v - (sv(a.stdout)[i] as number)) / v).toBeLessThan(1e-12));
+    expect((await runBin(['stats', jl, '--out', join(dir, 's.json'), '-q'])).code).toBe(0);
+    const i = await runBin(['inspect', ...['en', 'de', 'fr'].map((l) => join(jl, `${l}.jsonl`)), '--methods', 'none', '--json', '-q']);
+    expect(i.code).toBe(0);
+    expect((JSON.parse(i.stdout) as { languages: { rows: number }[] }).languages.map((x) => x.rows)).toEqual([30, 30, 30]);
+  }, 60_000);
+});
+
+describe('10. serve refuses a queue that a request could never fit', () => {
+  it('--max-queue below --max-inputs: exit 2 at start, naming both', async () => {
+    oneLine(
+      await runBin(['serve', '--model', TINY_BERT, '--max-queue', '50']),
+      2,
+      /--max-queue 50 is smaller than --max-inputs 2048: a request of 2048 inputs could never be queued/,
+    );
+  });
 });

@@ -140,6 +140,29 @@ describe('language-identity measures: properties', () => {
     expect(r.gap).toBe(2);
   });
 
+  it('rank rules ignore singular values below 1e-6 of the largest (float32 rounding noise): the eigengap never points at one', () => {
+    // a planted spectrum with a numerically zero last value, as LayerNorm outputs give (bundled-corpora case: 1.06e-9 of 1.71)
+    const sv = [1.7, 1.4, 1.3, 1.2, 0.8, 0.6, 0.3, 0.01, 0.0086, 0.0035, 1.06e-9];
+    const total = sv.reduce((a, v) => a + v * v, 0);
+    let acc = 0;
+    const r = recommendRank({ singularValues: sv, cumulativeShare: sv.map((v) => ((acc += v * v), acc / total)) }, 0.9);
+    expect(r.numericalRank).toBe(10);
+    expect(r.gap).toBe(7); // 0.3 / 0.01, not 0.0035 / 1.06e-9
+    expect(r.gap).toBeLessThan(sv.length);
+    // property: on random spectra with a zero tail the gap rank stays below the numerical rank
+    const g = gaussian(3);
+    for (let t = 0; t < 50; t++) {
+      const n = 3 + (t % 10);
+      const v = Array.from({ length: n }, () => Math.abs(g()) + 0.01).sort((a, b) => b - a);
+      v.push(v[0]! * 1e-9 * Math.abs(g()));
+      const tot = v.reduce((a, x) => a + x * x, 0);
+      let c = 0;
+      const q = recommendRank({ singularValues: v, cumulativeShare: v.map((x) => ((c += x * x), c / tot)) });
+      expect(q.gap).toBeLessThan(n + 1);
+      expect(q.numericalRank).toBe(n);
+    }
+  });
+
   it('pca2 coordinates are centred (1e-9) and the first has the larger variance', () => {
     const a = blobs(3, 30, 10, 3, 4);
     const p = pca2(a.x, a.rows, a.dim);

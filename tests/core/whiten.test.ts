@@ -92,9 +92,14 @@ describe('whiten properties', () => {
     );
     expect(() => fitFromArrays(data, d, { method: 'lsar', dims: 2 })).toThrow(/dims applies only to method "whiten"/);
     expect(() => fitFromArrays(data, d, { method: 'whiten', remove: 2 })).toThrow(/remove does not apply to method "whiten"/);
-    // 3 rows per language: 9 rows span at most 8 dimensions of 16
+    // 3 rows per language: 9 rows span at most 8 dimensions of 16; asked for all 16, refused ...
     const few = planted(langs, 3, d, 6);
-    expect(() => fitFromArrays(few, d, { method: 'whiten' })).toThrow(/only \d+ eigenvalues above .* choose dims of at most \d+/);
+    expect(() => fitFromArrays(few, d, { method: 'whiten', dims: d })).toThrow(/only \d+ eigenvalues above .* choose dims of at most \d+/);
+    // ... and by default fitted with the most that can be whitened (issue 19: defaults run on any data)
+    const auto = fitFromArrays(few, d, { method: 'whiten' });
+    expect(auto.dims).toBeLessThanOrEqual(8);
+    expect(auto.dims).toBeGreaterThanOrEqual(1);
+    expect(() => fitFromArrays(few, d, { method: 'whiten', dims: auto.dims as number })).not.toThrow();
   });
 
   it('saved and loaded (JSON + sidecars), it applies the same (exactly)', async () => {

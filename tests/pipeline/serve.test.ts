@@ -315,7 +315,7 @@ describe('faults: status, OpenAI error shape, and the server keeps serving', () 
   });
 
   it('a full queue answers 503 with Retry-After; requests already queued complete', async () => {
-    const { url: u } = await start({ maxQueue: 4, maxBatch: 64, maxWaitMs: 400 });
+    const { url: u } = await start({ maxQueue: 4, maxInputs: 4, maxBatch: 64, maxWaitMs: 400 });
     const first = post(u, { input: [TEXTS[0], TEXTS[1], TEXTS[2]] });
     await new Promise((r) => setTimeout(r, 50));
     const second = await post(u, { input: [TEXTS[3], TEXTS[4]] });

@@ -14,7 +14,21 @@ export const inspectCommand = defineCommand({
   builder: (y) =>
     y
       .group(
-        ['projection', 'methods', 'rank', 'sample', 'map-sample', 'folds', 'probe-c', 'seed', 'threshold', 'report', 'json', 'quiet'],
+        [
+          'projection',
+          'methods',
+          'rank',
+          'dims',
+          'sample',
+          'map-sample',
+          'folds',
+          'probe-c',
+          'seed',
+          'threshold',
+          'report',
+          'json',
+          'quiet',
+        ],
         'Options:',
       )
       .group(['eval', 'data', 'embeddings', 'queries', 'targets', 'langs'], 'Rank from a retrieval sweep:')
@@ -59,6 +73,10 @@ export const inspectCommand = defineCommand({
         }),
       )
       .option('seed', numberOption('seed', { describe: 'Seed of the samples and folds', min: 0, default: 0 }))
+      .option(
+        'dims',
+        numberOption('dims', { describe: 'whiten: keep the top k eigenvectors (default: every dimension that can be whitened)', min: 1 }),
+      )
       .option(
         'threshold',
         numberOption('threshold', {
@@ -119,6 +137,7 @@ export const inspectCommand = defineCommand({
       probeC: a.probeC ?? 1,
       seed: a.seed ?? 0,
       threshold: a.threshold ?? 0.9,
+      ...(a.dims !== undefined ? { dims: a.dims } : {}),
       ...(a.eval !== undefined
         ? {
             evaluate: {
@@ -134,6 +153,7 @@ export const inspectCommand = defineCommand({
       onProgress: (m) => progress.update(m),
     });
     progress.done();
+    if (!a.quiet) for (const w of result.warnings) io.stderr.write(`lsar: warning: ${w}\n`);
     if (a.report !== undefined) {
       const paths = await writeInspectReport(a.report, result);
       if (!a.quiet) io.stderr.write(`wrote ${paths.join(', ')}\n`);

@@ -19,6 +19,7 @@ const OWN = [
   'methods',
   'rank',
   'remove',
+  'dims',
   'fit-embeddings',
   'projection',
   'direction',
@@ -82,6 +83,10 @@ export const retrieveCommand = defineCommand({
         type: 'string',
         describe: 'Directions removed: lsar (default = rank) and lir (default 1); comma-separated to sweep',
       })
+      .option(
+        'dims',
+        numberOption('dims', { describe: 'whiten: keep the top k eigenvectors (default: every dimension that can be whitened)', min: 1 }),
+      )
       .option('fit-embeddings', {
         type: 'string',
         describe: 'Directory of <lang>.npy monolingual embeddings to fit the methods on (never the evaluation data)',
@@ -147,6 +152,7 @@ export const retrieveCommand = defineCommand({
       methods,
       ...(ranks ? { ranks } : {}),
       ...(removes ? { removes } : {}),
+      ...(a.dims !== undefined ? { dims: a.dims } : {}),
       ...(a.fitEmbeddings !== undefined ? { fitEmbeddings: a.fitEmbeddings } : {}),
       projections,
       exact: a.exact,
@@ -167,6 +173,7 @@ export const retrieveCommand = defineCommand({
     progress.done();
     if (!a.quiet && result.skipped)
       for (const [l, why] of Object.entries(result.skipped)) io.stderr.write(`lsar: warning: ${l} not evaluated: ${why}\n`);
+    if (!a.quiet) for (const w of result.warnings ?? []) io.stderr.write(`lsar: warning: ${w}\n`);
     if (a.report !== undefined) {
       const path = await writeReport(a.report, result);
       if (!a.quiet) io.stderr.write(`wrote ${path}\n`);

@@ -71,6 +71,8 @@ export interface RetrieveResult extends MetricTable {
   skipped?: Record<string, string>;
   /** HNSW recall against exact search on a sample of queries. */
   recall?: { at1: number; at10: number; queries: number };
+  /** Things the user should know (e.g. whiten fitted with fewer dims than asked for by default). */
+  warnings?: string[];
   /** lsar methods swept over ranks: { "lsar": { "<rank>": mean } } of the main metric. */
   rankSweep?: Record<string, Record<string, number>>;
   manifest: Record<string, unknown>;
@@ -95,7 +97,11 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       progress(`embedding ${options.corpora} into ${cache.root}/corpora`);
       fitEmbeddings = await cache.embed('corpora', { corpora: options.corpora });
     }
-    const { runs, provenance } = await prepareMethods({ ...options, ...(fitEmbeddings ? { fitEmbeddings } : {}), onProgress: progress });
+    const { runs, provenance, warnings } = await prepareMethods({
+      ...options,
+      ...(fitEmbeddings ? { fitEmbeddings } : {}),
+      onProgress: progress,
+    });
     const mode: SearchMode = options.exact ? 'exact' : (options.search ?? 'auto');
     if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
     const searcher = new Searcher(mode, options.hnsw, recallSample, options.recall ?? 0.99);
@@ -140,6 +146,7 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       manifest: {},
     };
     if (Object.keys(skipped).length) result.skipped = skipped;
+    if (warnings.length) result.warnings = warnings;
     const recall = searcher.recall();
     if (recall) result.recall = recall;
     const sweep = rankSweep(result, runs);

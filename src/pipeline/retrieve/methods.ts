@@ -13,7 +13,7 @@ import {
 import { createOperator, projectRows, type Projector } from '../../core/projector.js';
 import { loadProjection } from '../../io/artifact.js';
 import { EMBEDDING_EXTS, listLanguageFiles, type LanguageInput } from '../../io/inputs.js';
-import { momentsFromFiles, type Provenance } from '../fit.js';
+import { fitWarnings, momentsFromFiles, type Provenance } from '../fit.js';
 
 export interface MethodRun {
   /** "none", "demean", "lir-1", "lsar-8", "lsar-8-4" (rank 8, remove 4). */
@@ -29,14 +29,17 @@ export interface MethodOptions {
   fitEmbeddings?: string | LanguageInput[];
   /** The fit data's moments, already read (with X^T X when a method needs it): used instead of reading fitEmbeddings again. */
   fitMoments?: { moments: LanguageMoments[]; provenance: Provenance };
+  /** whiten: output dimensions (default: all that can be whitened). */
+  dims?: number;
   /** Saved projections evaluated as they are (name from their method and parameters). */
   projections?: string[];
   onProgress?: (message: string) => void;
 }
 
 /** Fit (or load) the methods to compare. */
-export async function prepareMethods(options: MethodOptions): Promise<{ runs: MethodRun[]; provenance?: Provenance }> {
+export async function prepareMethods(options: MethodOptions): Promise<{ runs: MethodRun[]; provenance?: Provenance; warnings: string[] }> {
   const runs: MethodRun[] = [];
+  const warnings: string[] = [];
   const methods = options.methods.map(parseMethod);
   let provenance: Provenance | undefined;
   let moments: LanguageMoments[] = [];
@@ -63,7 +66,12 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
         runs.push({ name: 'none', projection: { method: 'none', dim: 0, languages: [], remove: 0, means: {} } });
         continue;
       }
-      const projection = fitProjection(moments, { method, ...run });
+      const projection = fitProjection(moments, {
+        method,
+        ...run,
+        ...(method === 'whiten' && options.dims !== undefined ? { dims: options.dims } : {}),
+      });
+      if (method === 'whiten') warnings.push(...fitWarnings(projection, undefined, options));
       runs.push({ name: nameOf(projection), projection });
     }
   }
@@ -77,7 +85,9 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
     seen.add(r.name);
   }
   if (runs.length === 0) throw createError('USAGE', 'nothing to evaluate: give methods and/or saved projections');
-  return { runs, ...(provenance ? { provenance } : {}) };
+  if (options.dims !== undefined && !methods.includes('whiten'))
+    throw createError('USAGE', 'dims applies to the whiten method only, which is not among the methods', { param: 'dims' });
+  return { runs, ...(provenance ? { provenance } : {}), warnings };
 }
 
 /** The (rank, remove) parameter sets of one method for the requested sweeps. */

@@ -78,6 +78,14 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
   const maxInputs = checkNumber('maxInputs', options.maxInputs ?? 2048, { min: 1 });
   const maxChars = checkNumber('maxChars', options.maxChars ?? 100_000, { min: 1 });
   const timeoutMs = checkNumber('timeoutMs', options.timeoutMs ?? 60_000, { min: 1 });
+  if (maxQueue < maxInputs) {
+    // a request of maxInputs inputs could never be queued: it would get 503 (retry) forever
+    throw createError(
+      'USAGE',
+      `maxQueue ${maxQueue} is smaller than maxInputs ${maxInputs}: a request of ${maxInputs} inputs could never be queued; raise maxQueue to at least ${maxInputs}, or lower maxInputs`,
+      { params: ['maxQueue', 'maxInputs'] },
+    );
+  }
   if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
   if (options.maxTokens !== undefined) checkNumber('maxTokens', options.maxTokens, { min: 1 });
   if (options.apiKey !== undefined && options.apiKey.length === 0) throw createError('USAGE', 'apiKey is empty', { param: 'apiKey' });
