@@ -6,9 +6,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { probeAccuracy, stratifiedFolds, type Labelled } from '../src/core/language-id.js';
+import { probeAccuracy, stratifiedFolds, type Labelled } from '../src/core/probe.js';
 import { fitFromArrays } from '../src/pipeline/fit.js';
-import { apply } from '../src/core/projector.js';
+import { apply } from '../src/core/apply.js';
 import { mulberry32 } from '../src/core/random.js';
 import { writeNpy } from '../src/io/npy.js';
 import { DIR, median, python, pythonHas, ratio, REPS, ROOT, SCALE } from './lib.js';

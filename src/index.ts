@@ -9,7 +9,7 @@
 export { ERROR_CODES, LsarError, isLsarError, type ErrorCode } from './core/errors.js';
 export { embeddings, type Embeddings } from './core/embeddings.js';
 export { METHODS, type FitOptions, type Method, type Projection } from './core/projection.js';
-export { apply, type ApplyOptions } from './core/projector.js';
+export { apply, type ApplyOptions } from './core/apply.js';
 export { ExactIndex, type Metric, type VectorIndex } from './core/vector-index.js';
 export type { TopK } from './core/topk.js';
 export { readEmbeddings } from './io/embeddings.js';

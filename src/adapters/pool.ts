@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { ProjectionPlan, RowProblem } from '../core/projector.js';
+import type { ProjectionPlan, RowProblem } from '../core/apply.js';
 import { createError, type ErrorCode } from '../core/errors.js';
 import type { FileMoments } from '../io/moments-file.js';
 import type { TaskResult, TokenizerSpec } from './worker.js';

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { createProjector, type ProjectionPlan, type Projector } from '../core/projector.js';
+import { createProjector, type ProjectionPlan, type Projector } from '../core/apply.js';
 import type { Metric } from '../core/vector-index.js';
 import { isLsarError } from '../core/errors.js';
 import { readFileMoments } from '../io/moments-file.js';

@@ -2,7 +2,7 @@
 import type { Embeddings } from './embeddings.js';
 import { createError } from './errors.js';
 import { exactTopK } from './exact-search.js';
-import { minePairs } from './mining.js';
+import { minePairs } from './margin.js';
 import { normalizeRows } from './rows.js';
 import type { TopK } from './topk.js';
 

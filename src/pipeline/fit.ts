@@ -4,15 +4,8 @@ import { dirname, join } from 'node:path';
 import { createError } from '../core/errors.js';
 import { languageMoments, MomentAccumulator } from '../core/moments.js';
 import type { FloatArray } from '../core/rows.js';
-import {
-  fitProjection,
-  needsSecondMoment,
-  parseMethod,
-  resolveParams,
-  type FitOptions,
-  type LanguageMoments,
-  type Projection,
-} from '../core/projection.js';
+import { needsSecondMoment, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import { fitProjection, resolveParams } from '../core/fit.js';
 import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
 import { fileMomentsInPool, poolSize, warmWorkerPool } from '../adapters/pool.js';
 import { readFileMoments, type FileMoments } from '../io/moments-file.js';

@@ -5,17 +5,9 @@
  */
 import { takeRows, type Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
-import {
-  betweenShare,
-  centroidAccuracy,
-  meanSpectrum,
-  pca2,
-  probeAccuracy,
-  recommendRank,
-  stratifiedFolds,
-  type Labelled,
-  type RankRecommendation,
-} from '../core/language-id.js';
+import { betweenShare, centroidAccuracy, probeAccuracy, stratifiedFolds, type Labelled } from '../core/probe.js';
+import { pca2 } from '../core/pca.js';
+import { meanSpectrum, recommendRank, type RankRecommendation } from '../core/spectrum.js';
 import { mulberry32, sampleIndices } from '../core/random.js';
 import { firstNonFiniteRow } from '../core/rows.js';
 import { readEmbeddings } from '../io/embeddings.js';

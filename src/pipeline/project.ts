@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { createError } from '../core/errors.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createOperator, describeProblem, projectRows, type ApplyOptions, type Projector } from '../core/projector.js';
+import { createOperator, describeProblem, projectRows, type ApplyOptions, type Projector } from '../core/apply.js';
 import { needsLanguage, outputDim, type Projection } from '../core/projection.js';
 import { narrowToFloat32, type FloatArray } from '../core/rows.js';
 import { poolSize, projectInPool } from '../adapters/pool.js';

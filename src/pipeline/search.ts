@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
 import { checkNumber, createError } from '../core/errors.js';
 import type { Projection } from '../core/projection.js';
-import { createOperator, projectRows } from '../core/projector.js';
+import { createOperator, projectRows } from '../core/apply.js';
 import type { IndexKind } from '../core/vector-index.js';
 import type { HnswParams } from '../adapters/hnsw.js';
 import { projectionFiles } from '../io/artifact.js';

@@ -12,15 +12,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
-import {
-  fitProjection,
-  needsSecondMoment,
-  parseMethod,
-  resolveParams,
-  type FitOptions,
-  type LanguageMoments,
-  type Projection,
-} from '../core/projection.js';
+import { needsSecondMoment, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import { fitProjection, resolveParams } from '../core/fit.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import type { LanguageInput } from '../io/inputs.js';

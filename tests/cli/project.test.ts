@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { apply } from '../../src/core/projector.js';
+import { apply } from '../../src/core/apply.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';

@@ -7,7 +7,7 @@ import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apply } from '../../src/core/projector.js';
+import { apply } from '../../src/core/apply.js';
 import { encodeNpy } from '../../src/io/npy.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pooledMean } from '../../src/core/projection.js';
-import { apply } from '../../src/core/projector.js';
+import { apply } from '../../src/core/apply.js';
 import { readNpy } from '../../src/io/npy.js';
 import { listLanguageFiles } from '../../src/io/inputs.js';
 import { fitFromArrays, fitFromFiles } from '../../src/pipeline/fit.js';

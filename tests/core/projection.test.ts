@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { LsarError } from '../../src/core/errors.js';
 import { MomentAccumulator } from '../../src/core/moments.js';
-import { fitProjection, lsarSubspace, type LanguageMoments, type Projection } from '../../src/core/projection.js';
-import { apply } from '../../src/core/projector.js';
+import { type LanguageMoments, type Projection } from '../../src/core/projection.js';
+import { fitProjection, lsarSubspace } from '../../src/core/fit.js';
+import { apply } from '../../src/core/apply.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
 import { gaussian, planted } from '../helpers.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outputDim } from '../../src/core/projection.js';
-import { apply } from '../../src/core/projector.js';
+import { apply } from '../../src/core/apply.js';
 import { readNpy } from '../../src/io/npy.js';
 import { listLanguageFiles } from '../../src/io/inputs.js';
 import { loadProjection, saveProjection } from '../../src/io/artifact.js';

@@ -9,7 +9,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { apply } from '../../src/core/projector.js';
+import { apply } from '../../src/core/apply.js';
 import { readEmbeddings } from '../../src/io/embeddings.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { fitFromFiles } from '../../src/pipeline/fit.js';

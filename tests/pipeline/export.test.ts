@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, DataType, encodeModel, valueInfo, type OnnxModel } from '../../src/adapters/onnx.js';
 import { Encoder } from '../../src/adapters/transformers.js';
 import { poolBatch } from '../../src/core/pooling.js';
-import { apply } from '../../src/core/projector.js';
+import { apply } from '../../src/core/apply.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { readNpy } from '../../src/io/npy.js';
 import { embedCorpora } from '../../src/pipeline/embed.js';

@@ -1,5 +1,5 @@
 import { createError } from '../../core/errors.js';
-import { MARGINS, RETRIEVALS } from '../../core/mining.js';
+import { MARGINS, RETRIEVALS } from '../../core/margin.js';
 import { loadProjection } from '../../io/artifact.js';
 import { mine } from '../../pipeline/mine.js';
 import { defineCommand } from '../command.js';

@@ -4,7 +4,7 @@
  * (x - offset, then x - (x B^T) B) and L2 normalisation, appended to a graph in place. The
  * numbers follow core/pooling.ts and core/projector.ts (here in float32).
  */
-import type { ProjectionPlan } from '../../core/projector.js';
+import type { ProjectionPlan } from '../../core/apply.js';
 import { attr, DataType, floatTensor, int64Tensor, type OnnxGraph, type OnnxNode } from '../../adapters/onnx.js';
 
 /** The oldest default-domain opset the appended nodes support (Equal on int64 ids needs 11). */

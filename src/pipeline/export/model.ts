@@ -10,7 +10,7 @@ import { join, resolve, relative, isAbsolute } from 'node:path';
 import { createError } from '../../core/errors.js';
 import type { Pooling } from '../../core/pooling.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
-import { planFor } from '../../core/projector.js';
+import { planFor } from '../../core/apply.js';
 import { DataType, decodeModel, encodeModel, valueInfo, type OnnxModel, type OnnxValueInfo } from '../../adapters/onnx.js';
 import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters/transformers.js';
 import { loadProjection, projectionFiles } from '../../io/artifact.js';

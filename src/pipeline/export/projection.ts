@@ -5,7 +5,7 @@
  */
 import { createError } from '../../core/errors.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
-import { planFor } from '../../core/projector.js';
+import { planFor } from '../../core/apply.js';
 import { DataType, encodeModel, valueInfo, type OnnxModel } from '../../adapters/onnx.js';
 import { projectionFiles, saveProjectionSafetensors } from '../../io/artifact.js';
 import { refuseOverwrite } from '../../io/same-file.js';

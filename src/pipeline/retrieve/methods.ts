@@ -2,7 +2,6 @@
 import { createError } from '../../core/errors.js';
 import type { Embeddings } from '../../core/embeddings.js';
 import {
-  fitProjection,
   needsLanguage,
   needsSecondMoment,
   parseMethod,
@@ -10,7 +9,8 @@ import {
   type Method,
   type Projection,
 } from '../../core/projection.js';
-import { createOperator, projectRows, type Projector } from '../../core/projector.js';
+import { fitProjection } from '../../core/fit.js';
+import { createOperator, projectRows, type Projector } from '../../core/apply.js';
 import { loadProjection } from '../../io/artifact.js';
 import { EMBEDDING_EXTS, listLanguageFiles, type LanguageInput } from '../../io/inputs.js';
 import { fitWarnings, momentsFromFiles, type Provenance } from '../fit.js';

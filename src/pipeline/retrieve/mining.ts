@@ -16,7 +16,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { takeRows, type Embeddings } from '../../core/embeddings.js';
 import { createError } from '../../core/errors.js';
-import { minePairs } from '../../core/mining.js';
+import { minePairs } from '../../core/margin.js';
 import { mulberry32, shuffleInPlace } from '../../core/random.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import { writeFileAtomic } from '../../io/atomic.js';

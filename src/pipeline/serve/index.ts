@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { checkNumber, createError, firstLine } from '../../core/errors.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
-import { applyInPlace, createOperator, type Projector } from '../../core/projector.js';
+import { applyInPlace, createOperator, type Projector } from '../../core/apply.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import type { Encoder } from '../../adapters/transformers.js';
 import { tokenizeInPool } from '../../adapters/pool.js';

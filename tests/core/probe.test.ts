@@ -5,17 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  betweenShare,
-  centroidAccuracy,
-  fitLogistic,
-  meanSpectrum,
-  pca2,
-  probeAccuracy,
-  recommendRank,
-  stratifiedFolds,
-  type Labelled,
-} from '../../src/core/language-id.js';
+import { betweenShare, centroidAccuracy, probeAccuracy, stratifiedFolds, type Labelled } from '../../src/core/probe.js';
+import { fitLogistic } from '../../src/core/logistic.js';
+import { pca2 } from '../../src/core/pca.js';
+import { meanSpectrum, recommendRank } from '../../src/core/spectrum.js';
 import { gaussian, ROOT } from '../helpers.js';
 
 const CASE = JSON.parse(readFileSync(join(ROOT, 'tests', 'fixtures', 'probe', 'case.json'), 'utf8')) as {

@@ -1,14 +1,9 @@
 /**
- * How much of a set of embeddings is language identity: a linear language-ID probe
- * (multinomial logistic regression, L2, k-fold cross-validated), nearest-centroid accuracy, the
- * share of variance between language means, the spectrum of the centred language means with a
- * rank recommendation, and a 2-D PCA map. Pure maths on row-major float64 arrays.
+ * Multinomial logistic regression with an L2 penalty on the weights, fitted by L-BFGS (as
+ * scikit-learn's LogisticRegression(multi_class="multinomial", solver="lbfgs")): the language-ID
+ * probe's model. Float32 products through the WebAssembly SIMD kernel where available.
  */
 import { createError } from './errors.js';
-import { thinSvd, topSymmetricEigen } from './linalg.js';
-import { MomentAccumulator } from './moments.js';
-import { centredMeans, pooledCovariance } from './projection.js';
-import { mulberry32, shuffleInPlace } from './random.js';
 import { SimdScorer, simdAvailable } from './wasm/simd.js';
 
 /** Rows with a class label each (0..classes-1). */
@@ -19,23 +14,6 @@ export interface Labelled {
   dim: number;
   labels: Int32Array;
   classes: number;
-}
-
-/**
- * Stratified fold ids: within each class its rows are shuffled (mulberry32(seed), Fisher-Yates)
- * and dealt to folds 0, 1, ..., k-1, 0, ... in turn.
- */
-export function stratifiedFolds(labels: Int32Array, classes: number, k: number, seed: number): Int32Array {
-  const folds = new Int32Array(labels.length);
-  const rand = mulberry32(seed);
-  for (let c = 0; c < classes; c++) {
-    const idx: number[] = [];
-    labels.forEach((l, i) => {
-      if (l === c) idx.push(i);
-    });
-    shuffleInPlace(idx, rand).forEach((row, p) => (folds[row] = p % k));
-  }
-  return folds;
 }
 
 export interface LogisticOptions {
@@ -203,193 +181,6 @@ export function predictLogistic(model: LogisticModel, data: Labelled, rows: Int3
       }
     }
   });
-  return out;
-}
-
-export interface ProbeResult {
-  /** Accuracy over all rows, each predicted by the model of the folds it was not in. */
-  accuracy: number;
-  foldAccuracies: number[];
-  /** Folds whose L-BFGS stopped at the iteration limit before the tolerance. */
-  unconverged: number;
-}
-
-function rowsWhere(folds: Int32Array, pick: (f: number) => boolean): Int32Array {
-  const out: number[] = [];
-  folds.forEach((f, i) => {
-    if (pick(f)) out.push(i);
-  });
-  return Int32Array.from(out);
-}
-
-function checkLabelled(data: Labelled, folds: Int32Array): number {
-  if (data.x.length !== data.rows * data.dim || data.labels.length !== data.rows || folds.length !== data.rows) {
-    throw createError(
-      'INPUT',
-      `inconsistent probe data: ${data.rows} rows x ${data.dim}, ${data.labels.length} labels, ${folds.length} fold ids`,
-    );
-  }
-  return Math.max(...folds) + 1;
-}
-
-/** k-fold cross-validated accuracy of the multinomial logistic probe (`folds` from stratifiedFolds). */
-export function probeAccuracy(data: Labelled, folds: Int32Array, options: LogisticOptions = {}): ProbeResult {
-  const k = checkLabelled(data, folds);
-  let right = 0;
-  let unconverged = 0;
-  const foldAccuracies: number[] = [];
-  let init: Float64Array | undefined;
-  for (let f = 0; f < k; f++) {
-    const train = rowsWhere(folds, (x) => x !== f);
-    const test = rowsWhere(folds, (x) => x === f);
-    const model = fitLogistic(data, train, { ...options, ...(init ? { init } : {}) });
-    init = new Float64Array(model.w.length + model.b.length);
-    init.set(model.w);
-    init.set(model.b, model.w.length);
-    if (!model.converged) unconverged++;
-    const pred = predictLogistic(model, data, test);
-    let r = 0;
-    test.forEach((i, t) => (r += pred[t] === data.labels[i] ? 1 : 0));
-    right += r;
-    foldAccuracies.push(r / test.length);
-  }
-  return { accuracy: right / data.rows, foldAccuracies, unconverged };
-}
-
-/** Each class's mean (classes x d) and row count over the rows `use` accepts. */
-function classMeans(data: Labelled, use: (i: number) => boolean = () => true): { means: Float64Array; counts: Float64Array } {
-  const { x, dim: d, labels, classes: L } = data;
-  const means = new Float64Array(L * d);
-  const counts = new Float64Array(L);
-  for (let i = 0; i < data.rows; i++) {
-    if (!use(i)) continue;
-    const c = labels[i] as number;
-    counts[c] = (counts[c] as number) + 1;
-    for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) + (x[i * d + j] as number);
-  }
-  for (let c = 0; c < L; c++)
-    for (let j = 0; j < d; j++) means[c * d + j] = (means[c * d + j] as number) / Math.max(1, counts[c] as number);
-  return { means, counts };
-}
-
-/** k-fold accuracy of assigning each row to the nearest (Euclidean) class mean of the other folds. */
-export function centroidAccuracy(data: Labelled, folds: Int32Array): number {
-  const k = checkLabelled(data, folds);
-  const { x, dim: d, labels, classes: L } = data;
-  let right = 0;
-  for (let f = 0; f < k; f++) {
-    const { means, counts } = classMeans(data, (i) => folds[i] !== f);
-    for (let i = 0; i < data.rows; i++) {
-      if (folds[i] !== f) continue;
-      let best = Infinity;
-      let arg = -1;
-      for (let c = 0; c < L; c++) {
-        if (counts[c] === 0) continue;
-        let s = 0;
-        for (let j = 0; j < d; j++) s += ((x[i * d + j] as number) - (means[c * d + j] as number)) ** 2;
-        if (s < best) {
-          best = s;
-          arg = c;
-        }
-      }
-      if (arg === labels[i]) right++;
-    }
-  }
-  return right / data.rows;
-}
-
-/** Share of the total variance (sum of squared distances to the pooled mean) that lies between the class means. */
-export function betweenShare(data: Labelled): number {
-  const { x, dim: d, classes: L, rows: n } = data;
-  const { means, counts } = classMeans(data);
-  // the pooled mean: the row-weighted class means
-  const mu = new Float64Array(d);
-  for (let c = 0; c < L; c++)
-    for (let j = 0; j < d; j++) mu[j] = (mu[j] as number) + ((counts[c] as number) * (means[c * d + j] as number)) / n;
-  let total = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) total += ((x[i * d + j] as number) - (mu[j] as number)) ** 2;
-  let between = 0;
-  for (let c = 0; c < L; c++)
-    for (let j = 0; j < d; j++) between += (counts[c] as number) * ((means[c * d + j] as number) - (mu[j] as number)) ** 2;
-  return total > 0 ? between / total : 0;
-}
-
-export interface Spectrum {
-  /** Singular values of the d x L matrix of language means centred on their average, descending. */
-  singularValues: number[];
-  /** Cumulative share of the squared singular values (between-language variance kept by rank K = index + 1). */
-  cumulativeShare: number[];
-}
-
-/** The spectrum LSAR works on: the centred language means. */
-export function meanSpectrum(means: Float64Array[]): Spectrum {
-  const L = means.length;
-  const d = (means[0] as Float64Array).length;
-  // the centred means have rank at most L - 1: the last value is (numerically) zero
-  const s = Array.from(thinSvd(centredMeans(means)).s).slice(0, Math.min(L - 1, d));
-  const total = s.reduce((a, v) => a + v * v, 0);
-  let acc = 0;
-  return { singularValues: s, cumulativeShare: s.map((v) => ((acc += v * v), total > 0 ? acc / total : 0)) };
-}
-
-export interface RankRecommendation {
-  /** The smallest K whose cumulative share reaches `threshold`. */
-  share: number;
-  threshold: number;
-  /**
-   * The eigengap: the K < numerical rank with the largest ratio s_K / s_(K+1) of consecutive
-   * singular values, both above the tolerance (the numerical rank when there is one such value).
-   */
-  gap: number;
-  /** Singular values above `tolerance` (the rest are rounding noise, ignored by both rules). */
-  numericalRank: number;
-  tolerance: number;
-}
-
-/**
- * Singular values below this share of the largest are taken as zero by the rank rules: embeddings
- * are float32 (about 7 significant digits), so directions this weak are rounding noise (e.g. the
- * sum-zero direction of LayerNorm outputs gives ~1e-9 of the largest on the bundled corpora).
- */
-export const SPECTRUM_TOLERANCE = 1e-6;
-
-export function recommendRank(spectrum: Spectrum, threshold = 0.9): RankRecommendation {
-  const all = spectrum.singularValues;
-  const tolerance = SPECTRUM_TOLERANCE * (all[0] ?? 0);
-  const s = all.filter((v) => v > tolerance);
-  const numericalRank = Math.max(1, s.length);
-  const cs = spectrum.cumulativeShare.slice(0, numericalRank);
-  const share = Math.max(1, cs.findIndex((v) => v >= threshold - 1e-12) + 1 || cs.length);
-  let gap = numericalRank;
-  let best = 0;
-  for (let k = 1; k < s.length; k++) {
-    const next = s[k] as number;
-    const ratio = next > 0 ? (s[k - 1] as number) / next : Infinity;
-    if (ratio > best) {
-      best = ratio;
-      gap = k;
-    }
-  }
-  return { share, threshold, gap, numericalRank, tolerance };
-}
-
-/** The rows' coordinates (n x 2) on the top two principal components of the rows themselves. */
-export function pca2(x: Float64Array, rows: number, d: number): Float64Array {
-  const acc = new MomentAccumulator(d, { secondMoment: true });
-  acc.add(x, rows);
-  const mu = acc.mean();
-  const cov = pooledCovariance([{ lang: '', rows, mean: mu, secondMoment: acc.secondMoment() }], 'population');
-  acc.dispose();
-  const k = Math.min(2, d);
-  const { vectors } = topSymmetricEigen(cov, k);
-  const out = new Float64Array(rows * 2);
-  for (let i = 0; i < rows; i++) {
-    for (let p = 0; p < k; p++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += ((x[i * d + j] as number) - (mu[j] as number)) * (vectors.data[p * d + j] as number);
-      out[i * 2 + p] = s;
-    }
-  }
   return out;
 }
 
