@@ -3,7 +3,6 @@
  * scikit-learn's LogisticRegression(multi_class="multinomial", solver="lbfgs")): the language-ID
  * probe's model. Float32 products through the WebAssembly SIMD kernel where available.
  */
-import { createError } from './errors.js';
 import { SimdScorer, simdAvailable } from './wasm/simd.js';
 
 /** Rows with a class label each (0..classes-1). */
