@@ -1,112 +1,24 @@
 /**
- * Approximate search with hnswlib-node, behind the VectorIndex interface. Loaded lazily:
- * importing lsar does not load the native module. hnswlib-node is CommonJS, takes plain
- * arrays, returns distances (cosine and inner-product distance = 1 - similarity) and adds
- * points on the calling thread, one at a time.
+ * Approximate search with hnswlib-node, behind the VectorIndex interface.
  *
- * To build on all cores, as C++ hnswlib does with its threads, a large index is split into
- * shards, one per core, each a separate graph in its own worker thread: they are built in
- * parallel, searched in parallel, and their results merged. Labels are the global row
+ * hnswlib-node adds points on the calling thread, one at a time. To build on all cores, as
+ * C++ hnswlib does with its threads, a large index is split into shards, one per core, each a
+ * separate graph in its own worker thread (./hnsw-worker.ts): they are built in parallel,
+ * searched in parallel, and their results merged (core/topk). Labels are the global row
  * numbers in every shard. A small index is one graph on this thread.
  */
-import type { HierarchicalNSW } from 'hnswlib-node';
 import type { Embeddings } from '../core/embeddings.js';
-import { emptyTopK, type TopK } from '../core/topk.js';
-import { checkDim, prepareRows, type Metric, type VectorIndex } from '../core/vector-index.js';
-import { requireOptional } from '../io/optional.js';
-import { dedicatedWorker, poolSize, type DedicatedWorker } from './pool.js';
+import { mergeTopK, type TopK } from '../core/topk.js';
+import { checkDim, prepareRows, type Metric, type SearchOptions, type VectorIndex } from '../core/vector-index.js';
+import { HNSW_DEFAULTS, NativeShard } from './hnsw-shard.js';
+import { dedicatedWorker, poolSize } from './pool.js';
+import type { HnswParams, HnswTasks, ShardResult } from './worker-protocol.js';
 
-/** Defaults: M and efConstruction as hnswlib's examples; ef is chosen per search from measured recall (see vector-search.ts). */
-export const HNSW_DEFAULTS = { m: 16, efConstruction: 200, ef: 64, seed: 100 } as const;
+export { HNSW_DEFAULTS } from './hnsw-shard.js';
+export type { HnswParams } from './worker-protocol.js';
 
 /** From this many rows an index is built as one shard per core. */
 export const SHARD_MIN_ROWS = 5_000;
-
-export interface HnswParams {
-  m?: number;
-  efConstruction?: number;
-  ef?: number;
-  seed?: number;
-}
-
-function hnswlib(): typeof import('hnswlib-node') {
-  return requireOptional<typeof import('hnswlib-node')>('hnswlib-node', 'HNSW search', 'exact search needs no extra package');
-}
-
-/** Results of one shard: k labels and similarities per query (-1 / -Infinity where fewer). */
-export interface ShardResult {
-  indices: Int32Array;
-  scores: Float64Array;
-}
-
-/** One hnswlib graph on the calling thread. */
-export class NativeShard {
-  private constructor(
-    private readonly index: HierarchicalNSW,
-    readonly dim: number,
-  ) {}
-
-  static create(dim: number, metric: Metric, params: HnswParams, capacity: number): NativeShard {
-    const index = new (hnswlib().HierarchicalNSW)(metric === 'cosine' ? 'cosine' : 'ip', dim);
-    index.initIndex(
-      Math.max(1, capacity),
-      params.m ?? HNSW_DEFAULTS.m,
-      params.efConstruction ?? HNSW_DEFAULTS.efConstruction,
-      params.seed ?? HNSW_DEFAULTS.seed,
-    );
-    return new NativeShard(index, dim);
-  }
-
-  static async read(path: string, dim: number, metric: Metric): Promise<NativeShard> {
-    const index = new (hnswlib().HierarchicalNSW)(metric === 'cosine' ? 'cosine' : 'ip', dim);
-    await index.readIndex(path);
-    return new NativeShard(index, dim);
-  }
-
-  get size(): number {
-    return this.index.getCurrentCount();
-  }
-
-  /** Add `rows` rows of `data` with labels firstLabel, firstLabel + 1, ... */
-  add(data: Float32Array, rows: number, firstLabel: number): void {
-    const d = this.dim;
-    const need = this.size + rows;
-    if (need > this.index.getMaxElements()) this.index.resizeIndex(Math.max(need, 2 * this.index.getMaxElements()));
-    const row = new Array<number>(d);
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < d; i++) row[i] = data[r * d + i] as number;
-      this.index.addPoint(row, firstLabel + r);
-    }
-  }
-
-  search(queries: Float32Array, nq: number, k: number, ef: number): ShardResult {
-    const d = this.dim;
-    const out = emptyTopK(nq, k);
-    const kk = Math.min(k, this.size);
-    if (kk === 0) return out;
-    this.index.setEf(Math.max(ef, kk));
-    const row = new Array<number>(d);
-    for (let q = 0; q < nq; q++) {
-      for (let i = 0; i < d; i++) row[i] = queries[q * d + i] as number;
-      const res = this.index.searchKnn(row, kk);
-      const order = res.neighbors
-        .map((_, i) => i)
-        .sort(
-          (a, b) =>
-            (res.distances[a] as number) - (res.distances[b] as number) || (res.neighbors[a] as number) - (res.neighbors[b] as number),
-        );
-      order.forEach((i, j) => {
-        out.indices[q * k + j] = res.neighbors[i] as number;
-        out.scores[q * k + j] = 1 - (res.distances[i] as number);
-      });
-    }
-    return out;
-  }
-
-  async write(path: string): Promise<void> {
-    await this.index.writeIndex(path);
-  }
-}
 
 /** A shard as the index sees it: in this thread, or in a worker thread of its own. */
 interface Shard {
@@ -127,13 +39,9 @@ function localShard(s: NativeShard): Shard {
   };
 }
 
-/** A shard in a dedicated worker thread (tasks hnsw* of ./worker.ts). */
-async function workerShard(
-  init:
-    | { create: { dim: number; metric: Metric; params: HnswParams; capacity: number } }
-    | { read: { path: string; dim: number; metric: Metric } },
-): Promise<Shard> {
-  const w: DedicatedWorker = dedicatedWorker();
+/** A shard in a dedicated worker thread. */
+async function workerShard(init: HnswTasks['hnswInit']['payload']): Promise<Shard> {
+  const w = dedicatedWorker<HnswTasks>('hnsw-worker');
   try {
     await w.run('hnswInit', init);
   } catch (e) {
@@ -141,11 +49,11 @@ async function workerShard(
     throw e;
   }
   return {
-    size: () => w.run('hnswSize', {}) as Promise<number>,
+    size: () => w.run('hnswSize', {}),
     add: async (data, rows, firstLabel) => {
       await w.run('hnswAdd', { data, rows, firstLabel });
     },
-    search: (queries, nq, k, ef) => w.run('hnswSearch', { queries, nq, k, ef }) as Promise<ShardResult>,
+    search: (queries, nq, k, ef) => w.run('hnswSearch', { queries, nq, k, ef }),
     write: async (path) => {
       await w.run('hnswWrite', { path });
     },
@@ -158,8 +66,8 @@ export class HnswIndex implements VectorIndex {
   readonly approximate = true;
   readonly m: number;
   readonly efConstruction: number;
-  /** ef used when a search gives none (set by recall tuning or the user). */
-  ef: number;
+  /** ef used when a search gives none. */
+  readonly ef: number;
   private count = 0;
 
   private constructor(
@@ -211,7 +119,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Rows are split into contiguous parts, one per shard, built in parallel. */
-  async add(input: Embeddings, _options?: { owned?: boolean }): Promise<void> {
+  async add(input: Embeddings): Promise<void> {
     checkDim(this, input, 'add');
     const v = prepareRows(input, this.metric);
     const d = this.dim;
@@ -228,28 +136,17 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Top-k of every query, each shard searched with `ef` (default: this.ef), results merged. */
-  async search(input: Embeddings, k: number, ef = this.ef): Promise<TopK> {
+  async search(input: Embeddings, k: number, options: SearchOptions = {}): Promise<TopK> {
     checkDim(this, input, 'search');
     const q = prepareRows(input, this.metric);
+    const ef = options.ef ?? this.ef;
     const parts = await Promise.all(this.shards.map((s) => s.search(q.data, q.rows, k, ef)));
     if (parts.length === 1) return { k, ...(parts[0] as ShardResult) };
-    const out = emptyTopK(q.rows, k);
-    const cand: { i: number; s: number }[] = [];
-    for (let r = 0; r < q.rows; r++) {
-      cand.length = 0;
-      for (const p of parts) {
-        for (let j = 0; j < k; j++) {
-          const i = p.indices[r * k + j] as number;
-          if (i >= 0) cand.push({ i, s: p.scores[r * k + j] as number });
-        }
-      }
-      cand.sort((a, b) => b.s - a.s || a.i - b.i);
-      for (let j = 0; j < Math.min(k, cand.length); j++) {
-        out.indices[r * k + j] = (cand[j] as { i: number }).i;
-        out.scores[r * k + j] = (cand[j] as { s: number }).s;
-      }
-    }
-    return out;
+    return mergeTopK(
+      parts.map((p) => ({ ...p, k })),
+      q.rows,
+      k,
+    );
   }
 
   /** Write shard i to paths[i] (the caller makes it atomic). */

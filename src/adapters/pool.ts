@@ -1,22 +1,24 @@
 /**
  * The one worker-thread pool (piscina), created on first use and sized to the machine's
- * cores. Its tasks live in ./worker.ts: hashing files, projecting blocks (with the same
- * projector as the main thread) and tokenising texts.
+ * cores, and dedicated threads for tasks that keep state (an HNSW shard). Every call is typed
+ * by the task table of ./worker-protocol.ts; lsar's errors come back as LsarErrors with their
+ * code and parameters.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { ProjectionPlan, RowProblem } from '../core/apply.js';
 import { createError, type ErrorCode } from '../core/errors.js';
 import type { FileMoments } from '../io/moments-file.js';
-import type { TaskResult, TokenizerSpec } from './worker.js';
+import type { PoolTasks, TaskResult, TaskTable, TokenizerSpec, WireError } from './worker-protocol.js';
 
 let pool: Piscina | undefined;
 
-function workerFile(): string {
+/** The worker module `name` (worker.js, hnsw-worker.js) as built into dist/. */
+function workerFile(name: string): string {
   // From the TypeScript sources (tests, benchmarks) the worker runs from dist/, which the test
   // setup and `npm run bench` build first: Node 20 does not apply tsx's loader hooks to workers.
   const fromSource = import.meta.url.endsWith('.ts');
-  return fromSource ? new URL('../../dist/adapters/worker.js', import.meta.url).href : new URL('./worker.js', import.meta.url).href;
+  return fromSource ? new URL(`../../dist/adapters/${name}.js`, import.meta.url).href : new URL(`./${name}.js`, import.meta.url).href;
 }
 
 /** Threads in the pool (one per core). */
@@ -27,7 +29,7 @@ export function poolSize(): number {
 function workers(): Piscina {
   if (!pool) {
     pool = new Piscina({
-      filename: workerFile(),
+      filename: workerFile('worker'),
       minThreads: poolSize(),
       maxThreads: poolSize(),
       idleTimeout: 2000,
@@ -39,17 +41,35 @@ function workers(): Piscina {
   return pool;
 }
 
-/** A worker of its own, for tasks that keep state between calls (an HNSW shard). */
-export interface DedicatedWorker {
-  run(task: string, payload: unknown): Promise<unknown>;
+/** An LsarError again from its wire form. */
+export function fromWire(e: WireError): Error {
+  return createError(e.code as ErrorCode, e.template, {
+    ...(e.param !== undefined ? { param: e.param } : {}),
+    ...(e.params ? { params: e.params } : {}),
+  });
+}
+
+function run<K extends keyof PoolTasks>(name: K, payload: PoolTasks[K]['payload'], transferList?: ArrayBuffer[]) {
+  return workers().run(payload, { name, ...(transferList ? { transferList } : {}) }) as Promise<PoolTasks[K]['result']>;
+}
+
+async function checked<T>(r: Promise<TaskResult<T>>): Promise<T> {
+  const out = await r;
+  if ('error' in out) throw fromWire(out.error);
+  return out.ok;
+}
+
+/** A thread of its own, for tasks that keep state between calls; calls typed by its task table. */
+export interface DedicatedWorker<Tasks extends TaskTable> {
+  run<K extends keyof Tasks & string>(task: K, payload: Tasks[K]['payload']): Promise<Tasks[K]['result']>;
   close(): Promise<void>;
 }
 
 const dedicated = new Set<Piscina>();
 
-/** A thread of its own running the same worker module (a one-thread piscina pool: calls reach the same thread). */
-export function dedicatedWorker(): DedicatedWorker {
-  const p = new Piscina({ filename: workerFile(), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 });
+/** A thread of its own running worker module `name` (a one-thread piscina pool: calls reach the same thread). */
+export function dedicatedWorker<Tasks extends TaskTable>(name: string): DedicatedWorker<Tasks> {
+  const p = new Piscina({ filename: workerFile(name), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 });
   p.on('error', () => undefined);
   dedicated.add(p);
   return {
@@ -75,19 +95,9 @@ export async function closeWorkerPool(): Promise<void> {
   await Promise.all([p?.destroy(), ...rest.map((d) => d.destroy())]);
 }
 
-/** Run a task of ./worker.ts that reports lsar's errors as data; rethrow them here as LsarErrors. */
-async function runChecked<T>(name: string, payload: unknown): Promise<T> {
-  const r = (await workers().run(payload, { name })) as TaskResult<T>;
-  if ('error' in r) throw createError(r.error.code as ErrorCode, r.error.message);
-  return r.ok;
-}
-
 /** A language file's moments (and content hash) read on the pool: files spread over the cores. */
-export function fileMomentsInPool(
-  path: string,
-  options: { secondMoment?: boolean; hash?: boolean; blockRows?: number },
-): Promise<FileMoments> {
-  return runChecked<FileMoments>('fileMoments', { path, ...options });
+export function fileMomentsInPool(path: string, options: { secondMoment?: boolean; hash?: boolean; blockRows?: number }): Promise<FileMoments> {
+  return checked(run('fileMoments', { path, ...options }));
 }
 
 /**
@@ -99,15 +109,12 @@ export function projectInPool(
   buf: ArrayBuffer,
   rows: number,
 ): Promise<{ buf: ArrayBuffer; problem: RowProblem | null }> {
-  return workers().run({ plan, buf, rows }, { name: 'projectBlock', transferList: [buf] }) as Promise<{
-    buf: ArrayBuffer;
-    problem: RowProblem | null;
-  }>;
+  return run('projectBlock', { plan, buf, rows }, [buf]);
 }
 
 /** Token ids of `texts` with the tokenizer described by `spec` (loaded once per worker). */
 export async function tokenizeInPool(spec: TokenizerSpec, texts: string[]): Promise<number[][]> {
-  const { lens, flat } = (await workers().run({ spec, texts }, { name: 'tokenize' })) as { lens: Int32Array; flat: Int32Array };
+  const { lens, flat } = await run('tokenize', { spec, texts });
   const out: number[][] = [];
   let o = 0;
   for (const n of lens) {

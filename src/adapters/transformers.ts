@@ -13,7 +13,7 @@ import { createError, firstLine } from '../core/errors.js';
 import { halfTable } from '../io/half.js';
 import { hashFile } from '../io/hash.js';
 import { importOptional } from '../io/optional.js';
-import type { TokenizerSpec } from './worker.js';
+import type { TokenizerSpec } from './worker-protocol.js';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8';
 

@@ -1,43 +1,27 @@
 /**
- * The tasks run on the worker pool (./pool.ts). Each is a plain function of a
- * structured-cloneable payload; results with large buffers are transferred back.
+ * The tasks of the shared pool (./pool.ts), typed by ./worker-protocol.ts: file moments,
+ * projecting blocks (the same projector as the main thread) and tokenising. Each is a plain
+ * function of a structured-cloneable payload; large buffers are transferred back.
  */
 import { createRequire } from 'node:module';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { createProjector, type ProjectionPlan, type Projector } from '../core/apply.js';
-import type { Metric } from '../core/vector-index.js';
-import { isLsarError } from '../core/errors.js';
+import { createProjector, type Projector } from '../core/apply.js';
 import { readFileMoments } from '../io/moments-file.js';
-import { NativeShard, type HnswParams } from './hnsw.js';
+import { transferring, wrapped } from './transfer.js';
+import type { PoolTasks, TokenizerSpec } from './worker-protocol.js';
 
-/** A result whose buffers are moved (not copied) back to the main thread. */
-function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
-  return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;
-}
-
-/** lsar's own errors cross the thread boundary as data (their code would be lost in a thrown clone). */
-export type TaskResult<T> = { ok: T } | { error: { code: string; message: string } };
-
-async function wrapped<T>(f: () => Promise<T>): Promise<TaskResult<T>> {
-  try {
-    return { ok: await f() };
-  } catch (e) {
-    if (isLsarError(e)) return { error: { code: e.code, message: e.message } };
-    throw e;
-  }
-}
+type Task<K extends keyof PoolTasks> = (payload: PoolTasks[K]['payload']) => PoolTasks[K]['result'] | Promise<PoolTasks[K]['result']>;
 
 /** One language file's moments and content hash (io/moments-file.ts). */
-export async function fileMoments(o: { path: string; secondMoment?: boolean; hash?: boolean; blockRows?: number }) {
+export const fileMoments: Task<'fileMoments'> = async (o) => {
   const r = await wrapped(() => readFileMoments(o.path, o));
   if ('ok' in r) return transferring(r, [r.ok.sum.buffer as ArrayBuffer, ...(r.ok.gram ? [r.ok.gram.buffer as ArrayBuffer] : [])]);
   return r;
-}
+};
 
 const projectors = new Map<string, Projector>();
 
 /** Project a block of float32 rows with the plan's projector (kept per plan id). */
-export function projectBlock({ plan, buf, rows }: { plan: ProjectionPlan & { id: string }; buf: ArrayBuffer; rows: number }) {
+export const projectBlock: Task<'projectBlock'> = ({ plan, buf, rows }) => {
   let op = projectors.get(plan.id);
   if (!op) {
     if (projectors.size > 8) projectors.clear();
@@ -46,14 +30,7 @@ export function projectBlock({ plan, buf, rows }: { plan: ProjectionPlan & { id:
   }
   const problem = op.apply(new Float32Array(buf, 0, rows * plan.dim), rows);
   return transferring({ buf, problem }, [buf]);
-}
-
-/** How to load a model's tokenizer again on a worker (see Encoder.spec). */
-export interface TokenizerSpec {
-  id: string;
-  opts: Record<string, unknown>;
-  env: Record<string, unknown>;
-}
+};
 
 interface Tok {
   encode(text: string): number[];
@@ -76,7 +53,7 @@ async function tokenizerFor(spec: TokenizerSpec): Promise<Tok> {
 }
 
 /** Token ids of texts, flattened with their lengths (transferred back). */
-export async function tokenize({ spec, texts }: { spec: TokenizerSpec; texts: string[] }) {
+export const tokenize: Task<'tokenize'> = async ({ spec, texts }) => {
   const tok = await tokenizerFor(spec);
   const lens = new Int32Array(texts.length);
   const parts: number[][] = [];
@@ -94,40 +71,4 @@ export async function tokenize({ spec, texts }: { spec: TokenizerSpec; texts: st
     o += p.length;
   }
   return transferring({ lens, flat }, [lens.buffer as ArrayBuffer, flat.buffer as ArrayBuffer]);
-}
-
-/** The HNSW shard of this (dedicated) worker: see HnswIndex. */
-let shard: NativeShard | undefined;
-
-function theShard(): NativeShard {
-  if (!shard) throw new Error('internal: HNSW shard not initialised');
-  return shard;
-}
-
-export async function hnswInit(init: {
-  create?: { dim: number; metric: Metric; params: HnswParams; capacity: number };
-  read?: { path: string; dim: number; metric: Metric };
-}) {
-  if (init.create) shard = NativeShard.create(init.create.dim, init.create.metric, init.create.params, init.create.capacity);
-  else if (init.read) shard = await NativeShard.read(init.read.path, init.read.dim, init.read.metric);
-  return true;
-}
-
-export function hnswSize(): number {
-  return theShard().size;
-}
-
-export function hnswAdd({ data, rows, firstLabel }: { data: Float32Array; rows: number; firstLabel: number }) {
-  theShard().add(data, rows, firstLabel);
-  return true;
-}
-
-export function hnswSearch({ queries, nq, k, ef }: { queries: Float32Array; nq: number; k: number; ef: number }) {
-  const r = theShard().search(queries, nq, k, ef);
-  return transferring(r, [r.indices.buffer as ArrayBuffer, r.scores.buffer as ArrayBuffer]);
-}
-
-export async function hnswWrite({ path }: { path: string }) {
-  await theShard().write(path);
-  return true;
-}
+};

@@ -1,9 +1,11 @@
 /**
  * One table of error codes for the whole library. Every thrown error is an `LsarError`
  * made with `createError(code, message, { param?, cause? })`. Messages describe the value
- * ("rank must be an integer from 1 to 3, got 4: ..."); `param` names the parameter it came
- * from (the library's option name), so the CLI can say which flag it was. The CLI prints
- * `lsar: <message>` on one line and exits 1, or 2 for the codes in `USAGE_CODES`.
+ * ("rank must be an integer from 1 to 3, got 4: ..."); an option a message names is marked
+ * with `opt('rank')`: `error.message` shows it by its library name, and the CLI shows its
+ * flag (`error.format(flagOf)`), from the option schema, without rewriting the text. `param`
+ * names the parameter the bad value came from. The CLI prints `lsar: <message>` on one line
+ * and exits 1, or 2 for the codes in `USAGE_CODES`.
  */
 export const ERROR_CODES = {
   USAGE: 'bad usage: a missing or conflicting option',
@@ -50,22 +52,40 @@ export const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export interface ErrorDetails {
   /** The parameter the bad value came from (library option name, e.g. "rank", "k", "lang"). */
   param?: string;
-  /** Other options the message names (by their library names, e.g. "indexOut"), which the CLI shows as flags. */
+  /** Other options the error is about (by their library names); those marked in the message are added. */
   params?: string[];
   /** The underlying error, when this one wraps another. */
   cause?: unknown;
 }
 
+/** An option's name between the mathematical brackets U+27E6 and U+27E7 (never in lsar's own text). */
+const MARK = /\u27e6([A-Za-z0-9_]+)\u27e7/g;
+
+/** An option named in a message: shown by its library name in `message`, by its flag by the CLI. */
+export function opt(name: string): string {
+  return `\u27e6${name}\u27e7`;
+}
+
 export class LsarError extends Error {
   readonly code: ErrorCode;
   readonly param: string | undefined;
+  /** Every option the error is about: `param`, those marked in the message, and `details.params`. */
   readonly params: string[];
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+  /** The message with its options marked (see `opt`). */
+  readonly template: string;
+  constructor(code: ErrorCode, template: string, details: ErrorDetails = {}) {
+    super(template.replace(MARK, '$1'), details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = 'LsarError';
     this.code = code;
+    this.template = template;
     this.param = details.param;
-    this.params = details.params ?? [];
+    const marked = [...template.matchAll(MARK)].map((m) => m[1] as string);
+    this.params = [...new Set([...(details.param ? [details.param] : []), ...marked, ...(details.params ?? [])])];
+  }
+
+  /** The message with every marked option shown by `name` (the CLI: its flag). */
+  format(name: (param: string) => string): string {
+    return this.template.replace(MARK, (_, p: string) => name(p));
   }
 }
 

@@ -41,3 +41,35 @@ export function topIndices(row: ArrayLike<number>, k: number): number[] {
   selectTopK(row.length, (j) => row[j] as number, out.length, out);
   return Array.from(out);
 }
+
+/**
+ * Merge top-k lists of the same queries (e.g. the shards of an index, each with its own
+ * rows), best first, ties to the lower index; -1 / -Infinity pad where fewer than k.
+ * Candidates need not be sorted within a part.
+ */
+export function mergeTopK(parts: { indices: Int32Array; scores: Float64Array; k: number }[], queries: number, k: number): TopK {
+  const out = emptyTopK(queries, k);
+  const idx: number[] = [];
+  const sc: number[] = [];
+  const order: number[] = [];
+  for (let q = 0; q < queries; q++) {
+    idx.length = 0;
+    sc.length = 0;
+    for (const p of parts) {
+      for (let j = 0; j < p.k; j++) {
+        const i = p.indices[q * p.k + j] as number;
+        if (i < 0) continue;
+        idx.push(i);
+        sc.push(p.scores[q * p.k + j] as number);
+      }
+    }
+    order.length = 0;
+    for (let c = 0; c < idx.length; c++) order.push(c);
+    order.sort((a, b) => (sc[b] as number) - (sc[a] as number) || (idx[a] as number) - (idx[b] as number));
+    for (let j = 0; j < Math.min(k, order.length); j++) {
+      out.indices[q * k + j] = idx[order[j] as number] as number;
+      out.scores[q * k + j] = sc[order[j] as number] as number;
+    }
+  }
+  return out;
+}

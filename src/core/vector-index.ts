@@ -15,6 +15,12 @@ import type { TopK } from './topk.js';
 export type Metric = 'cosine' | 'dot';
 export type IndexKind = 'exact' | 'hnsw';
 
+/** Per-search settings of approximate indexes (exact ones ignore them). */
+export interface SearchOptions {
+  /** HNSW: candidates kept while searching (default: the index's). */
+  ef?: number;
+}
+
 export interface VectorIndex {
   readonly kind: IndexKind;
   readonly metric: Metric;
@@ -26,7 +32,7 @@ export interface VectorIndex {
   /** Add rows (with `owned`, the index may keep and change `vectors.data` instead of copying it). */
   add(vectors: Embeddings, options?: { owned?: boolean }): Promise<void>;
   /** Top-k rows of the index for each query row, best first (ties to the lower label). */
-  search(queries: Embeddings, k: number): Promise<TopK>;
+  search(queries: Embeddings, k: number, options?: SearchOptions): Promise<TopK>;
   /** Release native memory or worker threads. */
   dispose(): Promise<void>;
 }

@@ -54,14 +54,14 @@ describe('HNSW through the backend', () => {
         expect(tuned.recall!.hits10 / tuned.recall!.queries).toBeGreaterThanOrEqual(0.99);
         expect(tuned.ef).toBeGreaterThanOrEqual(64);
         // labels are global row numbers whatever shard holds them
-        const self = await index.search(embeddings(x.data.slice(4321 * d, 4322 * d), d), 1, tuned.ef);
+        const self = await index.search(embeddings(x.data.slice(4321 * d, 4322 * d), d), 1, { ef: tuned.ef });
         expect(self.indices[0]).toBe(4321);
         const dir = await tempDir();
         const key = { data: 'd', projection: 'none' };
         await saveIndex(index, join(dir, 'idx'), key);
         expect(await listFiles(dir)).toEqual(['idx', 'idx.json']);
         const again = (await loadIndex(join(dir, 'idx'), { dim: d, count: n, key })) as HnswIndex;
-        const r2 = await again.search(q, 10, tuned.ef);
+        const r2 = await again.search(q, 10, { ef: tuned.ef });
         expect(Array.from(r2.indices)).toEqual(Array.from(tuned.top.indices));
         await again.dispose();
       } finally {

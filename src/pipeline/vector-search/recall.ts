@@ -5,7 +5,7 @@
 import type { Embeddings } from '../../core/embeddings.js';
 import type { TopK } from '../../core/topk.js';
 import type { VectorIndex } from '../../core/vector-index.js';
-import { HNSW_DEFAULTS, HnswIndex } from '../../adapters/hnsw.js';
+import { HNSW_DEFAULTS } from '../../adapters/hnsw.js';
 import { buildIndex } from './index.js';
 
 export interface Recall {
@@ -48,7 +48,7 @@ export async function recallProbe(vectors: Embeddings, queries: Embeddings, size
 export async function recallOf(index: VectorIndex, probe: RecallProbe, ef?: number): Promise<Recall> {
   const { sample, truth, k } = probe;
   if (sample.rows === 0 || k === 0) return { queries: 0, hits1: 0, hits10: 0 };
-  const approx = index instanceof HnswIndex && ef !== undefined ? await index.search(sample, k, ef) : await index.search(sample, k);
+  const approx = await index.search(sample, k, ef !== undefined ? { ef } : {});
   let hits1 = 0;
   let hits10 = 0;
   for (let q = 0; q < sample.rows; q++) {
@@ -89,7 +89,7 @@ export async function searchTuned(
   k: number,
   options: { recall?: number; ef?: number; sample?: number } = {},
 ): Promise<TunedSearch> {
-  if (!(index instanceof HnswIndex)) return { top: await index.search(queries, k) };
+  if (!index.approximate) return { top: await index.search(queries, k) };
   const probe = await recallProbe(vectors, queries, options.sample ?? 100, index);
   let ef = options.ef ?? Math.max(HNSW_DEFAULTS.ef, k);
   let recall = await recallOf(index, probe, ef);
@@ -100,6 +100,5 @@ export async function searchTuned(
       recall = await recallOf(index, probe, ef);
     }
   }
-  index.ef = ef;
-  return { top: await index.search(queries, k, ef), ef, recall };
+  return { top: await index.search(queries, k, { ef }), ef, recall };
 }
