@@ -27,7 +27,7 @@ import {
   pythonRun,
 } from './lib.js';
 import { HNSW_DEFAULTS } from '../src/adapters/hnsw.js';
-import { chooseKind } from '../src/pipeline/vector-search/index.js';
+import { chooseKind } from '../src/pipeline/services/search/index.js';
 
 export interface Row {
   stage: string;

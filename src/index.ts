@@ -25,7 +25,7 @@ export { writeReport } from './pipeline/report/markdown.js';
 export { inspect, type InspectOptions, type InspectResult } from './pipeline/inspect.js';
 export { writeInspectReport } from './pipeline/report/inspect.js';
 export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
-export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/vector-search/index.js';
+export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/services/search/index.js';
 export { mine, type MineOptions, type MineSummary } from './pipeline/mine.js';
 export { computeStats, saveStats, loadStats, type ShardStats } from './pipeline/stats.js';
 export { createServer, type LsarServer, type ServeOptions } from './pipeline/serve/index.js';

@@ -59,7 +59,11 @@ export class NativeShard {
   search(queries: Float32Array, nq: number, k: number, ef: number): ShardResult {
     const d = this.dim;
     const kk = Math.min(k, this.size);
-    const raw: TopK = { k: Math.max(kk, 1), indices: new Int32Array(nq * Math.max(kk, 1)).fill(-1), scores: new Float64Array(nq * Math.max(kk, 1)) };
+    const raw: TopK = {
+      k: Math.max(kk, 1),
+      indices: new Int32Array(nq * Math.max(kk, 1)).fill(-1),
+      scores: new Float64Array(nq * Math.max(kk, 1)),
+    };
     if (kk > 0) {
       this.index.setEf(Math.max(ef, kk));
       const row = new Array<number>(d);

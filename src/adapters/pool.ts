@@ -69,7 +69,13 @@ const dedicated = new Set<Piscina>();
 
 /** A thread of its own running worker module `name` (a one-thread piscina pool: calls reach the same thread). */
 export function dedicatedWorker<Tasks extends TaskTable>(name: string): DedicatedWorker<Tasks> {
-  const p = new Piscina({ filename: workerFile(name), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 });
+  const p = new Piscina({
+    filename: workerFile(name),
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: 2 ** 31 - 1,
+    concurrentTasksPerWorker: 1,
+  });
   p.on('error', () => undefined);
   dedicated.add(p);
   return {
@@ -96,7 +102,10 @@ export async function closeWorkerPool(): Promise<void> {
 }
 
 /** A language file's moments (and content hash) read on the pool: files spread over the cores. */
-export function fileMomentsInPool(path: string, options: { secondMoment?: boolean; hash?: boolean; blockRows?: number }): Promise<FileMoments> {
+export function fileMomentsInPool(
+  path: string,
+  options: { secondMoment?: boolean; hash?: boolean; blockRows?: number },
+): Promise<FileMoments> {
   return checked(run('fileMoments', { path, ...options }));
 }
 

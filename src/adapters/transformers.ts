@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism, homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createError, firstLine } from '../core/errors.js';
+import { createError, firstLine, opt } from '../core/errors.js';
 import { halfTable } from '../io/half.js';
 import { hashFile } from '../io/hash.js';
 import { importOptional } from '../io/optional.js';
@@ -167,7 +167,7 @@ export class Encoder {
           const other = (Object.keys(MODEL_FILE) as Dtype[]).filter((d) => existsSync(join(asPath, 'onnx', MODEL_FILE[d])));
           throw createError(
             'MODEL',
-            `${join(asPath, f)}: missing: a model directory needs config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]} (the Hub export layout)${f.startsWith('onnx') && other.length ? `; this one has dtype ${other.join(', ')}` : f.startsWith('onnx') ? '; export one with optimum-cli export onnx (see the README)' : ''}`,
+            `${join(asPath, f)}: missing: a model directory needs config.json, tokenizer.json and onnx/${MODEL_FILE[dtype]} (the Hub export layout)${f.startsWith('onnx') && other.length ? `; this one has ${opt('dtype')} ${other.join(', ')}` : f.startsWith('onnx') ? '; export one with optimum-cli export onnx (see the README)' : ''}`,
             { params: ['dtype'] },
           );
         }
@@ -201,7 +201,7 @@ export class Encoder {
       if (local) throw createError('MODEL', `${local}: cannot load the model (${why})`);
       throw createError(
         'MODEL',
-        `model "${options.model}" not found: it is not a local directory (${asPath} does not exist) and ${options.offline ? `it is not in the cache (cache dir ${cacheDir})` : `it could not be downloaded into the cache (cache dir ${cacheDir}: ${why})`}. Fix: pass a local model directory (config.json, tokenizer.json, onnx/${MODEL_FILE[dtype]}), or run once with network access${options.offline ? ' and without offline' : ''} to fill the cache, or point cacheDir / HF_HOME at a cache that has it`,
+        `model "${options.model}" not found: it is not a local directory (${asPath} does not exist) and ${options.offline ? `it is not in the cache (cache dir ${cacheDir})` : `it could not be downloaded into the cache (cache dir ${cacheDir}: ${why})`}. Fix: pass a local model directory (config.json, tokenizer.json, onnx/${MODEL_FILE[dtype]}), or run once with network access${options.offline ? ` and without ${opt('offline')}` : ''} to fill the cache, or point ${opt('cacheDir')} / HF_HOME at a cache that has it`,
         { cause: e, params: ['offline', 'cacheDir'] },
       );
     }

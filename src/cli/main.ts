@@ -41,19 +41,9 @@ function flagFor(param: string): string {
   return FLAGS[param] ?? `--${param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** A library message as the CLI says it: the parameter it names shown as its flag. */
+/** A library message as the CLI says it: the options it names (marked, see core/errors) shown as flags. */
 function cliMessage(e: LsarError): string {
-  const esc = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  let m = e.message;
-  // The parameter the message is about: at its start, or in parentheses.
-  if (e.param) {
-    const p = esc(e.param);
-    const flag = flagFor(e.param);
-    m = m.replace(new RegExp(`^${p}(?=[ :])`), flag).replace(new RegExp(`\\(${p}(?=[ )])`, 'g'), `(${flag}`);
-  }
-  // Other options it names: every whole-word mention.
-  for (const p of e.params) m = m.replace(new RegExp(`(?<![\\w.-])${esc(p)}(?![\\w-])`, 'g'), flagFor(p));
-  return m;
+  return e.format(flagFor);
 }
 
 /** `--in -` as `--in=-`: yargs would take a lone "-" for a positional argument, not the option's value. */

@@ -9,7 +9,7 @@ import type { Dtype } from '../adapters/transformers.js';
 import { DEFAULT_MODEL } from '../adapters/transformers.js';
 import { HNSW_DEFAULTS, type HnswParams } from '../adapters/hnsw.js';
 import type { ModelOptions } from '../pipeline/embed.js';
-import { HNSW_RANGES } from '../pipeline/vector-search/index.js';
+import { HNSW_RANGES } from '../pipeline/services/search/index.js';
 
 /** The raw command line being parsed, so that "not a number" can quote what was typed. */
 let rawArgv: string[] = [];

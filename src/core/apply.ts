@@ -4,7 +4,7 @@
  * optionally L2-normalise); `createProjector(plan)` turns the plan into the per-row operator,
  * which runs float32 blocks through the WebAssembly SIMD kernel and float64 blocks in float64.
  */
-import { createError } from './errors.js';
+import { createError, opt } from './errors.js';
 import { needsLanguage, pooledMean, type Projection } from './projection.js';
 import { normalizeRowsInPlace, type FloatArray } from './rows.js';
 import { SimdProjector, SimdScorer, simdAvailable } from './wasm/simd.js';
@@ -62,9 +62,13 @@ export function planFor(projection: Projection, options: ApplyOptions = {}): Pro
     const lang = options.lang;
     const known = projection.languages.map((l) => l.lang).join(', ');
     if (lang === undefined || lang === '') {
-      throw createError('LANG_REQUIRED', `method "${projection.method}" needs the input's language (lang); the projection knows ${known}`, {
-        param: 'lang',
-      });
+      throw createError(
+        'LANG_REQUIRED',
+        `method "${projection.method}" needs the input's language (${opt('lang')}); the projection knows ${known}`,
+        {
+          param: 'lang',
+        },
+      );
     }
     if (!projection.means[lang]) {
       throw createError('UNKNOWN_LANGUAGE', `the projection has no language "${lang}"; it knows ${known}`, { param: 'lang' });

@@ -119,7 +119,7 @@ export function checkNumber(param: string, value: number, range: { min?: number;
           : range.max !== undefined
             ? ` <= ${range.max}`
             : '';
-    throw createError('RANGE', `${param} must be ${kind}${span}, got ${String(value)}${range.why ? `: ${range.why}` : ''}`, { param });
+    throw createError('RANGE', `${opt(param)} must be ${kind}${span}, got ${String(value)}${range.why ? `: ${range.why}` : ''}`, { param });
   }
   return value;
 }

@@ -4,7 +4,7 @@
  * whiten's pooled covariance eigenpairs. Never decomposes n x d data: only means, Gram or
  * covariance matrices.
  */
-import { createError } from './errors.js';
+import { createError, opt } from './errors.js';
 import { canonicalSigns, rankTolerance, thinSvd, topSymmetricEigen, type Dense } from './linalg.js';
 import { parseMethod, pooledMean, type FitOptions, type LanguageMoments, type Projection } from './projection.js';
 
@@ -104,7 +104,7 @@ export function lsarSubspace(means: Float64Array[], rank: number): { basis: Dens
   if (numericalRank < rank) {
     throw createError(
       'RANK_RANGE',
-      `rank ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`,
+      `${opt('rank')} ${rank} exceeds the numerical rank ${numericalRank} of the centred language means (some languages have (nearly) identical means)`,
       { param: 'rank' },
     );
   }
@@ -155,7 +155,7 @@ function checkRank(rank: number, L: number, d: number): void {
       L - 1 <= d - 1
         ? `with ${L} languages the centred means have rank at most L-1 = ${L - 1}`
         : `the embeddings have only ${d} dimensions, and removing all of them leaves nothing`;
-    throw createError('RANK_RANGE', `rank must be an integer from 1 to ${max}, got ${rank}: ${why}`, { param: 'rank' });
+    throw createError('RANK_RANGE', `${opt('rank')} must be an integer from 1 to ${max}, got ${rank}: ${why}`, { param: 'rank' });
   }
 }
 
@@ -173,19 +173,22 @@ export function lirBasis(secondMoment: Dense, r: number): { basis: Dense; eigenv
 export function resolveParams(options: FitOptions, L: number, d: number): { rank?: number; remove: number; dims?: number } {
   const method = parseMethod(options.method);
   if (options.dims !== undefined && method !== 'whiten')
-    throw createError('DIMS_RANGE', `dims applies only to method "whiten", not "${method}"`, { param: 'dims' });
+    throw createError('DIMS_RANGE', `${opt('dims')} applies only to method "whiten", not "${method}"`, { param: 'dims' });
   if (method === 'whiten') {
-    if (options.rank !== undefined) throw createError('RANK_RANGE', 'rank does not apply to method "whiten" (use dims)', { param: 'rank' });
+    if (options.rank !== undefined)
+      throw createError('RANK_RANGE', `${opt('rank')} does not apply to method "whiten" (use dims)`, { param: 'rank' });
     if (options.remove !== undefined)
-      throw createError('REMOVE_RANGE', 'remove does not apply to method "whiten" (use dims)', { param: 'remove' });
+      throw createError('REMOVE_RANGE', `${opt('remove')} does not apply to method "whiten" (use dims)`, { param: 'remove' });
     const k = options.dims ?? d;
     if (!Number.isInteger(k) || k < 1 || k > d)
-      throw createError('DIMS_RANGE', `dims must be an integer from 1 to the dimension ${d}, got ${k}`, { param: 'dims' });
+      throw createError('DIMS_RANGE', `${opt('dims')} must be an integer from 1 to the dimension ${d}, got ${k}`, { param: 'dims' });
     return { remove: 0, dims: k };
   }
   if (method === 'none' || method === 'demean') {
-    if (options.rank !== undefined) throw createError('RANK_RANGE', `rank does not apply to method "${method}"`, { param: 'rank' });
-    if (options.remove !== undefined) throw createError('REMOVE_RANGE', `remove does not apply to method "${method}"`, { param: 'remove' });
+    if (options.rank !== undefined)
+      throw createError('RANK_RANGE', `${opt('rank')} does not apply to method "${method}"`, { param: 'rank' });
+    if (options.remove !== undefined)
+      throw createError('REMOVE_RANGE', `${opt('remove')} does not apply to method "${method}"`, { param: 'remove' });
     return { remove: 0 };
   }
   if (method === 'lsar') {
@@ -193,23 +196,27 @@ export function resolveParams(options: FitOptions, L: number, d: number): { rank
     checkRank(rank, L, d);
     const remove = options.remove ?? rank;
     if (!Number.isInteger(remove) || remove < 1 || remove > rank) {
-      throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the rank ${rank}, got ${remove}`, { param: 'remove' });
+      throw createError('REMOVE_RANGE', `${opt('remove')} must be an integer from 1 to the rank ${rank}, got ${remove}`, {
+        param: 'remove',
+      });
     }
     return { rank, remove };
   }
   if (options.rank !== undefined)
-    throw createError('RANK_RANGE', `rank does not apply to method "${method}" (use remove)`, { param: 'rank' });
+    throw createError('RANK_RANGE', `${opt('rank')} does not apply to method "${method}" (use remove)`, { param: 'rank' });
   if (method === 'abtt') {
     // Mu & Viswanath's D = d/100
     const D = options.remove ?? Math.max(1, Math.round(d / 100));
     if (!Number.isInteger(D) || D < 1 || D >= d) {
-      throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the dimension - 1 (${d - 1}), got ${D}`, { param: 'remove' });
+      throw createError('REMOVE_RANGE', `${opt('remove')} must be an integer from 1 to the dimension - 1 (${d - 1}), got ${D}`, {
+        param: 'remove',
+      });
     }
     return { remove: D };
   }
   const r = options.remove ?? 1;
   if (!Number.isInteger(r) || r < 1 || r > d) {
-    throw createError('REMOVE_RANGE', `remove must be an integer from 1 to the dimension ${d}, got ${r}`, { param: 'remove' });
+    throw createError('REMOVE_RANGE', `${opt('remove')} must be an integer from 1 to the dimension ${d}, got ${r}`, { param: 'remove' });
   }
   return { remove: r };
 }

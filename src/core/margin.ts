@@ -20,7 +20,7 @@
  * argsort, so the order of equal scores is unspecified; here equal scores keep their pooled
  * order (all fwd candidates by source row, then all bwd candidates by target row).
  */
-import { checkNumber, createError } from './errors.js';
+import { checkNumber, createError, opt } from './errors.js';
 import type { TopK } from './topk.js';
 
 export const MARGINS = ['ratio', 'distance', 'absolute'] as const;
@@ -44,12 +44,12 @@ export interface MinedPairs {
 
 export function parseMargin(name: string): Margin {
   if ((MARGINS as readonly string[]).includes(name)) return name as Margin;
-  throw createError('USAGE', `margin must be one of ${MARGINS.join(', ')}, got "${name}"`, { param: 'margin' });
+  throw createError('USAGE', `${opt('margin')} must be one of ${MARGINS.join(', ')}, got "${name}"`, { param: 'margin' });
 }
 
 export function parseRetrieval(name: string): Retrieval {
   if ((RETRIEVALS as readonly string[]).includes(name)) return name as Retrieval;
-  throw createError('USAGE', `retrieval must be one of ${RETRIEVALS.join(', ')}, got "${name}"`, { param: 'retrieval' });
+  throw createError('USAGE', `${opt('retrieval')} must be one of ${RETRIEVALS.join(', ')}, got "${name}"`, { param: 'retrieval' });
 }
 
 function marginFn(m: Margin): (a: number, b: number) => number {

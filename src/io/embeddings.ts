@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
-import { createError } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
 import { readJsonlBlocks } from './jsonl.js';
 import { NpyReader } from './npy.js';
@@ -225,5 +225,7 @@ async function mustExist(path: string): Promise<void> {
 /** A Parquet column option given where no input is Parquet is a usage error, not silently ignored. */
 export function checkColumnApplies(column: string | undefined, paths: string[]): void {
   if (column === undefined || paths.some(isParquet)) return;
-  throw createError('USAGE', `column applies to Parquet inputs only, and none of ${paths.join(', ')} is .parquet`, { params: ['column'] });
+  throw createError('USAGE', `${opt('column')} applies to Parquet inputs only, and none of ${paths.join(', ')} is .parquet`, {
+    params: ['column'],
+  });
 }

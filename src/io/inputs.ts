@@ -1,7 +1,7 @@
 /** Finding per-language input files: a directory of `<lang>.<ext>` or `lang=file` pairs. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { createError } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
 import { canonicalLanguage } from './languages.js';
 
 export interface LanguageInput {
@@ -25,7 +25,7 @@ export const EMBEDDING_EXTS = ['.npy', '.parquet', '.jsonl', '.ndjson'] as const
 export function parseLanguageAssignment(spec: string): LanguageInput {
   const eq = spec.indexOf('=');
   if (eq <= 0 || eq === spec.length - 1) {
-    throw createError('USAGE', `input "${spec}": expected <lang>=<file>, e.g. de=emb/de.npy`, { param: 'input' });
+    throw createError('USAGE', `${opt('input')} "${spec}": expected <lang>=<file>, e.g. de=emb/de.npy`, { param: 'input' });
   }
   return languageInput(spec.slice(0, eq), spec.slice(eq + 1), `input ${spec}`);
 }

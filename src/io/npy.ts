@@ -4,7 +4,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { createError } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
 import { narrowToFloat32, type FloatArray } from '../core/rows.js';
 import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
 import { createContentHasher, type Hasher } from './hash.js';
@@ -230,7 +230,7 @@ export async function readNpy(path: string): Promise<{ data: FloatArray; rows: n
 export function overflowError(path: string, row: number) {
   return createError(
     'NON_FINITE',
-    `${path}: row ${row} of the output holds a value beyond the float32 range (|x| > 3.4e38); write float64 output (dtype float64)`,
+    `${path}: row ${row} of the output holds a value beyond the float32 range (|x| > 3.4e38); write float64 output (${opt('dtype')} float64)`,
     { params: ['dtype'] },
   );
 }

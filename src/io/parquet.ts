@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
-import { createError, firstLine, isLsarError } from '../core/errors.js';
+import { createError, firstLine, isLsarError, opt } from '../core/errors.js';
 import { firstNonFiniteRow, type FloatArray } from '../core/rows.js';
 import { halfTable } from './half.js';
 import { importOptional } from './optional.js';
@@ -195,7 +195,7 @@ export class ParquetEmbeddings {
       if (!field) {
         throw createError(
           'INPUT',
-          `${path}: no field "${name}" for the embeddings; the file has ${names}; name the embeddings' field with column`,
+          `${path}: no field "${name}" for the embeddings; the file has ${names}; name the embeddings' field with ${opt('column')}`,
           {
             params: ['column'],
           },
@@ -205,12 +205,16 @@ export class ParquetEmbeddings {
       if (options.langColumn !== undefined) {
         const lf = schema.fields.find((f) => f.name === options.langColumn);
         if (!lf)
-          throw createError('INPUT', `${path}: no field "${options.langColumn}" for the languages (langColumn); the file has ${names}`, {
-            params: ['langColumn'],
-          });
+          throw createError(
+            'INPUT',
+            `${path}: no field "${options.langColumn}" for the languages (${opt('langColumn')}); the file has ${names}`,
+            {
+              params: ['langColumn'],
+            },
+          );
         const t = arrow.DataType.isDictionary(lf.type) ? lf.type.dictionary : lf.type;
         if (!arrow.DataType.isUtf8(t) && !arrow.DataType.isLargeUtf8(t))
-          throw createError('INPUT', `${path}: the languages' field "${lf.name}" (langColumn) is ${lf.type}, expected strings`, {
+          throw createError('INPUT', `${path}: the languages' field "${lf.name}" (${opt('langColumn')}) is ${lf.type}, expected strings`, {
             params: ['langColumn'],
           });
       }
@@ -357,7 +361,7 @@ function columnInfo(arrow: Arrow, path: string, field: ArrowNs.Field): ColumnInf
   const bad = () =>
     createError(
       'INPUT',
-      `${path}: field "${field.name}" (column) is ${t}; embeddings are a FixedSizeList or List of float16, float32 or float64`,
+      `${path}: field "${field.name}" (${opt('column')}) is ${t}; embeddings are a FixedSizeList or List of float16, float32 or float64`,
       { params: ['column'] },
     );
   let kind: ColumnInfo['kind'];

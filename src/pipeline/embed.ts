@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkNumber, createError } from '../core/errors.js';
+import { checkNumber, createError, opt } from '../core/errors.js';
 import { planBatches } from '../core/batching.js';
 import { poolBatch, type Pooling } from '../core/pooling.js';
 import { Encoder, type Dtype, type EncoderOptions, type LsarExport, type ModelInfo } from '../adapters/transformers.js';
@@ -133,7 +133,7 @@ export function checkExportedOptions(
     if (given !== undefined && given !== inside) {
       throw createError(
         'USAGE',
-        `${model} was made by lsar export: its sentence_embedding output already pools${ex.projection ? ` and projects (${ex.projection.method})` : ''} with ${name} ${JSON.stringify(inside)}, and is used as is; drop ${name} ${JSON.stringify(given)}, or embed with the original model`,
+        `${model} was made by lsar export: its sentence_embedding output already pools${ex.projection ? ` and projects (${ex.projection.method})` : ''} with ${opt(name)} ${JSON.stringify(inside)}, and is used as is; drop ${opt(name)} ${JSON.stringify(given)}, or embed with the original model`,
         { param: name, params: [name] },
       );
     }

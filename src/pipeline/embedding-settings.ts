@@ -2,7 +2,7 @@
  * How a projection's embeddings were made (its embedding manifest), and the settings that apply
  * it to new text: what export bakes into a graph and serve applies per request.
  */
-import { createError } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
 import type { Pooling } from '../core/pooling.js';
 import type { Projection } from '../core/projection.js';
 import type { LsarExport } from '../adapters/transformers.js';
@@ -44,7 +44,7 @@ export function resolveSettings(
       if (value !== undefined && value !== recorded) {
         throw createError(
           'USAGE',
-          `${what} was fitted on embeddings made with ${param} ${JSON.stringify(recorded)} (its embedding manifest); ${doing} with ${param} ${JSON.stringify(value)} would apply it to other vectors: drop ${param}, or fit on embeddings made with ${param} ${JSON.stringify(value)}`,
+          `${what} was fitted on embeddings made with ${opt(param)} ${JSON.stringify(recorded)} (its embedding manifest); ${doing} with ${opt(param)} ${JSON.stringify(value)} would apply it to other vectors: drop ${opt(param)}, or fit on embeddings made with ${opt(param)} ${JSON.stringify(value)}`,
           { param, params: [param] },
         );
       }

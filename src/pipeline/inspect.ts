@@ -4,7 +4,7 @@
  * with an evaluation, the best rank of a retrieval sweep); 2-D maps of a sample of sentences.
  */
 import { takeRows, type Embeddings } from '../core/embeddings.js';
-import { checkNumber, createError } from '../core/errors.js';
+import { checkNumber, createError, opt } from '../core/errors.js';
 import { betweenShare, centroidAccuracy, probeAccuracy, stratifiedFolds, type Labelled } from '../core/probe.js';
 import { pca2 } from '../core/pca.js';
 import { meanSpectrum, recommendRank, type RankRecommendation } from '../core/spectrum.js';
@@ -145,7 +145,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const progress = options.onProgress ?? (() => undefined);
   const inputs = await resolveInputs(options.inputs);
   if (inputs.length < 2) throw createError('TOO_FEW_LANGUAGES', `inspecting needs at least 2 languages, got ${inputs.length}`);
-  if (sample < folds) throw createError('RANGE', `sample (${sample}) must be at least folds (${folds})`, { param: 'sample' });
+  if (sample < folds) throw createError('RANGE', `${opt('sample')} (${sample}) must be at least folds (${folds})`, { param: 'sample' });
 
   // the inputs are read once: their moments serve the methods fitted here, the spectrum and the
   // evaluation's rank sweep

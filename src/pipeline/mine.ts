@@ -7,12 +7,11 @@
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
-import { checkNumber, createError } from '../core/errors.js';
+import { checkNumber, createError, opt } from '../core/errors.js';
 import { minePairs, type Margin, type MinedPairs, type Retrieval } from '../core/margin.js';
 import type { Projection } from '../core/projection.js';
 import { createOperator, projectRows } from '../core/apply.js';
 import { normalizeRowsInPlace } from '../core/rows.js';
-import type { TopK } from '../core/topk.js';
 import type { HnswParams } from '../adapters/hnsw.js';
 import { projectionFiles } from '../io/artifact.js';
 import { AtomicTextWriter } from '../io/atomic.js';
@@ -22,7 +21,7 @@ import { writeText } from '../io/jsonl.js';
 import { readLines } from '../io/text.js';
 import type { ModelOptions } from './embed.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import { buildIndex, checkHnswParams, chooseKind, searchTuned, type SearchMode } from './vector-search/index.js';
+import { dataKey, projectionKey, runSearch, searchSettings, type SearchMode, type SearchReport } from './services/search/index.js';
 
 export interface MineOptions {
   /** Source side: embeddings (.npy, .jsonl) or texts (.txt, embedded with `embed`). */
@@ -46,8 +45,19 @@ export interface MineOptions {
   /** Deduplicate each side's texts first (as LASER's --unify); pairs then name the first row of each text. */
   unify?: boolean;
   search?: SearchMode;
+  /** The same as search: 'exact'. */
+  exact?: boolean;
   hnsw?: HnswParams;
   recall?: number;
+  /** HNSW: queries sampled to measure recall against exact search (default 200). */
+  recallSample?: number;
+  /**
+   * Reuse / save the index of each side: `<indexIn>.trg` (the targets, searched by the sources)
+   * and `<indexIn>.src` (the sources, searched by the targets); refused when built from other
+   * data or another projection.
+   */
+  indexIn?: string;
+  indexOut?: string;
   /** Output TSV path, or `-` for `stdout`. */
   out: string;
   stdout?: Writable;
@@ -71,13 +81,6 @@ export interface MineSummary {
   output: string;
 }
 
-interface SearchReport {
-  kind: string;
-  reason: string;
-  ef?: number;
-  recall?: { at1: number; at10: number; queries: number };
-}
-
 interface Side {
   vectors: Embeddings<Float32Array>;
   texts?: string[];
@@ -89,12 +92,23 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
   const start = Date.now();
   const k = options.k ?? 4;
   checkNumber('k', k, { min: 1, max: 100_000 });
-  checkHnswParams(options.hnsw);
-  if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
+  const settings = searchSettings(options);
   checkColumnApplies(options.column, [options.src, options.trg]);
+  const indexOut = options.indexOut !== undefined ? [`${options.indexOut}.trg`, `${options.indexOut}.src`] : [];
   await refuseOverwrite(
-    [{ path: options.out, param: 'out' }],
-    [options.src, options.trg, options.srcText, options.trgText, ...projectionFiles(options.projection)],
+    [
+      { path: options.out, param: 'out' },
+      ...[...indexOut, ...indexOut.map((f) => `${f}.json`)].map((path) => ({ path, param: 'indexOut' })),
+    ],
+    [
+      options.src,
+      options.trg,
+      options.srcText,
+      options.trgText,
+      options.indexIn && `${options.indexIn}.trg`,
+      options.indexIn && `${options.indexIn}.src`,
+      ...projectionFiles(options.projection),
+    ],
   );
   const progress = options.onProgress ?? (() => undefined);
   const cache = options.embed ? new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {}) : undefined;
@@ -110,6 +124,14 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
     throw createError('DIM_MISMATCH', `${options.trg}: dimension ${trg.vectors.dim}, but ${options.src} has dimension ${src.vectors.dim}`);
   }
   const p = options.projection;
+  // what each side's index is of: its vectors as read, and the projection applied to them
+  const keys =
+    options.indexIn !== undefined || options.indexOut !== undefined
+      ? {
+          src: { data: dataKey(src.vectors), projection: projectionKey(p, options.srcLang) },
+          trg: { data: dataKey(trg.vectors), projection: projectionKey(p, options.trgLang) },
+        }
+      : undefined;
   if (p && p.method !== 'none') {
     if (p.dim !== src.vectors.dim)
       throw createError(
@@ -131,10 +153,16 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
   }
   const n = src.vectors.rows;
   const m = trg.vectors.rows;
+  const job = (side: 'src' | 'trg') => ({
+    ...settings,
+    ...(options.indexIn !== undefined ? { indexIn: `${options.indexIn}.${side}` } : {}),
+    ...(options.indexOut !== undefined ? { indexOut: `${options.indexOut}.${side}` } : {}),
+    ...(keys ? { key: keys[side] } : {}),
+  });
   progress(`${k}-NN source -> target (${n} x ${m})`);
-  const fwd = await neighbours(src.vectors, trg.vectors, Math.min(k, m), options);
+  const fwd = await runSearch(trg.vectors, src.vectors, Math.min(k, m), job('trg'));
   progress(`${k}-NN target -> source`);
-  const bwd = await neighbours(trg.vectors, src.vectors, Math.min(k, n), options);
+  const bwd = await runSearch(src.vectors, trg.vectors, Math.min(k, n), job('src'));
   const pairs = minePairs(fwd.top, bwd.top, n, m, {
     ...(options.margin ? { margin: options.margin } : {}),
     ...(options.retrieval ? { retrieval: options.retrieval } : {}),
@@ -171,7 +199,7 @@ async function loadSide(
   let texts = textFile !== undefined ? await readLines(textFile) : undefined;
   if (/\.txt$/i.test(path)) {
     if (!cache)
-      throw createError('USAGE', `${path}: the ${what} texts need model to embed them (or give embeddings: .npy or .jsonl)`, {
+      throw createError('USAGE', `${path}: the ${what} texts need ${opt('model')} to embed them (or give embeddings: .npy or .jsonl)`, {
         params: ['model'],
       });
     texts ??= await readLines(path);
@@ -193,7 +221,7 @@ async function loadSide(
   }
   if (!o.unify) return { vectors, ...(texts ? { texts } : {}) };
   if (!texts)
-    throw createError('USAGE', `unify needs the ${what} texts (a .txt side, or ${what === 'source' ? 'srcText' : 'trgText'})`, {
+    throw createError('USAGE', `${opt('unify')} needs the ${what} texts (a .txt side, or ${what === 'source' ? 'srcText' : 'trgText'})`, {
       params: ['unify', 'srcText', 'trgText'],
     });
   // As LASER's TextLoadUnify: unique texts in order of first occurrence; each takes the
@@ -213,37 +241,6 @@ async function loadSide(
     texts: unique,
     rows: Int32Array.from(unique, (t) => first.get(t) as number),
   };
-}
-
-async function neighbours(
-  queries: Embeddings<Float32Array>,
-  targets: Embeddings<Float32Array>,
-  k: number,
-  o: MineOptions,
-): Promise<{ top: TopK; report: SearchReport }> {
-  const choice = await chooseKind(o.search ?? 'auto', {
-    rows: targets.rows,
-    queries: queries.rows,
-    dim: targets.dim,
-    ...(o.hnsw?.efConstruction ? { efConstruction: o.hnsw.efConstruction } : {}),
-  });
-  const index = await buildIndex(targets, { kind: choice.kind, metric: 'cosine', ...(o.hnsw ? { hnsw: o.hnsw } : {}) });
-  try {
-    const t = await searchTuned(index, targets, queries, k, {
-      ...(o.recall !== undefined ? { recall: o.recall } : {}),
-      ...(o.hnsw?.ef !== undefined ? { ef: o.hnsw.ef } : {}),
-    });
-    const r =
-      t.recall && t.recall.queries > 0
-        ? { at1: t.recall.hits1 / t.recall.queries, at10: t.recall.hits10 / t.recall.queries, queries: t.recall.queries }
-        : undefined;
-    return {
-      top: t.top,
-      report: { kind: index.kind, reason: choice.reason, ...(t.ef !== undefined ? { ef: t.ef } : {}), ...(r ? { recall: r } : {}) },
-    };
-  } finally {
-    await index.dispose();
-  }
 }
 
 async function writePairs(o: MineOptions, p: MinedPairs, src: Side, trg: Side): Promise<void> {

@@ -1,7 +1,7 @@
 /** `lsar project`: apply a fitted projection to a stream of embeddings, in constant memory. */
 import type { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { createError } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createOperator, describeProblem, projectRows, type ApplyOptions, type Projector } from '../core/apply.js';
@@ -80,7 +80,9 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   const inFormat = embeddingFormat(options.input, 'input');
   const outFormat = embeddingFormat(options.output, 'output');
   if (options.as !== undefined && outFormat !== 'parquet') {
-    throw createError('USAGE', `as applies to a Parquet output only, but the output ${options.output} is not .parquet`, { params: ['as'] });
+    throw createError('USAGE', `${opt('as')} applies to a Parquet output only, but the output ${options.output} is not .parquet`, {
+      params: ['as'],
+    });
   }
   for (const [param, value] of [
     ['column', options.column],
@@ -89,7 +91,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     if (value !== undefined && inFormat !== 'parquet') {
       throw createError(
         'USAGE',
-        `${param} applies to a Parquet input only, but the input ${options.input === '-' ? '<stdin>' : options.input} is not .parquet`,
+        `${opt(param)} applies to a Parquet input only, but the input ${options.input === '-' ? '<stdin>' : options.input} is not .parquet`,
         {
           params: [param],
         },
@@ -98,7 +100,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   }
   const byRow = options.langColumn !== undefined && needsLanguage(projection.method);
   if (byRow && options.lang !== undefined) {
-    throw createError('USAGE', 'give lang (one language for every row) or langColumn (each row its own), not both', {
+    throw createError('USAGE', `give ${opt('lang')} (one language for every row) or ${opt('langColumn')} (each row its own), not both`, {
       params: ['lang', 'langColumn'],
     });
   }
@@ -206,7 +208,7 @@ async function projectParquet(
   }
   if (options.as !== undefined && pq.schema.fields.some((f) => f.name === options.as)) {
     pq.close();
-    throw createError('USAGE', `as "${options.as}": ${options.input} already has a column of that name`, { params: ['as'] });
+    throw createError('USAGE', `${opt('as')} "${options.as}": ${options.input} already has a column of that name`, { params: ['as'] });
   }
   const outDtype = options.dtype === 'float64' || (options.dtype === undefined && pq.dtype === 'float64') ? '<f8' : '<f4';
   const name = options.as ?? pq.columnName;

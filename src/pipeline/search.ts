@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
-import { checkNumber, createError } from '../core/errors.js';
+import { checkNumber, createError, opt } from '../core/errors.js';
 import type { Projection } from '../core/projection.js';
 import { createOperator, projectRows } from '../core/apply.js';
 import type { IndexKind } from '../core/vector-index.js';
@@ -13,7 +13,7 @@ import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import type { ModelOptions } from './embed.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import { checkHnswParams, dataKey, openIndex, projectionKey, searchTuned, type SearchMode } from './vector-search/index.js';
+import { dataKey, projectionKey, runSearch, searchSettings, type SearchMode } from './services/search/index.js';
 
 export interface SearchOptions {
   /** The searched embeddings (.npy, .jsonl). */
@@ -34,6 +34,8 @@ export interface SearchOptions {
   exact?: boolean;
   /** HNSW: the recall@10 against exact search that ef is chosen to reach (default 0.99; hnsw.ef overrides). */
   recall?: number;
+  /** HNSW: queries sampled to measure recall against exact search (default 200). */
+  recallSample?: number;
   hnsw?: HnswParams;
   /** Reuse / save the index (refused when it was built from other data or another projection). */
   indexIn?: string;
@@ -82,8 +84,7 @@ function project(
 
 export async function searchNeighbors(options: SearchOptions): Promise<SearchResult> {
   checkNumber('k', options.k, { min: 1 });
-  if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
-  checkHnswParams(options.hnsw);
+  const settings = searchSettings(options);
   checkColumnApplies(options.column, [options.index, options.queries]);
   if (options.indexOut !== undefined)
     await refuseOverwrite(
@@ -110,9 +111,7 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   let queryFile = options.queries;
   if (/\.txt$/i.test(queryFile)) {
     if (!options.embed)
-      throw createError('USAGE', `${queryFile}: text queries need model to embed them (or give vectors: .npy or .jsonl)`, {
-        params: ['model'],
-      });
+      throw createError('USAGE', `${queryFile}: text queries need ${opt('model')} to embed them (or give vectors: .npy or .jsonl)`);
     const lang = options.queryLang ?? 'qq';
     const cache = new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {});
     try {
@@ -129,47 +128,29 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   });
   const q = project(options.projection, queries, options.queryLang ?? options.lang, queryFile === '-' ? '<stdin>' : queryFile);
   const k = Math.min(options.k, docs.rows);
-  const { index, choice } = await openIndex(x, {
-    mode: options.exact ? 'exact' : (options.search ?? 'auto'),
-    queries: q.rows,
+  const { top, report } = await runSearch(x, q, k, {
+    ...settings,
     owned: true,
-    ...(options.hnsw ? { hnsw: options.hnsw } : {}),
     ...(options.indexIn ? { indexIn: options.indexIn } : {}),
     ...(options.indexOut ? { indexOut: options.indexOut } : {}),
     ...(key ? { key } : {}),
   });
-  try {
-    const tuned = await searchTuned(index, x, q, k, {
-      ...(options.recall !== undefined ? { recall: options.recall } : {}),
-      ...(options.hnsw?.ef !== undefined ? { ef: options.hnsw.ef } : {}),
-    });
-    const { indices, scores } = tuned.top;
-    const results = Array.from({ length: q.rows }, (_, qi) => ({
-      query: qi,
-      neighbors: Array.from({ length: k }, (_, j) => {
-        const i = indices[qi * k + j] as number;
-        return { index: i, score: scores[qi * k + j] as number, ...(labels ? { label: labels[i] as string } : {}) };
-      }).filter((n) => n.index >= 0),
-    }));
-    const recall =
-      tuned.recall && tuned.recall.queries > 0
-        ? {
-            at1: tuned.recall.hits1 / tuned.recall.queries,
-            at10: tuned.recall.hits10 / tuned.recall.queries,
-            queries: tuned.recall.queries,
-          }
-        : undefined;
-    return {
-      search: index.kind,
-      reason: choice.reason,
-      ...(tuned.ef !== undefined ? { ef: tuned.ef } : {}),
-      ...(recall ? { recall } : {}),
-      k,
-      results,
-    };
-  } finally {
-    await index.dispose();
-  }
+  const { indices, scores } = top;
+  const results = Array.from({ length: q.rows }, (_, qi) => ({
+    query: qi,
+    neighbors: Array.from({ length: k }, (_, j) => {
+      const i = indices[qi * k + j] as number;
+      return { index: i, score: scores[qi * k + j] as number, ...(labels ? { label: labels[i] as string } : {}) };
+    }).filter((n) => n.index >= 0),
+  }));
+  return {
+    search: report.kind,
+    reason: report.reason,
+    ...(report.ef !== undefined ? { ef: report.ef } : {}),
+    ...(report.recall ? { recall: report.recall } : {}),
+    k,
+    results,
+  };
 }
 
 async function readLabels(path: string): Promise<string[]> {

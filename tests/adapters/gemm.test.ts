@@ -5,7 +5,7 @@ import { exactTopK, TopKAccumulator } from '../../src/core/exact-search.js';
 import { normalizeRows } from '../../src/core/rows.js';
 import { GEMM_MIN_WORK } from '../../src/core/vector-index.js';
 import { gemmScorer } from '../../src/adapters/gemm.js';
-import { buildIndex } from '../../src/pipeline/vector-search/index.js';
+import { buildIndex } from '../../src/pipeline/services/search/index.js';
 import { gaussian } from '../helpers.js';
 
 describe('exact search through the GEMM scorer', () => {

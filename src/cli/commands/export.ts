@@ -1,4 +1,4 @@
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import { loadProjection } from '../../io/artifact.js';
 import { exportModel } from '../../pipeline/export/model.js';
 import { exportProjection } from '../../pipeline/export/projection.js';
@@ -40,13 +40,13 @@ export const exportCommand = defineCommand({
       if (a.format === 'safetensors')
         throw createError(
           'USAGE',
-          'format safetensors is for the projection alone; with model, export writes an encoder directory (ONNX)',
+          `${opt('format')} safetensors is for the projection alone; with ${opt('model')}, export writes an encoder directory (ONNX)`,
           { params: ['format', 'model'] },
         );
       if (a.lang !== undefined)
         throw createError(
           'USAGE',
-          'lang is for the projection alone (lir and demean, given model): an exported encoder cannot be told the language',
+          `${opt('lang')} is for the projection alone (lir and demean, given ${opt('model')}): an exported encoder cannot be told the language`,
           { params: ['lang', 'model'] },
         );
       const summary = await exportModel({
@@ -69,16 +69,22 @@ export const exportCommand = defineCommand({
     if (a.projection === undefined)
       throw createError(
         'USAGE',
-        'lsar export needs projection (the projection alone), or model and projection (the encoder with it inside)',
+        `lsar export needs ${opt('projection')} (the ${opt('projection')} alone), or ${opt('model')} and ${opt('projection')} (the encoder with it inside)`,
         { params: ['projection', 'model'] },
       );
     const format = a.format ?? (/\.safetensors$/i.test(a.out) ? 'safetensors' : /\.onnx$/i.test(a.out) ? 'onnx' : undefined);
     if (!format)
-      throw createError('USAGE', `out ${a.out}: name a .onnx or .safetensors file, or give format`, { params: ['out', 'format'] });
-    if (format === 'safetensors' && (a.normalize || a.lang !== undefined)) {
-      throw createError('USAGE', 'normalize and lang apply to the ONNX projection; safetensors holds the arrays (basis, means) as fitted', {
-        params: ['normalize', 'lang'],
+      throw createError('USAGE', `${opt('out')} ${a.out}: name a .onnx or .safetensors file, or give ${opt('format')}`, {
+        params: ['out', 'format'],
       });
+    if (format === 'safetensors' && (a.normalize || a.lang !== undefined)) {
+      throw createError(
+        'USAGE',
+        `${opt('normalize')} and ${opt('lang')} apply to the ONNX projection; safetensors holds the arrays (basis, means) as fitted`,
+        {
+          params: ['normalize', 'lang'],
+        },
+      );
     }
     const p = await loadProjection(a.projection);
     const out = await exportProjection(p, {

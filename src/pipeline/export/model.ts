@@ -17,7 +17,7 @@ import { loadProjection, projectionFiles } from '../../io/artifact.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import { VERSION } from '../../version.js';
 import { checkSameModel, manifestOf, resolveSettings } from '../embedding-settings.js';
-import { projectionKey } from '../vector-search/index.js';
+import { projectionKey } from '../services/search/index.js';
 import { appendNormalize, appendPooling, appendProjection, GraphBuilder, MIN_OPSET } from './graph.js';
 
 export interface ModelExportOptions {

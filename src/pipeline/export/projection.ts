@@ -3,7 +3,7 @@
  * [n, d] -> output `projected` [n, d], optionally L2-normalised) or safetensors (basis, means,
  * metadata), beside the artifact's .npy sidecars.
  */
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
 import { planFor } from '../../core/apply.js';
 import { DataType, encodeModel, valueInfo, type OnnxModel } from '../../adapters/onnx.js';
@@ -27,7 +27,7 @@ export function projectionModel(p: Projection, options: { lang?: string; normali
   if (needsLanguage(p.method) && options.lang === undefined) {
     throw createError(
       'LANG_REQUIRED',
-      `method "${p.method}" subtracts or removes per-language terms: an ONNX model applies one language's (lang); the projection knows ${p.languages.map((l) => l.lang).join(', ')}`,
+      `method "${p.method}" subtracts or removes per-language terms: an ONNX model applies one language's (${opt('lang')}); the projection knows ${p.languages.map((l) => l.lang).join(', ')}`,
       { param: 'lang' },
     );
   }

@@ -5,7 +5,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { takeRows, type Embeddings } from '../../core/embeddings.js';
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { checkColumnApplies, openEmbeddings, readEmbeddings } from '../../io/embeddings.js';
 import { canonicalLanguage, XTREME_TATOEBA } from '../../io/languages.js';
@@ -146,7 +146,9 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
   }
   if (o.task === 'tatoeba' && cache && !o.embeddings) {
     if (!o.data)
-      throw createError('USAGE', 'tatoeba needs data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { params: ['data'] });
+      throw createError('USAGE', `tatoeba needs ${opt('data')} <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)`, {
+        params: ['data'],
+      });
     const data = o.data;
     const tsets = await Promise.all((await tatoebaLanguages(data, o.langs)).map((l) => loadTatoeba(data, l)));
     const fdir = await cache.embed(join('tatoeba', 'foreign'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })) });
@@ -168,7 +170,7 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
   if (!o.embeddings) {
     throw createError(
       'USAGE',
-      `${o.task} needs embeddings <dir> with <lang>.npy and <lang>.en.npy${o.task === 'pairs' ? ', or queries and targets' : ''}`,
+      `${o.task} needs ${opt('embeddings')} <dir> with <lang>.npy and <lang>.en.npy${o.task === 'pairs' ? ', or queries and targets' : ''}`,
       { params: ['embeddings', 'queries', 'targets'] },
     );
   }
@@ -185,7 +187,9 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
     let rowsOf = `${lang} pairs`;
     if (o.task === 'tatoeba') {
       if (!o.data)
-        throw createError('USAGE', 'tatoeba needs data <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)', { params: ['data'] });
+        throw createError('USAGE', `tatoeba needs ${opt('data')} <Tatoeba directory> (LASER tatoeba.<xxx>-eng.* files)`, {
+          params: ['data'],
+        });
       const t = await loadTatoeba(o.data, lang);
       lines = t.foreign.length;
       rowsOf = t.files.foreign;
@@ -205,7 +209,7 @@ export async function loadPairSets(o: PairSource, cache: EmbeddingCache | undefi
 
 /** pairs with --queries/--targets: two aligned files (.npy, or .txt embedded with the model). */
 async function loadExplicitPairs(o: PairSource, cache: EmbeddingCache | undefined): Promise<PairSet> {
-  if (!o.targets) throw createError('USAGE', 'pairs needs targets with queries', { params: ['targets', 'queries'] });
+  if (!o.targets) throw createError('USAGE', `pairs needs ${opt('targets')} with ${opt('queries')}`, { params: ['targets', 'queries'] });
   let qFile = o.queries as string;
   let tFile = o.targets;
   if (/\.txt$/i.test(qFile) || /\.txt$/i.test(tFile)) {
@@ -272,11 +276,11 @@ export async function loadLareqa(
   o: { data?: string; embeddings?: string; langs?: string[] },
   cache: EmbeddingCache | undefined,
 ): Promise<LareqaSet> {
-  if (!o.data) throw createError('USAGE', 'lareqa needs data <XQuAD-R directory>', { params: ['data'] });
+  if (!o.data) throw createError('USAGE', `lareqa needs ${opt('data')} <XQuAD-R directory>`, { params: ['data'] });
   if (!o.embeddings && !cache) {
     throw createError(
       'USAGE',
-      'lareqa needs embeddings <dir> with <lang>.questions.npy and <lang>.candidates.npy, or model to embed the texts',
+      `lareqa needs ${opt('embeddings')} <dir> with <lang>.questions.npy and <lang>.candidates.npy, or ${opt('model')} to embed the texts`,
       { params: ['embeddings', 'model'] },
     );
   }

@@ -11,19 +11,18 @@
  *
  * Methods are in ./methods.ts, the data in ./datasets.ts, the evaluation loops in ./tasks.ts.
  */
-import { checkNumber, createError } from '../../core/errors.js';
+import { createError } from '../../core/errors.js';
 import { needsLanguage } from '../../core/projection.js';
-import type { SearchMode } from '../vector-search/index.js';
 import { HNSW_DEFAULTS, type HnswParams } from '../../adapters/hnsw.js';
 import { refuseOverwrite } from '../../io/same-file.js';
 import { VERSION } from '../../version.js';
 import type { ModelOptions } from '../embed.js';
 import { EmbeddingCache } from '../embedding-cache.js';
-import { checkHnswParams } from '../vector-search/index.js';
+import { SearchLog, searchSettings, type SearchMode } from '../services/search/index.js';
 import { loadLareqa, loadPairSets, type DataOptions } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
 import { evaluateMining, loadMiningSets } from './mining.js';
-import { evaluateLareqa, evaluatePairs, Searcher, type MetricTable } from './tasks.js';
+import { evaluateLareqa, evaluatePairs, type MetricTable } from './tasks.js';
 
 export { prepareMethods, nameOf, type MethodRun } from './methods.js';
 export { listPairLanguages } from './datasets.js';
@@ -80,9 +79,7 @@ export interface RetrieveResult extends MetricTable {
 
 /** Run the evaluation. */
 export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult> {
-  const recallSample = options.recallSample ?? 200;
-  checkNumber('recallSample', recallSample, { min: 1 });
-  checkHnswParams(options.hnsw);
+  const settings = searchSettings(options);
   if (options.indexOut !== undefined)
     await refuseOverwrite(
       [options.indexOut, `${options.indexOut}.json`].map((path) => ({ path, param: 'indexOut' })),
@@ -102,9 +99,7 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       ...(fitEmbeddings ? { fitEmbeddings } : {}),
       onProgress: progress,
     });
-    const mode: SearchMode = options.exact ? 'exact' : (options.search ?? 'auto');
-    if (options.recall !== undefined) checkNumber('recall', options.recall, { min: 0, max: 1, integer: false });
-    const searcher = new Searcher(mode, options.hnsw, recallSample, options.recall ?? 0.99);
+    const searcher = new SearchLog(settings);
     let tables: { main: MetricTable; also: Record<string, MetricTable> };
     const skipped: Record<string, string> = {};
     if (options.task === 'mining') {
@@ -177,7 +172,7 @@ function indexFiles(o: RetrieveOptions): { indexIn?: string; indexOut?: string }
   return { ...(o.indexIn ? { indexIn: o.indexIn } : {}), ...(o.indexOut ? { indexOut: o.indexOut } : {}) };
 }
 
-function searchManifest(searcher: Searcher, hnsw: HnswParams = {}): Record<string, unknown> {
+function searchManifest(searcher: SearchLog, hnsw: HnswParams = {}): Record<string, unknown> {
   const used = Object.fromEntries(
     [...searcher.used].map(([kind, u]) => [
       kind,
@@ -185,7 +180,7 @@ function searchManifest(searcher: Searcher, hnsw: HnswParams = {}): Record<strin
     ]),
   );
   return {
-    mode: searcher.mode,
+    mode: searcher.settings.search,
     kind: searcher.kind,
     used,
     ...(searcher.used.has('hnsw')

@@ -1,5 +1,5 @@
 /** The methods a retrieval run compares: fitted once each on monolingual data, or loaded from saved projections. */
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import type { Embeddings } from '../../core/embeddings.js';
 import {
   needsLanguage,
@@ -49,7 +49,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
     if (!options.fitEmbeddings) {
       throw createError(
         'USAGE',
-        `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: fitEmbeddings <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`,
+        `methods ${methods.filter((m) => m !== 'none').join(', ')} need fit data: ${opt('fitEmbeddings')} <dir of <lang>.npy> (monolingual embeddings, not the evaluation data)`,
         { params: ['fitEmbeddings'] },
       );
     }
@@ -86,7 +86,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
   }
   if (runs.length === 0) throw createError('USAGE', 'nothing to evaluate: give methods and/or saved projections');
   if (options.dims !== undefined && !methods.includes('whiten'))
-    throw createError('USAGE', 'dims applies to the whiten method only, which is not among the methods', { param: 'dims' });
+    throw createError('USAGE', `${opt('dims')} applies to the whiten method only, which is not among the methods`, { param: 'dims' });
   return { runs, ...(provenance ? { provenance } : {}), warnings };
 }
 
@@ -101,7 +101,7 @@ function expand(method: Method, ranks: number[] | undefined, removes: number[] |
   for (const rank of ranks) {
     for (const remove of removes ?? [rank]) if (remove <= rank) out.push({ rank, remove });
   }
-  if (out.length === 0) throw createError('REMOVE_RANGE', 'remove must not exceed rank for lsar', { param: 'remove' });
+  if (out.length === 0) throw createError('REMOVE_RANGE', `${opt('remove')} must not exceed rank for lsar`, { param: 'remove' });
   return out;
 }
 

@@ -15,7 +15,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { takeRows, type Embeddings } from '../../core/embeddings.js';
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import { minePairs } from '../../core/margin.js';
 import { mulberry32, shuffleInPlace } from '../../core/random.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
@@ -25,7 +25,8 @@ import { loadTatoeba } from '../../io/tatoeba.js';
 import type { EmbeddingCache } from '../embedding-cache.js';
 import { tatoebaLanguages } from './datasets.js';
 import { checkDims, projectFor, type MethodRun } from './methods.js';
-import type { MetricTable, Searcher } from './tasks.js';
+import type { SearchLog } from '../services/search/index.js';
+import type { MetricTable } from './tasks.js';
 
 /** One split of one language: source and target rows and the gold pairs (source row, target row). */
 export interface MiningSplit {
@@ -129,7 +130,7 @@ export interface MiningSource {
 
 /** The mining sets: BUCC files when `data` holds them, else built from Tatoeba. */
 export async function loadMiningSets(o: MiningSource, cache: EmbeddingCache | undefined): Promise<MiningSet[]> {
-  if (!o.data) throw createError('USAGE', 'mining needs data: a Tatoeba directory or BUCC files', { params: ['data'] });
+  if (!o.data) throw createError('USAGE', `mining needs ${opt('data')}: a Tatoeba directory or BUCC files`, { params: ['data'] });
   const data = o.data;
   const bucc = await buccFiles(data, o.langs);
   if (bucc.length > 0) return loadBucc(bucc, o, cache);
@@ -139,7 +140,7 @@ export async function loadMiningSets(o: MiningSource, cache: EmbeddingCache | un
   let edir: string | undefined;
   if (!o.embeddings) {
     if (!cache)
-      throw createError('USAGE', 'mining needs embeddings (<lang>.npy and <lang>.en.npy) or model to embed Tatoeba', {
+      throw createError('USAGE', `mining needs ${opt('embeddings')} (<lang>.npy and <lang>.en.npy) or ${opt('model')} to embed Tatoeba`, {
         params: ['embeddings', 'model'],
       });
     fdir = await cache.embed(join('tatoeba', 'foreign'), { inputs: tsets.map((t) => ({ lang: t.lang, path: t.files.foreign })) });
@@ -183,7 +184,7 @@ async function loadBucc(files: BuccFiles[], o: MiningSource, cache: EmbeddingCac
       trgVectors = await readEmbeddings(`${join(o.embeddings, `${f.lang}-en.${f.split}.en`)}.npy`, { rows: trg.ids.length, rowsOf: f.trg });
     } else {
       if (!cache)
-        throw createError('USAGE', 'BUCC needs embeddings (<file>.npy beside each) or model to embed the sentences', {
+        throw createError('USAGE', `BUCC needs ${opt('embeddings')} (<file>.npy beside each) or ${opt('model')} to embed the sentences`, {
           params: ['embeddings', 'model'],
         });
       const textDir = join(cache.root, 'bucc', 'text');
@@ -216,7 +217,7 @@ async function minedPairs(
   run: MethodRun,
   lang: string,
   split: MiningSplit,
-  searcher: Searcher,
+  searcher: SearchLog,
 ): Promise<{ scores: Float64Array; keys: string[] }> {
   const unit = (e: Embeddings, l: string) => {
     const x = projectFor(run, e, l);
@@ -225,8 +226,8 @@ async function minedPairs(
   };
   const x = unit(split.src, lang);
   const y = unit(split.trg, 'en');
-  const fwd = await searcher.topK(x, y, Math.min(4, y.rows));
-  const bwd = await searcher.topK(y, x, Math.min(4, x.rows));
+  const fwd = await searcher.search(y, x, Math.min(4, y.rows));
+  const bwd = await searcher.search(x, y, Math.min(4, x.rows));
   const p = minePairs(fwd, bwd, x.rows, y.rows, { margin: 'ratio', retrieval: 'max', threshold: -Infinity });
   return { scores: p.scores, keys: Array.from(p.src, (i, r) => `${i}-${p.trg[r]}`) };
 }
@@ -264,7 +265,7 @@ function bestThreshold(scores: Float64Array, keys: string[], gold: Set<string>):
 export async function evaluateMining(
   sets: MiningSet[],
   runs: MethodRun[],
-  searcher: Searcher,
+  searcher: SearchLog,
   progress: (m: string) => void,
 ): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
   const t = (metric: string): MetricTable => ({ metric, search: searcher.kind, results: {} });

@@ -1,22 +1,11 @@
 /** The evaluation loops of the tasks: aligned pairs (tatoeba, pairs) and LAReQA, over the search backend. */
 import { concatRows, type Embeddings } from '../../core/embeddings.js';
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import { scoreRows } from '../../core/exact-search.js';
 import { alignedHits, averagePrecision, averagePrecisionAtK, meanAccuracy, xsimErrors } from '../../core/metrics.js';
 import { normalizeRows, normalizeRowsInPlace } from '../../core/rows.js';
-import type { TopK } from '../../core/topk.js';
-import type { IndexKind, Metric, VectorIndex } from '../../core/vector-index.js';
-import type { HnswParams } from '../../adapters/hnsw.js';
-import {
-  buildIndex,
-  chooseKind,
-  dataKey,
-  openIndex,
-  projectionKey,
-  searchTuned,
-  type Recall,
-  type SearchMode,
-} from '../vector-search/index.js';
+import type { IndexKind, VectorIndex } from '../../core/vector-index.js';
+import { dataKey, openIndex, projectionKey, type SearchLog } from '../services/search/index.js';
 import type { LareqaSet, LazyPairSet } from './datasets.js';
 import { checkDims, projectFor, type MethodRun } from './methods.js';
 
@@ -24,69 +13,6 @@ export interface MetricTable {
   metric: string;
   search: IndexKind;
   results: Record<string, { mean: number; per_language: Record<string, number> }>;
-}
-
-/** Searches of one run (all methods and languages): the kind each used, and the recall bookkeeping of HNSW. */
-export class Searcher {
-  private recallSum: Recall = { queries: 0, hits1: 0, hits10: 0 };
-  /** Kinds used, with how often and the last reason. */
-  readonly used = new Map<IndexKind, { searches: number; reason: string; efs: Set<number> }>();
-  constructor(
-    readonly mode: SearchMode,
-    readonly hnsw: HnswParams = {},
-    private readonly recallSample = 200,
-    private readonly recallTarget = 0.99,
-  ) {}
-
-  /** Top-k targets of each query (`index`: a prepared index over `targets`). */
-  async topK(
-    queries: Embeddings,
-    targets: Embeddings,
-    k: number,
-    options: { metric?: Metric; mode?: SearchMode; index?: VectorIndex } = {},
-  ): Promise<TopK> {
-    const choice = await chooseKind(options.mode ?? this.mode, {
-      rows: targets.rows,
-      queries: queries.rows,
-      dim: targets.dim,
-      ...(this.hnsw.efConstruction ? { efConstruction: this.hnsw.efConstruction } : {}),
-      ...(options.index ? { built: options.index.kind } : {}),
-    });
-    const index = options.index ?? (await buildIndex(targets, { kind: choice.kind, metric: options.metric ?? 'cosine', hnsw: this.hnsw }));
-    try {
-      const res = await searchTuned(index, targets, queries, k, {
-        recall: this.recallTarget,
-        sample: this.recallSample,
-        ...(this.hnsw.ef !== undefined ? { ef: this.hnsw.ef } : {}),
-      });
-      const u = this.used.get(index.kind) ?? { searches: 0, reason: choice.reason, efs: new Set<number>() };
-      u.searches++;
-      u.reason = choice.reason;
-      if (res.ef !== undefined) u.efs.add(res.ef);
-      this.used.set(index.kind, u);
-      if (res.recall) {
-        this.recallSum = {
-          queries: this.recallSum.queries + res.recall.queries,
-          hits1: this.recallSum.hits1 + res.recall.hits1,
-          hits10: this.recallSum.hits10 + res.recall.hits10,
-        };
-      }
-      return res.top;
-    } finally {
-      if (!options.index) await index.dispose();
-    }
-  }
-
-  /** The kind reported for the run: hnsw when any search was approximate. */
-  get kind(): IndexKind {
-    return this.used.has('hnsw') ? 'hnsw' : this.mode === 'hnsw' ? 'hnsw' : 'exact';
-  }
-
-  recall(): { at1: number; at10: number; queries: number } | undefined {
-    const r = this.recallSum;
-    if (r.queries === 0) return undefined;
-    return { at1: r.hits1 / r.queries, at10: r.hits10 / r.queries, queries: r.queries };
-  }
 }
 
 function table(metric: string, search: IndexKind): MetricTable {
@@ -131,7 +57,7 @@ export interface PairTaskOptions {
 export async function evaluatePairs(
   sets: LazyPairSet[],
   runs: MethodRun[],
-  searcher: Searcher,
+  searcher: SearchLog,
   o: PairTaskOptions,
   progress: (m: string) => void,
 ): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
@@ -141,9 +67,13 @@ export async function evaluatePairs(
   const xsim = o.xsim ? table('xSIM error rate (ratio margin, k=4, xx->en)', 'exact') : undefined;
   if (o.indexIn || o.indexOut) {
     if (sets.length !== 1 || runs.length !== 1) {
-      throw createError('USAGE', 'indexIn/indexOut need a single target set and a single method (pairs with queries/targets)', {
-        params: ['indexIn', 'indexOut', 'queries', 'targets'],
-      });
+      throw createError(
+        'USAGE',
+        `${opt('indexIn')}/${opt('indexOut')} need a single target set and a single method (pairs with ${opt('queries')}/${opt('targets')})`,
+        {
+          params: ['indexIn', 'indexOut', 'queries', 'targets'],
+        },
+      );
     }
   }
   type Counts = Record<string, [number, number]>;
@@ -172,17 +102,15 @@ export async function evaluatePairs(
       if (o.indexIn || o.indexOut) {
         const raw = direction === 'xx-en' ? s.english : s.foreign;
         const key = { data: dataKey(raw.vectors), projection: projectionKey(run.projection, raw.lang) };
-        ({ index } = await openIndex(t, {
-          mode: searcher.mode,
-          queries: q.rows,
-          hnsw: searcher.hnsw,
+        ({ index } = await openIndex(t, q.rows, {
+          ...searcher.settings,
           key,
           ...(o.indexIn ? { indexIn: o.indexIn } : {}),
           ...(o.indexOut ? { indexOut: o.indexOut } : {}),
         }));
       }
-      c.main[s.lang] = [alignedHits(await searcher.topK(q, t, 1, index ? { index } : {})), n];
-      if (other) c.other[s.lang] = [alignedHits(await searcher.topK(x, e, 1)), n];
+      c.main[s.lang] = [alignedHits(await searcher.search(t, q, 1, index ? { index } : {})), n];
+      if (other) c.other[s.lang] = [alignedHits(await searcher.search(e, x, 1)), n];
       if (xsim) c.xsim[s.lang] = [xsimErrors(x, e, 4), n];
       await index?.dispose();
     }
@@ -215,7 +143,7 @@ function normalized(x: Embeddings): Embeddings<Float32Array> {
 export async function evaluateLareqa(
   set: LareqaSet,
   runs: MethodRun[],
-  searcher: Searcher,
+  searcher: SearchLog,
   similarity: 'cosine' | 'dot',
   progress: (m: string) => void,
 ): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
@@ -247,7 +175,7 @@ export async function evaluateLareqa(
         aps[qi] = averagePrecision(b.scores.subarray(r * nt, (r + 1) * nt), xq.relevant[qi] as number[]);
       }
     }
-    const top = await searcher.topK(queries, pool, 20, cosine ? { metric: 'cosine' } : { metric: 'dot', mode: 'exact' });
+    const top = await searcher.search(pool, queries, 20, cosine ? { metric: 'cosine' } : { metric: 'dot', search: 'exact' });
     for (let qi = 0; qi < xq.questions.length; qi++) {
       ap20[qi] = averagePrecisionAtK(top.indices.subarray(qi * 20, (qi + 1) * 20), new Set(xq.relevant[qi]), 20);
     }

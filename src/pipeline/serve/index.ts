@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { checkNumber, createError, firstLine } from '../../core/errors.js';
+import { checkNumber, createError, firstLine, opt } from '../../core/errors.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
 import { applyInPlace, createOperator, type Projector } from '../../core/apply.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
@@ -17,7 +17,7 @@ import { tokenizeInPool } from '../../adapters/pool.js';
 import { loadProjection } from '../../io/artifact.js';
 import { checkExportedOptions, embedBatch, ModelHandle, truncateIds, type ModelOptions } from '../embed.js';
 import { checkSameModel, manifestOf, resolveSettings, type Settings } from '../embedding-settings.js';
-import { projectionKey } from '../vector-search/index.js';
+import { projectionKey } from '../services/search/index.js';
 import { Batcher, QueueFull, type Ticket } from './batcher.js';
 import { authorized, CREATED, methodNotAllowed, readBody, ROUTES, sha256 } from './http.js';
 import { Metrics } from './metrics.js';
@@ -82,13 +82,14 @@ export async function createServer(options: ServeOptions): Promise<LsarServer> {
     // a request of maxInputs inputs could never be queued: it would get 503 (retry) forever
     throw createError(
       'USAGE',
-      `maxQueue ${maxQueue} is smaller than maxInputs ${maxInputs}: a request of ${maxInputs} inputs could never be queued; raise maxQueue to at least ${maxInputs}, or lower maxInputs`,
+      `${opt('maxQueue')} ${maxQueue} is smaller than ${opt('maxInputs')} ${maxInputs}: a request of ${maxInputs} inputs could never be queued; raise ${opt('maxQueue')} to at least ${maxInputs}, or lower ${opt('maxInputs')}`,
       { params: ['maxQueue', 'maxInputs'] },
     );
   }
   if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
   if (options.maxTokens !== undefined) checkNumber('maxTokens', options.maxTokens, { min: 1 });
-  if (options.apiKey !== undefined && options.apiKey.length === 0) throw createError('USAGE', 'apiKey is empty', { param: 'apiKey' });
+  if (options.apiKey !== undefined && options.apiKey.length === 0)
+    throw createError('USAGE', `${opt('apiKey')} is empty`, { param: 'apiKey' });
   const projection = typeof options.projection === 'string' ? await loadProjection(options.projection) : options.projection;
   if (projection && needsLanguage(projection.method)) {
     throw createError(

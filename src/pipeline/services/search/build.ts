@@ -1,22 +1,13 @@
 /**
- * The search backend every command uses (retrieve, search, mine, serve): build an exact or
- * HNSW index over vectors (`auto` picks the faster for the job), save it with the key of what
- * it indexes and load it back only for the same data and projection (./store.ts), and, for
- * HNSW, choose ef from recall measured against exact search on a sample (./recall.ts).
+ * Building an index of the chosen kind, and choosing the kind: exact or HNSW as asked, or under
+ * `auto` whichever is estimated faster for the job (costs measured by `npm run bench -- search`).
  */
 import { availableParallelism } from 'node:os';
-import type { Embeddings } from '../../core/embeddings.js';
-import { checkNumber } from '../../core/errors.js';
-import { pooledMean, type Projection } from '../../core/projection.js';
-import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../../core/vector-index.js';
-import { gemmScorer } from '../../adapters/gemm.js';
-import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../../adapters/hnsw.js';
-import { hashBytes } from '../../io/hash.js';
-
-import { loadIndex, saveIndex, type IndexKey } from './store.js';
-
-export { saveIndex, loadIndex, type IndexKey } from './store.js';
-export { measureRecall, recallProbe, recallOf, searchTuned, type Recall, type TunedSearch } from './recall.js';
+import type { Embeddings } from '../../../core/embeddings.js';
+import { checkNumber } from '../../../core/errors.js';
+import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../../../core/vector-index.js';
+import { gemmScorer } from '../../../adapters/gemm.js';
+import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../../../adapters/hnsw.js';
 
 /** How to search: exact, HNSW, or whichever `auto` estimates to be faster for this job. */
 export type SearchMode = 'auto' | IndexKind;
@@ -97,73 +88,6 @@ export async function chooseKind(
   return { kind, reason: `auto: exact estimated ${fmt(exact)}, HNSW ${fmt(hnsw)} (build ${fmt(build)})` };
 }
 
-/** A search job's index over `targets`: loaded or built, and saved. */
-export interface OpenIndexJob {
-  mode: SearchMode;
-  /** How many queries will be searched (for auto's estimate). */
-  queries: number;
-  metric?: Metric;
-  hnsw?: HnswParams;
-  /** The index may keep (and normalise in place) the float32 target rows. */
-  owned?: boolean;
-  /** Load this saved index instead of building one; refused unless it was built from `key`. */
-  indexIn?: string;
-  /** Save the index here. */
-  indexOut?: string;
-  /** What the index is of (the input vectors and the projection applied): needed by indexIn and indexOut. */
-  key?: IndexKey;
-}
-
-/** Reuse a saved index (same data and projection) or build one (kind chosen for the job), saving it when asked. */
-export async function openIndex(targets: Embeddings, job: OpenIndexJob): Promise<{ index: VectorIndex; choice: Choice }> {
-  const loaded =
-    job.indexIn && job.key ? await loadIndex(job.indexIn, { dim: targets.dim, count: targets.rows, key: job.key }, job.hnsw) : undefined;
-  const choice = await chooseKind(job.mode, {
-    rows: targets.rows,
-    queries: job.queries,
-    dim: targets.dim,
-    ...(job.hnsw?.efConstruction ? { efConstruction: job.hnsw.efConstruction } : {}),
-    ...(loaded ? { built: loaded.kind } : {}),
-  });
-  const index =
-    loaded ??
-    (await buildIndex(targets, {
-      kind: choice.kind,
-      metric: job.metric ?? 'cosine',
-      ...(job.hnsw ? { hnsw: job.hnsw } : {}),
-      ...(job.owned ? { owned: true } : {}),
-    }));
-  try {
-    if (job.indexOut && job.key) await saveIndex(index, job.indexOut, job.key);
-  } catch (e) {
-    await index.dispose();
-    throw e;
-  }
-  return { index, choice };
-}
-
 function fmt(s: number): string {
   return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`;
-}
-
-/** Key of a projection as applied (with its language for lir/demean): `none` or `<method>-<16 hex>`. */
-export function projectionKey(p: Projection | undefined, lang?: string): string {
-  if (!p || p.method === 'none') return 'none';
-  const parts: (string | Float64Array)[] = [`${p.method}:${p.remove}:${lang ?? ''}`];
-  if (p.basis) parts.push(p.basis.data);
-  // abtt and whiten also subtract the pooled mean, and whiten scales by its eigenvalues
-  if (p.method === 'abtt' || p.method === 'whiten') parts.push(pooledMean(p));
-  if (p.method === 'whiten') parts.push(Float64Array.from(p.singularValues ?? []));
-  if (lang !== undefined) {
-    const m = p.means[lang];
-    const b = p.languageBases?.[lang]?.data;
-    if (m) parts.push(m);
-    if (b) parts.push(b);
-  }
-  return `${p.method}-${hashBytes(...parts).slice(0, 16)}`;
-}
-
-/** Hash of the vectors as given. */
-export function dataKey(vectors: Embeddings): string {
-  return hashBytes(vectors.data);
 }

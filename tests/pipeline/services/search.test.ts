@@ -1,11 +1,11 @@
 /** The search backend: HNSW in shards (one per core), ef chosen for a recall target, auto mode, save/load. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { embeddings, type Embeddings } from '../../src/core/embeddings.js';
-import { HnswIndex, SHARD_MIN_ROWS } from '../../src/adapters/hnsw.js';
-import { poolSize } from '../../src/adapters/pool.js';
-import { buildIndex, chooseKind, loadIndex, saveIndex, searchTuned } from '../../src/pipeline/vector-search/index.js';
-import { gaussian, listFiles, tempDir } from '../helpers.js';
+import { embeddings, type Embeddings } from '../../../src/core/embeddings.js';
+import { HnswIndex, SHARD_MIN_ROWS } from '../../../src/adapters/hnsw.js';
+import { poolSize } from '../../../src/adapters/pool.js';
+import { buildIndex, chooseKind, loadIndex, saveIndex, searchTuned } from '../../../src/pipeline/services/search/index.js';
+import { gaussian, listFiles, tempDir } from '../../helpers.js';
 
 function isotropic(n: number, d: number, seed: number): Embeddings {
   const g = gaussian(seed);

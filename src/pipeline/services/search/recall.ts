@@ -2,11 +2,11 @@
  * HNSW recall against exact search, and searches whose ef is chosen from it: the smallest ef
  * (doubling from the default) whose recall@10 on a sample of the queries reaches the target.
  */
-import type { Embeddings } from '../../core/embeddings.js';
-import type { TopK } from '../../core/topk.js';
-import type { VectorIndex } from '../../core/vector-index.js';
-import { HNSW_DEFAULTS } from '../../adapters/hnsw.js';
-import { buildIndex } from './index.js';
+import type { Embeddings } from '../../../core/embeddings.js';
+import type { TopK } from '../../../core/topk.js';
+import type { VectorIndex } from '../../../core/vector-index.js';
+import { HNSW_DEFAULTS } from '../../../adapters/hnsw.js';
+import { buildIndex } from './build.js';
 
 export interface Recall {
   /** Sampled queries. */

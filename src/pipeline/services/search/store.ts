@@ -6,12 +6,37 @@
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createError } from '../../core/errors.js';
-import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../../core/vector-index.js';
-import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../../adapters/hnsw.js';
-import { ensureParentDir, releaseTemp, tempPathFor } from '../../io/atomic.js';
-import { readNpy, writeNpy } from '../../io/npy.js';
-import { checkHnswParams, exactIndex } from './index.js';
+import type { Embeddings } from '../../../core/embeddings.js';
+import { createError, opt } from '../../../core/errors.js';
+import { pooledMean, type Projection } from '../../../core/projection.js';
+import { hashBytes } from '../../../io/hash.js';
+import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../../../core/vector-index.js';
+import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../../../adapters/hnsw.js';
+import { ensureParentDir, releaseTemp, tempPathFor } from '../../../io/atomic.js';
+import { readNpy, writeNpy } from '../../../io/npy.js';
+import { checkHnswParams, exactIndex } from './build.js';
+
+/** Key of a projection as applied (with its language for lir/demean): `none` or `<method>-<16 hex>`. */
+export function projectionKey(p: Projection | undefined, lang?: string): string {
+  if (!p || p.method === 'none') return 'none';
+  const parts: (string | Float64Array)[] = [`${p.method}:${p.remove}:${lang ?? ''}`];
+  if (p.basis) parts.push(p.basis.data);
+  // abtt and whiten also subtract the pooled mean, and whiten scales by its eigenvalues
+  if (p.method === 'abtt' || p.method === 'whiten') parts.push(pooledMean(p));
+  if (p.method === 'whiten') parts.push(Float64Array.from(p.singularValues ?? []));
+  if (lang !== undefined) {
+    const m = p.means[lang];
+    const b = p.languageBases?.[lang]?.data;
+    if (m) parts.push(m);
+    if (b) parts.push(b);
+  }
+  return `${p.method}-${hashBytes(...parts).slice(0, 16)}`;
+}
+
+/** Hash of the vectors as given. */
+export function dataKey(vectors: Embeddings): string {
+  return hashBytes(vectors.data);
+}
 
 /** What a saved index was built from: the indexed vectors and the projection applied to them. */
 export interface IndexKey {
@@ -83,15 +108,23 @@ export async function loadIndex(
   try {
     meta = JSON.parse(await readFile(`${path}.json`, 'utf8')) as IndexMeta;
   } catch (e) {
-    throw createError('NOT_FOUND', `${path}.json: missing or unreadable: an lsar index is saved with indexOut as <file> and <file>.json`, {
-      cause: e,
-      params: ['indexOut'],
-    });
+    throw createError(
+      'NOT_FOUND',
+      `${path}.json: missing or unreadable: an lsar index is saved with ${opt('indexOut')} as <file> and <file>.json`,
+      {
+        cause: e,
+        params: ['indexOut'],
+      },
+    );
   }
   if ((meta as { format?: string }).format === 'lsar-hnsw') {
-    throw createError('INDEX', `${path}: saved by an older lsar, without the hash of the data it indexes: rebuild it with indexOut`, {
-      params: ['indexOut'],
-    });
+    throw createError(
+      'INDEX',
+      `${path}: saved by an older lsar, without the hash of the data it indexes: rebuild it with ${opt('indexOut')}`,
+      {
+        params: ['indexOut'],
+      },
+    );
   }
   if (meta?.format !== 'lsar-index' || typeof meta.key !== 'object')
     throw createError('INDEX', `${path}.json: not an lsar index description`);
@@ -99,14 +132,14 @@ export async function loadIndex(
   if (meta.dim !== expect.dim || meta.count !== expect.count || meta.key.projection !== want.projection) {
     throw createError(
       'INDEX',
-      `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key.projection}), but this run indexes ${expect.count} x ${expect.dim} (${want.projection}): rebuild it with indexOut`,
+      `${path}: built for ${meta.count} x ${meta.dim} vectors (${meta.key.projection}), but this run indexes ${expect.count} x ${expect.dim} (${want.projection}): rebuild it with ${opt('indexOut')}`,
       { params: ['indexOut'] },
     );
   }
   if (meta.key.data !== want.data) {
     throw createError(
       'INDEX',
-      `${path}: built from other vectors (data hash ${meta.key.data.slice(0, 12)}), but this run indexes vectors with data hash ${want.data.slice(0, 12)}: rebuild it with indexOut`,
+      `${path}: built from other vectors (data hash ${meta.key.data.slice(0, 12)}), but this run indexes vectors with data hash ${want.data.slice(0, 12)}: rebuild it with ${opt('indexOut')}`,
       { params: ['indexOut'] },
     );
   }
