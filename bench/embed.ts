@@ -71,7 +71,8 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
   const ortModule = await import('onnxruntime-node');
   const ort = (ortModule as unknown as { default?: typeof ortModule }).default ?? ortModule;
   const { Encoder } = await import('../src/adapters/transformers.js');
-  const { embedCorpora, ModelHandle, truncateIds, WINDOW_BATCHES } = await import('../src/pipeline/embed.js');
+  const { embedCorpora, WINDOW_BATCHES } = await import('../src/pipeline/embed.js');
+  const { ModelHandle, truncateIds } = await import('../src/pipeline/services/model.js');
   const { planBatches } = await import('../src/core/batching.js');
   const tiny = name === 'tiny-bert';
   const defaultCount = tiny ? 34_000 : name.startsWith('minilm') ? 1020 : 510;
@@ -142,12 +143,12 @@ async function benchModel(name: string, model: string, rows: Row[]): Promise<Emb
   await handle.get();
   const warm = join(DIR, `embed-${name}-warm.txt`);
   await writeFile(warm, texts.slice(0, 2 * BATCH).join('\n') + '\n');
-  await embedCorpora({ model, encoder: handle, force: true, inputs: [`xx=${warm}`], out: `${out}-warm`, batchSize: BATCH });
+  await embedCorpora({ model, encoder: handle, force: true, input: [`xx=${warm}`], out: `${out}-warm`, batchSize: BATCH });
   await rm(`${out}-warm`, { recursive: true, force: true });
   await rm(warm, { force: true });
   // lsar embed of the texts with the loaded model (extra options: the token-budget run)
   const embedTexts = (o: { out: string; maxTokens?: number; onLanguage?: (p: { padding?: number }) => void }) =>
-    embedCorpora({ model, encoder: handle, force: true, inputs: [`xx=${textFile}`], batchSize: BATCH, ...o });
+    embedCorpora({ model, encoder: handle, force: true, input: [`xx=${textFile}`], batchSize: BATCH, ...o });
   let tLsar = Infinity;
   let rss = 0;
   for (let rep = 0; rep < reps; rep++) {

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { embedCorpora } from '../src/pipeline/embed.js';
 import { exportModel } from '../src/pipeline/export/model.js';
-import { fitToArtifact } from '../src/pipeline/fit-artifact.js';
+import { fitToArtifact } from '../src/pipeline/fit.js';
 import { projectFiles } from '../src/pipeline/project.js';
 import { loadProjection } from '../src/io/artifact.js';
 import { DIR, fmt, ROOT, SCALE, time } from './lib.js';
@@ -24,7 +24,7 @@ export async function benchExport(rows: Row[]): Promise<void> {
   const base = join(DIR, 'export');
   await rm(base, { recursive: true, force: true });
   const emb = join(base, 'emb');
-  await embedCorpora({ model, offline: true, inputs, out: emb });
+  await embedCorpora({ model, offline: true, input: inputs, out: emb });
   const { path } = await fitToArtifact({ dir: emb, method: 'lsar', out: join(base, 'proj.json') });
   const projection = await loadProjection(path);
   const exported = join(base, 'model');
@@ -36,12 +36,12 @@ export async function benchExport(rows: Row[]): Promise<void> {
   for (let rep = 0; rep < 3; rep++) {
     const a = join(base, 'a');
     const [t2] = await time(async () => {
-      const m = await embedCorpora({ model, offline: true, force: true, inputs, out: a });
+      const m = await embedCorpora({ model, offline: true, force: true, input: inputs, out: a });
       sentences = Object.values(m.languages).reduce((s, l) => s + l.rows, 0);
       await projectFiles(projection, { inputs: langs.map((f) => join(a, f.replace(/\.txt$/, '.npy'))), outDir: join(base, 'a-proj') });
     });
     tTwo = Math.min(tTwo, t2);
-    const [t1] = await time(() => embedCorpora({ model: exported, offline: true, force: true, inputs, out: join(base, 'b') }));
+    const [t1] = await time(() => embedCorpora({ model: exported, offline: true, force: true, input: inputs, out: join(base, 'b') }));
     tOne = Math.min(tOne, t1);
   }
   await rm(base, { recursive: true, force: true });

@@ -89,7 +89,7 @@ async function benchPairs(rows: Row[]): Promise<void> {
   const dir = join(DIR, `paper-${fitRows}`);
   if (!(await exists(join(dir, 'bitext')))) python([PERF_REF, 'make', dir, '--langs', String(langs), '--rows', String(fitRows)]);
   const proj = join(dir, 'proj.json');
-  const { fitToArtifact } = await import('../src/pipeline/fit-artifact.js');
+  const { fitToArtifact } = await import('../src/pipeline/fit.js');
   if (!(await exists(proj))) await fitToArtifact({ dir: join(dir, 'fit'), method: 'lsar', out: proj });
   const search: number[] = [];
   const whole: number[] = [];

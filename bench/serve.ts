@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { embedCorpora, ModelHandle } from '../src/pipeline/embed.js';
+import { embedCorpora } from '../src/pipeline/embed.js';
+import { ModelHandle } from '../src/pipeline/services/model.js';
 import { corpusTexts } from './embed.js';
 import { DIR, fmt, ROOT, SCALE, time } from './lib.js';
 import type { Row } from './search.js';
@@ -92,7 +93,7 @@ export async function benchServe(rows: Row[]): Promise<void> {
   await handle.get();
   let tEmbed = Infinity;
   for (let rep = 0; rep < 2; rep++) {
-    const [t] = await time(() => embedCorpora({ model, encoder: handle, force: true, inputs: [`xx=${textFile}`], out: base }));
+    const [t] = await time(() => embedCorpora({ model, encoder: handle, force: true, input: [`xx=${textFile}`], out: base }));
     tEmbed = Math.min(tEmbed, t);
   }
   await handle.dispose();

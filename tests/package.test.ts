@@ -73,7 +73,7 @@ const p = fitFromArrays({ en: mk(0), de: mk(1), fr: mk(2) }, d, { method: 'lsar'
 const out = { rows: apply(p, mk(3)).length / d, rank: p.rank };
 const ex = await buildIndex(embeddings(mk(0), d), { kind: 'exact' });
 out.top = (await ex.search(embeddings(mk(0).subarray(0, d), d), 1)).indices[0];
-for (const [name, f] of [['hnsw', () => buildIndex(embeddings(mk(0), d), { kind: 'hnsw' })], ['embed', () => embedCorpora({ model: 'x/y', inputs: ['en=a.txt'], out: 'o' })]]) {
+for (const [name, f] of [['hnsw', () => buildIndex(embeddings(mk(0), d), { kind: 'hnsw' })], ['embed', () => embedCorpora({ model: 'x/y', input: ['en=a.txt'], out: 'o' })]]) {
   try { await f(); } catch (e) { out[name] = e.code + ': ' + e.message; }
 }
 await closeWorkerPool();

@@ -15,7 +15,8 @@ import { hashFile } from '../io/hash.js';
 import { importOptional } from '../io/optional.js';
 import type { TokenizerSpec } from './worker-protocol.js';
 
-export type Dtype = 'fp32' | 'fp16' | 'q8';
+export const DTYPES = ['fp32', 'fp16', 'q8'] as const;
+export type Dtype = (typeof DTYPES)[number];
 
 /** The default encoder of `lsar embed` and `lsar fit --corpora`: small, multilingual, in transformers.js format. */
 export const DEFAULT_MODEL = 'Xenova/paraphrase-multilingual-MiniLM-L12-v2';

@@ -14,7 +14,11 @@ type Task<K extends keyof PoolTasks> = (payload: PoolTasks[K]['payload']) => Poo
 /** One language file's moments and content hash (io/moments-file.ts). */
 export const fileMoments: Task<'fileMoments'> = async (o) => {
   const r = await wrapped(() => readFileMoments(o.path, o));
-  if ('ok' in r) return transferring(r, [r.ok.sum.buffer as ArrayBuffer, ...(r.ok.gram ? [r.ok.gram.buffer as ArrayBuffer] : [])]);
+  if ('ok' in r)
+    return transferring(
+      r,
+      r.ok.langs.flatMap((l) => [l.sum.buffer as ArrayBuffer, ...(l.gram ? [l.gram.buffer as ArrayBuffer] : [])]),
+    );
   return r;
 };
 

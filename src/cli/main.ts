@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { isLsarError, USAGE_CODES, type LsarError } from '../core/errors.js';
 import { closeWorkerPool } from '../adapters/pool.js';
 import { VERSION } from '../version.js';
-import type { Command } from './command.js';
+import { builder, flagOf, optionsOf, usage, type Command } from './command.js';
 import { embedCommand } from './commands/embed.js';
 import { exportCommand } from './commands/export.js';
 import { fitCommand } from './commands/fit.js';
@@ -18,10 +18,9 @@ import { serveCommand } from './commands/serve.js';
 import { retrieveCommand } from './commands/retrieve.js';
 import { searchCommand } from './commands/search.js';
 import { statsCommand } from './commands/stats.js';
-import { setRawArgv } from './options.js';
 import { processIO, type CliIO } from './progress.js';
 
-const COMMANDS = [
+const COMMANDS: Command[] = [
   embedCommand,
   fitCommand,
   projectCommand,
@@ -32,18 +31,11 @@ const COMMANDS = [
   statsCommand,
   exportCommand,
   serveCommand,
-] as Command<unknown>[];
-
-/** Library parameter names whose flag is not simply --<kebab-case name>. */
-const FLAGS: Record<string, string> = { k: '-k', m: '--hnsw-m', lang: '--lang', dtype: '--dtype' };
-
-function flagFor(param: string): string {
-  return FLAGS[param] ?? `--${param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
+];
 
 /** A library message as the CLI says it: the options it names (marked, see core/errors) shown as flags. */
 function cliMessage(e: LsarError): string {
-  return e.format(flagFor);
+  return e.format(flagOf);
 }
 
 /** `--in -` as `--in=-`: yargs would take a lone "-" for a positional argument, not the option's value. */
@@ -62,7 +54,6 @@ function joinDashValues(argv: string[]): string[] {
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(given: string[], io: CliIO = processIO()): Promise<number> {
   const argv = joinDashValues(given);
-  setRawArgv(argv);
   let y = yargs(argv)
     .scriptName('lsar')
     .usage(
@@ -80,16 +71,7 @@ export async function main(given: string[], io: CliIO = processIO()): Promise<nu
       throw err ?? new UsageError(msg);
     });
   for (const c of COMMANDS) {
-    y = y.command(
-      c.command,
-      c.describe,
-      (b) => {
-        const built = c.builder(b);
-        const options = () => (built as unknown as { getOptions(): { array: string[]; alias: Record<string, string[]> } }).getOptions();
-        return built.middleware((args) => refuseRepeated(args, options()), true);
-      },
-      async (args) => c.run(args, io),
-    );
+    y = y.command(usage(c), c.describe, builder(c), async (args) => c.run(optionsOf(c, args, argv), io));
   }
   try {
     await y.parseAsync();
@@ -101,7 +83,8 @@ export async function main(given: string[], io: CliIO = processIO()): Promise<nu
     }
     // yargs rethrows errors of option checks (coerce) as YError, keeping their message.
     if (e instanceof UsageError || (e as Error)?.name === 'YError') {
-      io.stderr.write(`lsar: ${(e as Error).message}${e instanceof UsageError ? ' (see lsar --help)' : ''}\n`);
+      const cmd = COMMANDS.find((c) => argv[0] === c.name);
+      io.stderr.write(`lsar: ${(e as Error).message}${e instanceof UsageError ? ` (see lsar ${cmd ? `${cmd.name} ` : ''}--help)` : ''}\n`);
       return 2;
     }
     // a system error no library call turned into its own message: one line with the path and the operation
@@ -118,15 +101,6 @@ export async function main(given: string[], io: CliIO = processIO()): Promise<nu
 }
 
 class UsageError extends Error {}
-
-/** An option that takes one value, given more than once (yargs makes an array of it): refused, not silently one of them. */
-function refuseRepeated(args: Record<string, unknown>, options: { array: string[]; alias: Record<string, string[]> }): void {
-  const arrays = new Set(options.array);
-  for (const [key, value] of Object.entries(args)) {
-    if (!Array.isArray(value) || key === '_' || arrays.has(key) || /[A-Z]/.test(key) || key.length === 1) continue;
-    throw new UsageError(`--${key} takes one value, but was given ${value.length} times (${value.map(String).join(', ')})`);
-  }
-}
 
 const SYSCALLS: Record<string, string> = {
   open: 'open',

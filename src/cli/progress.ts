@@ -1,5 +1,8 @@
 /** The streams a CLI run talks to (process streams, or captured ones in tests). */
 import type { Readable, Writable } from 'node:stream';
+import { formatMessage } from '../core/errors.js';
+import type { Events } from '../core/events.js';
+import type { Schema } from '../core/schema.js';
 
 export interface CliIO {
   stdin: Readable;
@@ -63,3 +66,37 @@ export class Progress {
     if (text) this.err.write(`${text}\n`);
   }
 }
+
+/**
+ * The CLI's side of the events contract: progress as Progress lines (a stage's final report
+ * always shown), warnings at once on stderr (`lsar: warning: ...`, options shown as flags).
+ */
+export function cliEvents(
+  io: CliIO,
+  options: { quiet: boolean; intervalMs?: number; flagOf?: (param: string) => string },
+): { events: Events; done(): void } {
+  const p = new Progress(io.stderr, options.quiet, options.intervalMs);
+  const flagOf = options.flagOf ?? ((param: string) => `--${param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const events: Events = {
+    progress(stage, done, total, detail = {}) {
+      const unit = detail.unit ?? 'items';
+      if (detail.final) {
+        p.update(`${stage}: ${done.toLocaleString('en-US')} ${unit}${detail.note ? `, ${detail.note}` : ''}`, true);
+        return;
+      }
+      p.update(`${stage}: ${p.rate(done, total, unit, stage)}${detail.note ? `, ${detail.note}` : ''}`);
+    },
+    warn(_code, message, template) {
+      if (options.quiet) return;
+      p.done();
+      io.stderr.write(`lsar: warning: ${template !== undefined ? formatMessage(template, flagOf) : message}\n`);
+    },
+  };
+  return { events, done: () => p.done() };
+}
+
+/** The CLI's own options of every command that reports (not the library's). */
+export const outputSchema = {
+  json: { type: 'boolean', default: false, description: 'Print a JSON summary on stdout' },
+  quiet: { type: 'boolean', alias: 'q', default: false, description: 'No progress on stderr' },
+} as const satisfies Schema;

@@ -61,6 +61,16 @@ export interface ErrorDetails {
 /** An option's name between the mathematical brackets U+27E6 and U+27E7 (never in lsar's own text). */
 const MARK = /\u27e6([A-Za-z0-9_]+)\u27e7/g;
 
+/** A message with its marked options shown by their library names. */
+export function plainMessage(template: string): string {
+  return template.replace(MARK, '$1');
+}
+
+/** A message with its marked options shown by `name` (the CLI: their flags). */
+export function formatMessage(template: string, name: (param: string) => string): string {
+  return template.replace(MARK, (_, p: string) => name(p));
+}
+
 /** An option named in a message: shown by its library name in `message`, by its flag by the CLI. */
 export function opt(name: string): string {
   return `\u27e6${name}\u27e7`;
@@ -74,7 +84,7 @@ export class LsarError extends Error {
   /** The message with its options marked (see `opt`). */
   readonly template: string;
   constructor(code: ErrorCode, template: string, details: ErrorDetails = {}) {
-    super(template.replace(MARK, '$1'), details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(plainMessage(template), details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = 'LsarError';
     this.code = code;
     this.template = template;
@@ -85,7 +95,7 @@ export class LsarError extends Error {
 
   /** The message with every marked option shown by `name` (the CLI: its flag). */
   format(name: (param: string) => string): string {
-    return this.template.replace(MARK, (_, p: string) => name(p));
+    return formatMessage(this.template, name);
   }
 }
 

@@ -1,7 +1,8 @@
 /** Pooling token states [batch, seq, hidden] into sentence vectors. */
 import { normalizeRowsInPlace } from './rows.js';
 
-export type Pooling = 'mean' | 'cls';
+export const POOLINGS = ['mean', 'cls'] as const;
+export type Pooling = (typeof POOLINGS)[number];
 
 export interface PoolOptions {
   pooling: Pooling;

@@ -7,10 +7,11 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkNumber, createError, opt } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
 import { planBatches } from '../core/batching.js';
-import { poolBatch, type Pooling } from '../core/pooling.js';
-import { Encoder, type Dtype, type EncoderOptions, type LsarExport, type ModelInfo } from '../adapters/transformers.js';
+import type { Pooling } from '../core/pooling.js';
+import type { Dtype, Encoder, ModelInfo } from '../adapters/transformers.js';
 import { tokenizeInPool } from '../adapters/pool.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
@@ -19,48 +20,28 @@ import { withLock } from '../io/lock.js';
 import { checkUniqueLanguages, listLanguageFiles, parseLanguageAssignment, type LanguageInput } from '../io/inputs.js';
 import { NpyWriter } from '../io/npy.js';
 import { readLines } from '../io/text.js';
+import type { Events } from '../core/events.js';
 import { VERSION } from '../version.js';
+import { checkExportedOptions, embedBatch, ModelHandle, modelOptions, modelSchema, truncateIds } from './services/model.js';
+import { DEFAULT_MODEL } from '../adapters/transformers.js';
 
-/** How sentences become vectors: the model and the embedding options (one documented object). */
-export interface ModelOptions {
-  /** Hub id (owner/name) or a local model directory. */
-  model: string;
-  cacheDir?: string;
-  offline?: boolean;
-  dtype?: Dtype;
-  revision?: string;
-  /** mean (default; special tokens included, as in the paper) or cls. */
-  pooling?: Pooling;
-  excludeSpecial?: boolean;
-  /** Pool `hidden_states.<layer>` instead of the last layer. */
-  layer?: number;
-  normalize?: boolean;
-  maxLength?: number;
-  /** Sentences per forward pass (default 32). */
-  batchSize?: number;
-  /** onnxruntime intra-op threads (default: every core). */
-  threads?: number;
-  /**
-   * Token budget per forward pass: a length-sorted batch also stops before batch size x its
-   * longest sequence exceeds it (long sentences in smaller batches); batchSize still caps it.
-   */
-  maxTokens?: number;
-}
+export type { ModelOptions } from './services/model.js';
 
-export interface EmbedOptions extends ModelOptions {
-  /** A directory of `<lang>.txt` ... */
-  corpora?: string;
-  /** ... or `lang=file.txt` assignments. */
-  inputs?: string[];
-  out: string;
-  /** Re-embed even when the manifest says the output is current. */
-  force?: boolean;
+/** `lsar embed`: which corpora, where to, and the model options. */
+export const embedSchema = {
+  corpora: { type: 'string', alias: 'c', description: 'Directory of <lang>.txt files (one sentence per line)' },
+  input: { type: 'strings', alias: 'i', noSplit: true, description: 'A corpus as <lang>=<file.txt>; repeatable' },
+  out: { type: 'string', alias: 'o', required: true, description: 'Output directory: <lang>.npy and manifest.json' },
+  force: { type: 'boolean', default: false, description: 'Re-embed languages whose output is already current' },
+  ...modelSchema,
+} as const satisfies Schema;
+
+export type EmbedOptions = OptionsOf<typeof embedSchema> & {
   /** A model loaded by the caller (kept open), instead of loading `model` here. */
   encoder?: ModelHandle;
-  onProgress?: (p: { lang: string; done: number; total: number }) => void;
-  /** After each language: rows, truncated lines and the padding fraction of its forward passes (0 when skipped). */
-  onLanguage?: (p: { lang: string; skipped: boolean; rows: number; truncated: number; padding?: number }) => void;
-}
+  /** Progress (stage `embed <lang>`: sentences, then a final report per language) and warnings (a test model). */
+  events?: Events;
+};
 
 export interface LanguageEntry {
   file: string;
@@ -70,6 +51,8 @@ export interface LanguageEntry {
   rows: number;
   dim: number;
   truncated: number;
+  /** Share of the token positions of its forward passes that were padding (0..1). */
+  padding: number;
   /** Size and XXH3-128 of the .npy written: a file edited since is not taken as current. */
   outputBytes: number;
   outputXxh3: string;
@@ -89,71 +72,21 @@ export const WINDOW_BATCHES = 8;
 /** Characters beyond this are cut before tokenising (the tokens would be truncated anyway). */
 const MAX_CHARS = 20_000;
 
-/**
- * A model loaded at most once, on first use, and shared by every embedding step of a
- * command run; `dispose()` releases it.
- */
-export class ModelHandle {
-  private loading: Promise<Encoder> | undefined;
-  constructor(readonly options: ModelOptions) {}
-
-  get(): Promise<Encoder> {
-    const o = this.options;
-    this.loading ??= Encoder.load({
-      model: o.model,
-      ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
-      ...(o.offline ? { offline: true } : {}),
-      ...(o.dtype ? { dtype: o.dtype } : {}),
-      ...(o.revision ? { revision: o.revision } : {}),
-      ...(o.threads ? { threads: o.threads } : {}),
-    } satisfies EncoderOptions);
-    return this.loading;
-  }
-
-  async dispose(): Promise<void> {
-    const l = this.loading;
-    this.loading = undefined;
-    if (l) await (await l.catch(() => undefined))?.dispose();
-  }
-}
-
-/** Options that would change an exported model's output are refused: it pools (and projects) inside. */
-export function checkExportedOptions(
-  model: string,
-  ex: LsarExport,
-  o: Pick<ModelOptions, 'layer' | 'pooling' | 'excludeSpecial' | 'normalize'>,
-): void {
-  const asked: [string, unknown, unknown][] = [
-    ['layer', o.layer, ex.layer],
-    ['pooling', o.pooling === 'cls' ? 'cls' : undefined, ex.pooling],
-    ['excludeSpecial', o.excludeSpecial === true ? true : undefined, ex.excludeSpecial],
-    ['normalize', o.normalize === true ? true : undefined, ex.normalize],
-  ];
-  for (const [name, given, inside] of asked) {
-    if (given !== undefined && given !== inside) {
-      throw createError(
-        'USAGE',
-        `${model} was made by lsar export: its sentence_embedding output already pools${ex.projection ? ` and projects (${ex.projection.method})` : ''} with ${opt(name)} ${JSON.stringify(inside)}, and is used as is; drop ${opt(name)} ${JSON.stringify(given)}, or embed with the original model`,
-        { param: name, params: [name] },
-      );
-    }
-  }
-}
-
-export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest> {
+export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> {
+  const options = { ...validate(embedSchema, given), model: given.model ?? DEFAULT_MODEL };
+  if ((options.corpora === undefined) === (options.input === undefined))
+    throw createError('USAGE', `embedding needs ${opt('corpora')} <dir of <lang>.txt> or ${opt('input')} <lang>=<file.txt> (one of them)`, {
+      param: 'input',
+    });
   const inputs: LanguageInput[] =
-    options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.inputs ?? []).map(parseLanguageAssignment);
-  if (inputs.length === 0) throw createError('USAGE', 'embedding needs a directory of <lang>.txt corpora or <lang>=<file.txt> inputs');
+    options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.input ?? []).map(parseLanguageAssignment);
   checkUniqueLanguages(inputs);
   await refuseOverwrite(
     [join(options.out, 'manifest.json'), ...inputs.map((i) => join(options.out, `${i.lang}.npy`))].map((path) => ({ path, param: 'out' })),
     inputs.map((i) => i.path),
   );
-  const batchSize = checkNumber('batchSize', options.batchSize ?? 32, { min: 1, max: 65_536 });
-  if (options.maxLength !== undefined) checkNumber('maxLength', options.maxLength, { min: 2 });
-  if (options.layer !== undefined) checkNumber('layer', options.layer, { min: 0 });
-  if (options.maxTokens !== undefined) checkNumber('maxTokens', options.maxTokens, { min: 1 });
-  const handle = options.encoder ?? new ModelHandle(options);
+  const batchSize = options.batchSize;
+  const handle = options.encoder ?? new ModelHandle(modelOptions(options), options.events);
   try {
     const encoder = await handle.get();
     const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
@@ -234,7 +167,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
       const { input, inputSha256, lines } = cur;
       if (cur.skip) {
         const prev = manifest.languages[input.lang] as LanguageEntry;
-        options.onLanguage?.({ lang: input.lang, skipped: true, rows: prev.rows, truncated: prev.truncated });
+        options.events?.progress?.(`embed ${input.lang}`, prev.rows, prev.rows, { unit: 'rows', note: 'up to date, skipped', final: true });
         continue;
       }
       const outFile = join(options.out, `${input.lang}.npy`);
@@ -244,7 +177,7 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
         lines,
         outFile,
         { ...opts, batchSize, maxTokens: options.maxTokens },
-        (done) => options.onProgress?.({ lang: input.lang, done, total: lines.length }),
+        (done) => options.events?.progress?.(`embed ${input.lang}`, done, lines.length, { unit: 'sentences' }),
         tokenize,
         {
           ...(cur.first ? { first: cur.first } : {}),
@@ -277,13 +210,15 @@ export async function embedCorpora(options: EmbedOptions): Promise<EmbedManifest
           rows,
           dim,
           truncated,
+          padding: Math.round(padding * 1e4) / 1e4,
           outputBytes: size,
           outputXxh3: await contentHashFile(outFile),
         };
         written.add(input.lang);
         await saveManifest();
       });
-      options.onLanguage?.({ lang: input.lang, skipped: false, rows, truncated, padding });
+      const notes = [...(truncated ? [`${truncated} truncated`] : []), `padding ${(100 * padding).toFixed(0)}%`];
+      options.events?.progress?.(`embed ${input.lang}`, rows, rows, { unit: 'rows', note: notes.join(', '), final: true });
     }
     await withLock(lockPath, saveManifest);
     return manifest;
@@ -314,41 +249,6 @@ async function isCurrent(path: string, entry: LanguageEntry): Promise<boolean> {
 /** The texts of one window as they are tokenised (very long lines cut first). */
 function windowTexts(lines: string[], w: number, window: number): string[] {
   return lines.slice(w, w + window).map((l) => (l.length > MAX_CHARS ? l.slice(0, MAX_CHARS) : l));
-}
-
-/** Token ids cut to `maxLength`, keeping a final special token ([SEP], </s>) as the Python tokenizers do. */
-export function truncateIds(encoder: Encoder, t: number[], maxLength: number): number[] {
-  if (t.length <= maxLength) return t;
-  const last = t[t.length - 1] as number;
-  return encoder.specialIds.has(last) ? [...t.slice(0, maxLength - 1), last] : t.slice(0, maxLength);
-}
-
-/**
- * One forward pass: a batch of token-id sequences to pooled rows (`batch.length x dim`, float32),
- * as `opts` says (layer, pooling, special tokens, normalisation); an exported model's
- * sentence_embedding is used as it is.
- */
-export async function embedBatch(
-  encoder: Encoder,
-  batch: number[][],
-  opts: Pick<EmbedManifest['options'], 'layer' | 'pooling' | 'excludeSpecial' | 'normalize'>,
-): Promise<{ data: Float32Array; dim: number }> {
-  if (encoder.info.export) {
-    const r = await encoder.sentences(batch);
-    return { data: r.data, dim: r.dims[1] };
-  }
-  const { hidden, dims, mask } = await encoder.run(batch, opts.layer ?? undefined);
-  let special: Uint8Array | undefined;
-  if (opts.excludeSpecial) {
-    special = new Uint8Array(mask.length);
-    batch.forEach((seq, i) => seq.forEach((t, j) => (special![i * dims[1] + j] = encoder.specialIds.has(t) ? 1 : 0)));
-  }
-  const data = poolBatch(hidden, dims, mask, special, {
-    pooling: opts.pooling,
-    excludeSpecial: opts.excludeSpecial,
-    normalize: opts.normalize,
-  });
-  return { data, dim: dims[2] };
 }
 
 /**

@@ -1,37 +1,27 @@
-/** `lsar fit`: stream per-language embedding files into moments, then fit a projection. */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { createError } from '../core/errors.js';
-import { languageMoments, MomentAccumulator } from '../core/moments.js';
-import type { FloatArray } from '../core/rows.js';
-import { needsSecondMoment, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+/**
+ * `lsar fit`: per-language moments of embedding files (or of shard statistics, or of corpora
+ * embedded first) into a projection, saved as an artifact.
+ */
+import { join } from 'node:path';
+import { createError, opt } from '../core/errors.js';
+import { warn, warnings, type Events } from '../core/events.js';
 import { fitProjection, resolveParams } from '../core/fit.js';
-import { checkUniqueLanguages, labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
-import { fileMomentsInPool, poolSize, warmWorkerPool } from '../adapters/pool.js';
-import { readFileMoments, type FileMoments } from '../io/moments-file.js';
+import { MomentAccumulator } from '../core/moments.js';
+import { METHODS, needsSecondMoment, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
+import type { FloatArray } from '../core/rows.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { artifactPaths, saveProjection } from '../io/artifact.js';
+import { labelWarnings, languageInput, type LanguageInput } from '../io/inputs.js';
 import { canonicalLanguage } from '../io/languages.js';
-import { NpyReader } from '../io/npy.js';
-import { openEmbeddings } from '../io/embeddings.js';
-import { CONTENT_HASH, contentHashFile } from '../io/hash.js';
+import { refuseOverwrite } from '../io/same-file.js';
+import { VERSION } from '../version.js';
+import { EmbeddingCache, defaultEmbedDir } from './services/embedding-cache.js';
+import { resolveInputs } from './services/inputs.js';
+import { modelOptions, modelSchema } from './services/model.js';
+import { columnSchema, momentsFromFiles, type ColumnOptions, type Provenance } from './services/moments.js';
+import { fitFromStats } from './stats.js';
 
-export interface SourceFile {
-  lang: string;
-  file: string;
-  /** Content hash of the file and its algorithm (xxh3-128; artifacts of lsar 0.1 recorded `sha256`). */
-  hash?: string;
-  hashAlgorithm?: string;
-  rows: number;
-  dim: number;
-  dtype: string;
-}
-
-export interface Provenance {
-  inputs: SourceFile[];
-  /** When fitted from shard statistics (lsar stats): their files. */
-  shards?: string[];
-  /** The embedding manifest (from `lsar embed`) found beside the inputs, if any. */
-  manifest?: unknown;
-}
+export type { ColumnOptions, Provenance, SourceFile } from './services/moments.js';
 
 export interface FitResult {
   projection: Projection;
@@ -40,28 +30,14 @@ export interface FitResult {
   warnings: string[];
 }
 
-export interface FitProgress {
-  lang: string;
-  file: string;
-  rowsDone: number;
-  rowsTotal: number;
-}
-
-/** Where the embeddings are in a file (Parquet) and where each row's language is. */
-export interface ColumnOptions {
-  /** Parquet: the embedding column (default `embedding`). */
-  column?: string;
-  /** Parquet: a column with each row's language; the inputs' own languages are then ignored (one file may hold many). */
-  langColumn?: string;
-}
-
 export interface FitFileOptions extends FitOptions, ColumnOptions {
-  /** Called after each block read. */
-  onProgress?: (p: FitProgress) => void;
   /** Rows per read block (default: about 8 MiB). */
   blockRows?: number;
-  /** Record each input's SHA-256 in the provenance (default true; computed on a worker thread). */
+  /** Record each input's content hash in the provenance (default true; computed while reading). */
   hash?: boolean;
+  /** The embedding model was loaded (and warned about) in this run: no second test-model warning from the manifest. */
+  modelWarned?: boolean;
+  events?: Events;
 }
 
 /** Checks that need only the languages: fail before opening any file (`where` names a single one). */
@@ -75,272 +51,47 @@ function precheck(options: FitOptions, languages: number, where?: string): void 
   }
 }
 
-/** Fit from `.npy` files, one per language. Holds only O(d) (lir: O(d^2)) per language in memory. */
+/** Fit from embedding files, one per language (or files with a language column). Holds only O(d) (lir: O(d^2)) per language in memory. */
 export async function fitFromFiles(given: LanguageInput[], options: FitFileOptions): Promise<FitResult> {
   const byColumn = options.langColumn !== undefined;
   const inputs = byColumn ? given : given.map((i) => languageInput(i.lang, i.path));
   if (byColumn) parseMethod(options.method);
   else precheck(options, inputs.length, inputs[0] && `${inputs[0].lang} from ${inputs[0].path}`);
-  const r = await readLanguageFiles(inputs, {
+  const w = warnings(options.events);
+  const r = await momentsFromFiles(inputs, {
     ...options,
+    events: w.events,
     secondMoment: needsSecondMoment(parseMethod(options.method)),
     check: (L, d) => {
       if (byColumn) precheck(options, L, `${inputs.map((i) => i.path).join(', ')}, column ${options.langColumn}`);
       resolveParams(options, L, d);
     },
   });
-  const moments = toMoments(r);
-  const projection = fitProjection(moments, options);
-  return {
-    projection,
-    provenance: r.provenance,
-    warnings: [...labelWarnings(r.inputs), ...fitWarnings(projection, r.provenance, options)],
-  };
+  const projection = fitProjection(r.moments, options);
+  for (const m of labelWarnings(r.languages)) warn(w.events, 'LABEL', m);
+  fitWarnings(projection, options.modelWarned ? undefined : r.provenance, options, w.events);
+  return { projection, provenance: r.provenance, warnings: w.list };
 }
 
-/** Warnings about a fit: most dimensions removed, whiten's dims lowered, embeddings from a model that says it is a test model. */
-export function fitWarnings(p: Projection, provenance?: Provenance, asked: Pick<FitOptions, 'dims'> = {}): string[] {
-  const out: string[] = [];
+/** Warnings about a fit (raised through `events`): most dimensions removed, whiten's dims lowered, a test model's embeddings. */
+export function fitWarnings(p: Projection, provenance: Provenance | undefined, asked: Pick<FitOptions, 'dims'>, events: Events = {}): void {
   if (p.method === 'whiten' && asked.dims === undefined && p.dims !== undefined && p.dims < p.dim) {
-    out.push(
-      `whiten: the pooled covariance has only ${p.dims} of ${p.dim} eigenvalues that are not (numerically) zero: fitted with dims ${p.dims}, the most that can be whitened, so outputs have ${p.dims} dimensions (give dims to choose)`,
+    warn(
+      events,
+      'WHITEN_DIMS',
+      `whiten: the pooled covariance has only ${p.dims} of ${p.dim} eigenvalues that are not (numerically) zero: fitted with ${opt('dims')} ${p.dims}, the most that can be whitened, so outputs have ${p.dims} dimensions (give ${opt('dims')} to choose)`,
     );
   }
   const removed = p.method === 'lsar' || p.method === 'lir' || p.method === 'abtt' ? p.remove : 0;
   if (removed > p.dim / 2) {
-    out.push(
+    warn(
+      events,
+      'REMOVES_MOST',
       `the projection removes ${removed} of ${p.dim} dimensions${p.method === 'lsar' ? ` (rank ${p.rank}); little is left: choose a smaller rank (e.g. the rank sweep of lsar retrieve)` : ''}`,
     );
   }
-  const note = (provenance?.manifest as { model?: { note?: string; id?: string } } | undefined)?.model;
-  if (note?.note) out.push(`the embeddings come from ${note.id}: ${note.note}`);
-  return out;
-}
-
-/** Below this much data a fit runs on this thread alone. */
-const POOL_MIN_BYTES = 256 << 20;
-
-export interface MomentsOptions extends ColumnOptions {
-  /** Also accumulate X^T X (for lir). */
-  secondMoment?: boolean;
-  onProgress?: (p: FitProgress) => void;
-  blockRows?: number;
-  hash?: boolean;
-  /** Called with (languages, dim) once the headers are read, before any data. */
-  check?: (languages: number, dim: number) => void;
-}
-
-/**
- * Per-language moments (means, row counts, optionally X^T X) of `.npy` files: every header is
- * checked first, then the files are read on the worker pool, one per core at a time, each in
- * one pass that sums and hashes its rows.
- */
-export async function momentsFromFiles(
-  inputs: LanguageInput[],
-  options: MomentsOptions = {},
-): Promise<{ moments: LanguageMoments[]; provenance: Provenance }> {
-  const r = await readLanguageFiles(inputs, options);
-  return { moments: toMoments(r), provenance: r.provenance };
-}
-
-function toMoments(r: { inputs: LanguageInput[]; files: FileMoments[]; dim: number }): LanguageMoments[] {
-  return r.files.map((m, k) => languageMoments((r.inputs[k] as LanguageInput).lang, m.rows, m.sum, m.gram, r.dim));
-}
-
-/** Each language file read in one pass: its sums (and X^T X), rows and content hash, with the provenance record. */
-export async function readLanguageFiles(
-  inputs: LanguageInput[],
-  options: MomentsOptions = {},
-): Promise<{ inputs: LanguageInput[]; files: FileMoments[]; dim: number; provenance: Provenance }> {
-  if (options.langColumn === undefined) {
-    inputs = inputs.map((i) => languageInput(i.lang, i.path));
-    checkUniqueLanguages(inputs);
-  }
-  const manifest = await findManifest(inputs);
-  const inside = (manifest as { model?: { export?: { projection?: { method?: string } | null } } } | undefined)?.model?.export?.projection;
-  if (inside && inside.method !== 'none') {
-    throw createError(
-      'INPUT',
-      `${dirname((inputs[0] as LanguageInput).path)}: these embeddings were made by a model with a projection inside (lsar export, ${inside.method}): they are already projected; fit on embeddings of the original model`,
-    );
-  }
-  if (options.langColumn !== undefined) await refuseRepeatedFiles(inputs.map((i) => i.path));
-  // .npy files are read in one pass each on the worker pool; Parquet and JSON Lines through the one loader
-  if (options.langColumn !== undefined || inputs.some((i) => !/\.npy$/i.test(i.path))) return readByRows(inputs, options, manifest);
-  const headers: { path: string; rows: number; dim: number }[] = [];
-  let warmed = false;
-  // Open every header first: dimension mismatches and bad files fail before any data is read.
-  for (const i of inputs) {
-    const r = await NpyReader.open(i.path);
-    headers.push({ path: r.path, rows: r.rows, dim: r.dim });
-    await r.close();
-    // As soon as the inputs are known to be large, start the worker threads.
-    if (!warmed && headers.reduce((a, h) => a + h.rows * h.dim * 4, 0) >= POOL_MIN_BYTES && inputs.length > 1) {
-      warmWorkerPool();
-      warmed = true;
-    }
-  }
-  const first = headers[0] as { path: string; dim: number };
-  for (const r of headers) {
-    if (r.dim !== first.dim) {
-      throw createError(
-        'DIM_MISMATCH',
-        `${r.path}: dimension ${r.dim}, but ${first.path} has ${first.dim}: all languages must come from the same encoder`,
-      );
-    }
-  }
-  options.check?.(headers.length, first.dim);
-  const hash = options.hash !== false;
-  const opts = { secondMoment: options.secondMoment === true, hash, ...(options.blockRows ? { blockRows: options.blockRows } : {}) };
-  // Files are taken from one queue by this thread and, for inputs worth it, by the worker
-  // pool (whose threads take a fraction of a second to start): small fits never wait for them.
-  const files: FileMoments[] = new Array(inputs.length);
-  let next = 0;
-  const runner = async (read: (path: string) => Promise<FileMoments>) => {
-    while (next < inputs.length) {
-      const k = next++;
-      const input = inputs[k] as LanguageInput;
-      const m = await read(input.path);
-      files[k] = m;
-      options.onProgress?.({ lang: input.lang, file: input.path, rowsDone: m.rows, rowsTotal: (headers[k] as { rows: number }).rows });
-    }
-  };
-  const bytes = headers.reduce((a, h) => a + h.rows * h.dim * 4, 0);
-  const helpers = bytes >= POOL_MIN_BYTES && inputs.length > 1 ? poolSize() : 0;
-  await Promise.all([
-    runner((path) => readFileMoments(path, opts)),
-    ...Array.from({ length: helpers }, () => runner((path) => fileMomentsInPool(path, opts))),
-  ]);
-  const sources: SourceFile[] = files.map((m, k) => ({
-    lang: (inputs[k] as LanguageInput).lang,
-    file: m.path,
-    ...(m.hash ? { hashAlgorithm: m.hash.algorithm, hash: m.hash.digest } : {}),
-    rows: m.rows,
-    dim: m.dim,
-    dtype: m.dtype,
-  }));
-  return { inputs, files, dim: first.dim, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
-}
-
-/**
- * Moments of inputs read through the one embeddings loader, on this thread: Parquet and JSON Lines files, and
- * files whose rows carry their language in a column (one file may hold many languages; labels
- * are canonicalised, so fra and fr rows are one language).
- */
-async function readByRows(
-  inputs: LanguageInput[],
-  options: MomentsOptions,
-  manifest: unknown,
-): Promise<{ inputs: LanguageInput[]; files: FileMoments[]; dim: number; provenance: Provenance }> {
-  const byLang = new Map<string, { input: LanguageInput; acc: MomentAccumulator; files: Set<string>; dtype: string }>();
-  const canonical = new Map<string, LanguageInput>();
-  const sources: SourceFile[] = [];
-  let dim: number | undefined;
-  let first = '';
-  try {
-    for (const input of inputs) {
-      const src = await openEmbeddings(input.path, {
-        ...(options.column !== undefined ? { column: options.column } : {}),
-        ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
-        ...(dim !== undefined ? { dim, dimOf: `${first} has dimension` } : {}),
-      });
-      let rows = 0;
-      try {
-        for await (const b of src.blocks(options.blockRows)) {
-          const d = src.dim as number;
-          if (dim === undefined) {
-            dim = d;
-            first = input.path;
-          }
-          const add = (label: string, from: number, to: number) => {
-            let li = canonical.get(label);
-            if (!li) {
-              li =
-                options.langColumn !== undefined
-                  ? languageInput(label, input.path, `${input.path} (${options.langColumn} "${label}")`)
-                  : input;
-              canonical.set(label, li);
-            }
-            let e = byLang.get(li.lang);
-            if (!e) {
-              e = {
-                input: li,
-                acc: new MomentAccumulator(d, { secondMoment: options.secondMoment === true }),
-                files: new Set(),
-                dtype: src.dtype,
-              };
-              byLang.set(li.lang, e);
-            }
-            e.files.add(input.path);
-            const bad = e.acc.add(b.data.subarray(from * d, to * d), to - from);
-            if (bad >= 0) throw createError('NON_FINITE', `${input.path}: row ${b.start + from + bad} holds NaN or Inf`);
-          };
-          if (b.langs) {
-            for (let a = 0; a < b.rows;) {
-              let z = a + 1;
-              while (z < b.rows && b.langs[z] === b.langs[a]) z++;
-              add(b.langs[a] as string, a, z);
-              a = z;
-            }
-          } else add(input.lang, 0, b.rows);
-          rows += b.rows;
-          options.onProgress?.({ lang: input.lang, file: input.path, rowsDone: rows, rowsTotal: src.rows ?? rows });
-        }
-      } finally {
-        await src.close();
-      }
-      if (rows === 0) throw createError('EMPTY', `${input.path}: no rows`);
-      sources.push({
-        lang: options.langColumn !== undefined ? `column ${options.langColumn}` : input.lang,
-        file: input.path,
-        ...(options.hash !== false ? { hashAlgorithm: CONTENT_HASH, hash: await contentHashFile(input.path) } : {}),
-        rows,
-        dim: dim as number,
-        dtype: src.dtype,
-      });
-    }
-    const langs = [...byLang.values()].sort((a, b) => (a.input.lang < b.input.lang ? -1 : a.input.lang > b.input.lang ? 1 : 0));
-    options.check?.(langs.length, dim as number);
-    const files: FileMoments[] = langs.map((e) => ({
-      path: [...e.files].join(', '),
-      rows: e.acc.count,
-      dim: dim as number,
-      dtype: e.dtype,
-      sum: Float64Array.from(e.acc.sum),
-      ...(e.acc.gram ? { gram: e.acc.gram } : {}),
-    }));
-    return {
-      inputs: langs.map((e) => ({ ...e.input, path: [...e.files].join(', ') })),
-      files,
-      dim: dim as number,
-      provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) },
-    };
-  } finally {
-    for (const e of byLang.values()) e.acc.dispose();
-  }
-}
-
-function addChecked(acc: MomentAccumulator, data: FloatArray, rows: number, file: string, start: number): void {
-  const bad = acc.add(data, rows);
-  if (bad >= 0) {
-    throw createError('NON_FINITE', `${file}: row ${start + bad} holds NaN or Inf`);
-  }
-}
-
-/** Files whose rows carry their language: one given twice (by path or through a link) would be counted twice. */
-async function refuseRepeatedFiles(paths: string[]): Promise<void> {
-  const seen = new Map<string, string>();
-  for (const p of paths) {
-    const s = await stat(p).catch(() => undefined);
-    if (!s) continue;
-    const key = `${s.dev}:${s.ino}`;
-    const prev = seen.get(key);
-    if (prev !== undefined)
-      throw createError('INPUT', `${p} is given twice${prev !== p ? ` (as ${prev})` : ''}: its rows would be counted twice`, {
-        param: 'inputs',
-      });
-    seen.set(key, p);
-  }
+  const model = (provenance?.manifest as { model?: { note?: string; id?: string } } | undefined)?.model;
+  if (model?.note) warn(events, 'TEST_MODEL', `the embeddings come from ${model.id}: ${model.note}`);
 }
 
 /** Fit from in-memory arrays: `{ de: Float32Array (rows x dim), ... }`. */
@@ -354,22 +105,166 @@ export function fitFromArrays(data: Record<string, FloatArray>, dim: number, opt
     if (x.length % dim !== 0) throw createError('DIM_MISMATCH', `language "${lang}": length ${x.length} is not a multiple of dim ${dim}`);
     const acc = new MomentAccumulator(dim, { secondMoment: needsSecondMoment(method) });
     try {
-      addChecked(acc, x, x.length / dim, `language "${lang}"`, 0);
+      const bad = acc.add(x, x.length / dim);
+      if (bad >= 0) throw createError('NON_FINITE', `language "${lang}": row ${bad} holds NaN or Inf`);
+      return { lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) };
     } finally {
       acc.dispose();
     }
-    return { lang, rows: acc.count, mean: acc.mean(), ...(acc.gram ? { secondMoment: acc.secondMoment() } : {}) };
   });
   return fitProjection(langs, options);
 }
 
-/** A `manifest.json` written by `lsar embed` beside the inputs, parsed, if there is exactly one such directory. */
-async function findManifest(inputs: LanguageInput[]): Promise<unknown> {
-  const dirs = [...new Set(inputs.map((i) => dirname(i.path)))];
-  if (dirs.length !== 1) return undefined;
-  try {
-    return JSON.parse(await readFile(join(dirs[0] as string, 'manifest.json'), 'utf8'));
-  } catch {
-    return undefined;
+/** `lsar fit`: where the data come from, the method and its parameters, the artifact. */
+export const fitSchema = {
+  dir: {
+    type: 'string',
+    positional: true,
+    description:
+      'Directory of <lang>.npy (.parquet, .jsonl) files (language = file stem, ISO 639-1 or 639-3); with --lang-column, a Parquet file or a directory of them',
+  },
+  input: {
+    type: 'strings',
+    alias: 'i',
+    noSplit: true,
+    description:
+      'A language file as <lang>=<file.npy|.parquet|.jsonl>; repeat for each language (instead of dir); with --lang-column, just files',
+  },
+  corpora: {
+    type: 'string',
+    alias: 'c',
+    description: 'Embed this directory of <lang>.txt corpora with --model first, then fit (embeddings are kept and reused)',
+  },
+  embedDir: {
+    type: 'string',
+    description: 'With --corpora: the embedding cache; embeddings go in <dir>/corpora',
+    defaultText: '.lsar-cache, or $LSAR_CACHE_DIR',
+  },
+  stats: {
+    type: 'strings',
+    noSplit: true,
+    description: 'Shard statistics (lsar stats) to merge and fit on, instead of the data: the same projection as fitting all rows at once',
+  },
+  method: {
+    type: 'string',
+    alias: 'm',
+    choices: METHODS,
+    default: 'lsar',
+    description:
+      'lsar (language-agnostic), abtt (all-but-the-top: pooled mean and top principal components removed), whiten (BERT-whitening: pooled mean removed, covariance made the identity), lir or demean (need the language when applied), none (identity)',
+  },
+  rank: { type: 'integer', description: 'lsar: rank K of the language subspace, 1..L-1', defaultText: 'L-1' },
+  remove: {
+    type: 'integer',
+    alias: 'r',
+    description:
+      'lsar: directions removed, 1..K (default K); lir: directions removed per language (default 1); abtt: principal components removed (default d/100)',
+  },
+  dims: {
+    type: 'integer',
+    min: 1,
+    description: 'whiten: keep the top k eigenvectors, so outputs have k dimensions',
+    defaultText: 'every dimension that can be whitened',
+  },
+  out: { type: 'string', alias: 'o', required: true, description: 'Output: projection.json (with .npy sidecars) or a directory' },
+  ...columnSchema,
+  ...modelSchema,
+} as const satisfies Schema;
+
+export type FitToArtifactOptions = OptionsOf<typeof fitSchema> & { events?: Events };
+
+export interface FitSummary {
+  method: string;
+  dim: number;
+  rank?: number;
+  remove: number;
+  /** whiten: the output dimension. */
+  dims?: number;
+  languages: { lang: string; rows: number }[];
+  singularValues?: number[];
+  projection: string;
+  /** With corpora: where their embeddings were kept. */
+  embeddings?: string;
+  /** Things the user should know about this fit. */
+  warnings: string[];
+  lsarVersion: string;
+}
+
+/** The library call behind `lsar fit`: fit (from files, statistics or corpora) and save the artifact. */
+export async function fitToArtifact(given: FitToArtifactOptions): Promise<{ projection: Projection; path: string; summary: FitSummary }> {
+  let options = validate(fitSchema, given);
+  const sources = [options.dir !== undefined, options.input !== undefined, options.corpora !== undefined, options.stats !== undefined];
+  if (sources.filter(Boolean).length !== 1)
+    throw createError(
+      'USAGE',
+      `lsar fit needs a directory of <lang>.npy files, ${opt('input')} <lang>=<file>, ${opt('corpora')} <dir> with ${opt('model')}, or ${opt('stats')} <shard.stats.json...> (one of them)`,
+      { param: 'input' },
+    );
+  const method = parseMethod(options.method);
+  const params = {
+    method,
+    ...(options.rank !== undefined ? { rank: options.rank } : {}),
+    ...(options.remove !== undefined ? { remove: options.remove } : {}),
+    ...(options.dims !== undefined ? { dims: options.dims } : {}),
+  };
+  const outputs = (await artifactPaths(options.out)).map((path) => ({ path, param: 'out' }));
+  let embedded: string | undefined;
+  if (options.corpora !== undefined) {
+    const cache = new EmbeddingCache(modelOptions(options), {
+      root: options.embedDir ?? defaultEmbedDir(),
+      ...(given.events ? { events: given.events } : {}),
+    });
+    try {
+      embedded = await cache.embed('corpora', { corpora: options.corpora });
+    } finally {
+      await cache.dispose();
+    }
+    options = { ...options, dir: embedded, corpora: undefined };
   }
+  if (options.stats) {
+    await refuseOverwrite(outputs, options.stats);
+    const w = warnings(given.events);
+    const { projection, provenance } = await fitFromStats(options.stats, params);
+    fitWarnings(projection, undefined, options, w.events);
+    const path = await saveProjection(options.out, projection, provenance);
+    return { projection, path, summary: summaryOf(projection, path, w.list) };
+  }
+  const inputs = await resolveInputs({
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    ...(options.input !== undefined ? { inputs: options.input } : {}),
+    ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
+  });
+  await refuseOverwrite(
+    outputs,
+    inputs.map((i) => (i.lang ? { path: i.path, what: `language ${i.lang}` } : i.path)),
+  );
+  const {
+    projection,
+    provenance,
+    warnings: list,
+  } = await fitFromFiles(inputs, {
+    ...params,
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
+    ...(given.events ? { events: given.events } : {}),
+    ...(embedded ? { modelWarned: true } : {}),
+  });
+  const path = await saveProjection(options.out, projection, provenance);
+  return { projection, path, summary: summaryOf(projection, path, list, embedded) };
+}
+
+function summaryOf(projection: Projection, path: string, list: string[], embedded?: string): FitSummary {
+  return {
+    method: projection.method,
+    dim: projection.dim,
+    ...(projection.rank !== undefined ? { rank: projection.rank } : {}),
+    remove: projection.remove,
+    ...(projection.dims !== undefined ? { dims: projection.dims } : {}),
+    languages: projection.languages,
+    ...(projection.singularValues ? { singularValues: projection.singularValues } : {}),
+    projection: path,
+    ...(embedded ? { embeddings: join(embedded) } : {}),
+    warnings: list,
+    lsarVersion: VERSION,
+  };
 }

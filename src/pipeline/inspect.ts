@@ -4,7 +4,12 @@
  * with an evaluation, the best rank of a retrieval sweep); 2-D maps of a sample of sentences.
  */
 import { takeRows, type Embeddings } from '../core/embeddings.js';
-import { checkNumber, createError, opt } from '../core/errors.js';
+import { join } from 'node:path';
+import { createError, opt } from '../core/errors.js';
+import { METHODS } from '../core/projection.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { ensureParentDir } from '../io/atomic.js';
+import { resolveInputs } from './services/inputs.js';
 import { betweenShare, centroidAccuracy, probeAccuracy, stratifiedFolds, type Labelled } from '../core/probe.js';
 import { pca2 } from '../core/pca.js';
 import { meanSpectrum, recommendRank, type RankRecommendation } from '../core/spectrum.js';
@@ -12,45 +17,76 @@ import { mulberry32, sampleIndices } from '../core/random.js';
 import { firstNonFiniteRow } from '../core/rows.js';
 import { readEmbeddings } from '../io/embeddings.js';
 import { NpyReader } from '../io/npy.js';
-import { checkUniqueLanguages, EMBEDDING_EXTS, languageInput, listLanguageFiles, type LanguageInput } from '../io/inputs.js';
 import { needsSecondMoment, parseMethod } from '../core/projection.js';
+import { warn, warnings, type Events } from '../core/events.js';
 import { VERSION } from '../version.js';
-import { momentsFromFiles } from './fit.js';
+import { momentsFromFiles } from './services/moments.js';
 import { prepareMethods, projectFor } from './retrieve/methods.js';
-import { retrieve, type RetrieveOptions, type RetrieveResult } from './retrieve/index.js';
+import { retrieve, type RetrieveResult } from './retrieve/index.js';
 
 export const DEFAULT_INSPECT_METHODS = ['none', 'demean', 'lsar', 'abtt', 'whiten'];
 
-export interface InspectOptions {
-  /** A directory of `<lang>.npy` (or .parquet/.jsonl) files, or the files as `<lang>=<path>` / `<lang>.npy` paths. */
-  inputs: string | string[];
-  /** Methods fitted on the inspected data (default none, demean, lsar, abtt, whiten). */
-  methods?: string[];
-  /** lsar ranks (default L-1). */
-  ranks?: number[];
-  /** Saved projections to inspect as well. */
-  projections?: string[];
-  /** Rows per language for the probe, the centroid accuracy and the between share (default 200; seeded sample). */
-  sample?: number;
-  /** Rows per language on the 2-D maps (default 60). */
-  mapSample?: number;
-  /** Probe folds (default 5). */
-  folds?: number;
-  /** Probe inverse regularisation, as scikit-learn's C (default 1). */
-  probeC?: number;
-  /** Seed of the row sample and the folds (default 0). */
-  seed?: number;
-  /** Share of between-language variance the recommended rank keeps (default 0.9). */
-  threshold?: number;
-  /** whiten: output dimensions (default: all that can be whitened). */
-  dims?: number;
-  /**
-   * Evaluate an lsar rank sweep with `lsar retrieve` (its task and data options; the methods are
-   * fitted on the inspected data): the recommendation is then the best rank on it.
-   */
-  evaluate?: Omit<RetrieveOptions, 'methods' | 'fitEmbeddings' | 'fitMoments' | 'projections'>;
-  onProgress?: (message: string) => void;
-}
+/** `lsar inspect`: the inputs, the methods, the probe and sample, the rank rule, and a retrieval sweep. */
+export const inspectSchema = {
+  inputs: {
+    type: 'strings',
+    positional: 'variadic',
+    noSplit: true,
+    description:
+      'Per-language monolingual embeddings: a directory of <lang>.npy (.parquet, .jsonl) files, or the files (<lang>.npy or <lang>=<file>); the fit data or a held-out part of it',
+  },
+  projection: {
+    type: 'strings',
+    alias: 'p',
+    noSplit: true,
+    description: 'A saved projection (lsar fit --out) to inspect as well; repeatable',
+  },
+  methods: { type: 'strings', choices: METHODS, default: DEFAULT_INSPECT_METHODS, description: 'Methods fitted on the inputs' },
+  rank: { type: 'integers', min: 1, description: 'lsar rank(s); with --eval, the ranks swept', defaultText: 'L-1; with --eval 1..L-1' },
+  dims: {
+    type: 'integer',
+    min: 1,
+    description: 'whiten: keep the top k eigenvectors',
+    defaultText: 'every dimension that can be whitened',
+  },
+  sample: {
+    type: 'integer',
+    min: 2,
+    default: 200,
+    description: 'Rows per language (seeded sample) for the probe, centroids and variance share',
+  },
+  mapSample: { type: 'integer', min: 1, default: 60, description: 'Rows per language on the 2-D maps' },
+  folds: { type: 'integer', min: 2, max: 50, default: 5, description: 'Cross-validation folds of the probe (stratified)' },
+  probeC: { type: 'number', min: 1e-12, default: 1, description: "Inverse L2 strength of the probe, as scikit-learn's C" },
+  seed: { type: 'integer', min: 0, default: 0, description: 'Seed of the samples and folds' },
+  threshold: { type: 'number', min: 0, max: 1, default: 0.9, description: 'Share of between-language variance the recommended rank keeps' },
+  eval: {
+    type: 'string',
+    choices: ['tatoeba', 'lareqa', 'pairs'],
+    description: 'Sweep the lsar rank with lsar retrieve <task> on these data: the recommendation is then the best rank',
+    group: 'Rank from a retrieval sweep:',
+  },
+  data: {
+    type: 'string',
+    description: '--eval tatoeba/lareqa: the data directory (as lsar retrieve --data)',
+    group: 'Rank from a retrieval sweep:',
+  },
+  embeddings: {
+    type: 'string',
+    alias: 'e',
+    description: '--eval: evaluation embeddings (as lsar retrieve --embeddings)',
+    group: 'Rank from a retrieval sweep:',
+  },
+  queries: { type: 'string', description: '--eval pairs: query embeddings', group: 'Rank from a retrieval sweep:' },
+  targets: { type: 'string', description: '--eval pairs: target embeddings', group: 'Rank from a retrieval sweep:' },
+  langs: { type: 'strings', description: '--eval: languages to evaluate', group: 'Rank from a retrieval sweep:' },
+  report: {
+    type: 'string',
+    description: 'Write report.md (with SVG plots) and a self-contained interactive report.html into this directory',
+  },
+} as const satisfies Schema;
+
+export type InspectOptions = OptionsOf<typeof inspectSchema> & { events?: Events };
 
 export interface MethodInspection {
   probe_accuracy: number;
@@ -89,20 +125,6 @@ export interface InspectResult {
   manifest: Record<string, unknown>;
 }
 
-async function resolveInputs(given: string | string[]): Promise<LanguageInput[]> {
-  if (typeof given === 'string') return listLanguageFiles(given, EMBEDDING_EXTS);
-  if (given.length === 1 && !/=/.test(given[0] as string) && !/\.(npy|parquet|jsonl)$/i.test(given[0] as string))
-    return listLanguageFiles(given[0] as string, EMBEDDING_EXTS);
-  const inputs = given.map((g) => {
-    const eq = g.indexOf('=');
-    if (eq > 0) return languageInput(g.slice(0, eq), g.slice(eq + 1));
-    const stem = (g.split(/[\\/]/).pop() as string).replace(/\.(npy|parquet|jsonl)$/i, '');
-    return languageInput(stem, g);
-  });
-  checkUniqueLanguages(inputs);
-  return inputs;
-}
-
 /** A seeded sample of a file's rows: from .npy only the sampled rows are read; other formats are read whole. */
 async function readSample(path: string, n: number, seed: number): Promise<{ rows: number; x: Embeddings; index: number[] }> {
   if (/\.npy$/i.test(path)) {
@@ -130,40 +152,45 @@ function sampleRows(rows: number, n: number, seed: number): number[] {
   return sampleIndices(rows, n, mulberry32(seed));
 }
 
-export async function inspect(options: InspectOptions): Promise<InspectResult> {
-  const sample = options.sample ?? 200;
-  const mapSample = options.mapSample ?? 60;
-  const folds = options.folds ?? 5;
-  const seed = options.seed ?? 0;
-  const threshold = options.threshold ?? 0.9;
-  checkNumber('sample', sample, { min: 2 });
-  checkNumber('mapSample', mapSample, { min: 1 });
-  checkNumber('folds', folds, { min: 2, max: 50 });
-  checkNumber('seed', seed, { min: 0 });
-  checkNumber('threshold', threshold, { min: 0, max: 1, integer: false });
-  if (options.probeC !== undefined) checkNumber('probeC', options.probeC, { min: Number.MIN_VALUE, integer: false });
-  const progress = options.onProgress ?? (() => undefined);
-  const inputs = await resolveInputs(options.inputs);
+export async function inspect(given: InspectOptions): Promise<InspectResult> {
+  const options = validate(inspectSchema, given);
+  if (!options.inputs?.length)
+    throw createError('USAGE', 'lsar inspect needs a directory of <lang>.npy files or the files (see lsar inspect --help)', {
+      param: 'inputs',
+    });
+  const { sample, mapSample, folds, seed, threshold } = options;
+  if (options.eval === undefined) {
+    const extra = (['data', 'embeddings', 'queries', 'targets', 'langs'] as const).find((k) => options[k] !== undefined);
+    if (extra) throw createError('USAGE', `${opt(extra)} applies only with ${opt('eval')} <task>`, { param: extra });
+  }
+  // a report directory that cannot be made fails before the work, not after it
+  if (options.report !== undefined) await ensureParentDir(join(options.report, 'report.md'));
+  const w = warnings(given.events);
+  const progress = (stage: string, done = 0, total?: number, unit?: string) =>
+    given.events?.progress?.(stage, done, total, unit !== undefined ? { unit } : {});
+  const inputs = await resolveInputs({ inputs: options.inputs });
   if (inputs.length < 2) throw createError('TOO_FEW_LANGUAGES', `inspecting needs at least 2 languages, got ${inputs.length}`);
   if (sample < folds) throw createError('RANGE', `${opt('sample')} (${sample}) must be at least folds (${folds})`, { param: 'sample' });
 
   // the inputs are read once: their moments serve the methods fitted here, the spectrum and the
   // evaluation's rank sweep
   const methods = options.methods ?? DEFAULT_INSPECT_METHODS;
-  progress(`reading ${inputs.length} languages`);
-  const fitMoments = await momentsFromFiles(inputs, { secondMoment: methods.some((m) => needsSecondMoment(parseMethod(m))) });
-  const { runs, provenance, warnings } = await prepareMethods({
+  const fitMoments = await momentsFromFiles(inputs, {
+    secondMoment: methods.some((m) => needsSecondMoment(parseMethod(m))),
+    ...(options.events ? { events: options.events } : {}),
+  });
+  const { runs, provenance } = await prepareMethods({
     methods,
-    ...(options.ranks ? { ranks: options.ranks } : {}),
+    ...(options.rank ? { ranks: options.rank } : {}),
     ...(options.dims !== undefined ? { dims: options.dims } : {}),
     fitEmbeddings: inputs,
     fitMoments,
-    ...(options.projections ? { projections: options.projections } : {}),
-    onProgress: progress,
+    ...(options.projection ? { projections: options.projection } : {}),
+    events: w.events,
   });
 
   // the sample: read each language, keep a seeded subset
-  progress(`sampling up to ${sample} rows of ${inputs.length} languages`);
+  progress(`sample ${sample} rows per language`, 0, inputs.length, 'languages');
   const samples: { lang: string; rows: number; x: Embeddings }[] = [];
   for (const [l, input] of inputs.entries()) {
     const s = await readSample(input.path, sample, seed + l);
@@ -187,7 +214,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const results: Record<string, MethodInspection> = {};
   const maps: InspectResult['maps'] = {};
   for (const run of runs) {
-    progress(`probing ${run.name}`);
+    progress(`probe ${run.name}`, runs.indexOf(run), runs.length, 'methods');
     const projected = samples.map((s) => projectFor(run, s.x, s.lang));
     const dim = (projected[0] as Embeddings).dim;
     const x = new Float64Array(n * dim);
@@ -197,9 +224,13 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
       at += p.data.length;
     }
     const data: Labelled = { x, rows: n, dim, labels, classes: L };
-    const probe = probeAccuracy(data, foldIds, options.probeC !== undefined ? { C: options.probeC } : {});
+    const probe = probeAccuracy(data, foldIds, { C: options.probeC });
     if (probe.unconverged > 0)
-      warnings.push(`${run.name}: the probe stopped at its iteration limit in ${probe.unconverged} of ${folds} folds`);
+      warn(
+        w.events,
+        'PROBE_UNCONVERGED',
+        `${run.name}: the probe stopped at its iteration limit in ${probe.unconverged} of ${folds} folds`,
+      );
     results[run.name] = {
       probe_accuracy: probe.accuracy,
       centroid_accuracy: centroidAccuracy(data, foldIds),
@@ -237,12 +268,23 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   };
 
   let evaluation: RetrieveResult | undefined;
-  if (options.evaluate) {
+  if (options.eval !== undefined) {
     // as lsar's rank check: at most L-1 and d-1
     const maxRank = Math.min(L - 1, (samples[0]?.x.dim ?? 2) - 1);
-    const ranks = options.ranks && options.ranks.length > 1 ? options.ranks : Array.from({ length: maxRank }, (_, i) => i + 1);
-    progress(`evaluating lsar ranks ${ranks[0]}..${ranks.at(-1)} with lsar retrieve ${options.evaluate.task}`);
-    evaluation = await retrieve({ ...options.evaluate, methods: ['lsar'], ranks, fitEmbeddings: inputs, fitMoments, onProgress: progress });
+    const ranks = options.rank && options.rank.length > 1 ? options.rank : Array.from({ length: maxRank }, (_, i) => i + 1);
+    evaluation = await retrieve({
+      task: options.eval,
+      data: options.data,
+      embeddings: options.embeddings,
+      queries: options.queries,
+      targets: options.targets,
+      langs: options.langs,
+      methods: ['lsar'],
+      rank: ranks,
+      fitInputs: inputs,
+      fitMoments,
+      ...(given.events ? { events: given.events } : {}),
+    });
     const sweep: Record<string, number> = {};
     for (const r of ranks) {
       const v = evaluation.results[`lsar-${r}`] as { mean: number } | undefined;
@@ -255,7 +297,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
     );
     if (best) {
       recommended.rank = Number(best[0]);
-      recommended.rule = `the best rank of lsar retrieve ${options.evaluate.task} (mean ${evaluation.metric}, ${lowerBetter ? 'lowest' : 'highest'}: ${best[1].toFixed(4)}) over ranks ${ranks.join(', ')}; without it, ${Math.round(threshold * 100)}% of the between-language variance gives rank ${rec.share} and the eigengap rank ${rec.gap}`;
+      recommended.rule = `the best rank of lsar retrieve ${options.eval} (mean ${evaluation.metric}, ${lowerBetter ? 'lowest' : 'highest'}: ${best[1].toFixed(4)}) over ranks ${ranks.join(', ')}; without it, ${Math.round(threshold * 100)}% of the between-language variance gives rank ${rec.share} and the eigengap rank ${rec.gap}`;
       recommended.sweep = sweep;
       recommended.metric = evaluation.metric;
     }
@@ -269,16 +311,16 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
     recommended_rank: recommended,
     maps,
     ...(evaluation ? { evaluation } : {}),
-    warnings,
+    warnings: w.list,
     manifest: {
       lsarVersion: VERSION,
       created: new Date().toISOString(),
       inputs: inputs.map((i) => ({ lang: i.lang, path: i.path })),
       methods: runs.map((r) => r.name),
-      ...(options.projections?.length ? { projections: options.projections } : {}),
+      ...(options.projection?.length ? { projections: options.projection } : {}),
       probe: {
         model: 'multinomial logistic regression, L2 on the weights, L-BFGS (as scikit-learn LogisticRegression multinomial lbfgs)',
-        C: options.probeC ?? 1,
+        C: options.probeC,
         folds,
         stratified: true,
         seed,

@@ -7,64 +7,82 @@
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
-import { checkNumber, createError, opt } from '../core/errors.js';
-import { minePairs, type Margin, type MinedPairs, type Retrieval } from '../core/margin.js';
+import type { Events } from '../core/events.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { createError, opt } from '../core/errors.js';
+import { MARGINS, minePairs, RETRIEVALS, type Margin, type MinedPairs, type Retrieval } from '../core/margin.js';
 import type { Projection } from '../core/projection.js';
 import { createOperator, projectRows } from '../core/apply.js';
 import { normalizeRowsInPlace } from '../core/rows.js';
-import type { HnswParams } from '../adapters/hnsw.js';
-import { projectionFiles } from '../io/artifact.js';
+import { loadProjection, projectionFiles } from '../io/artifact.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { writeText } from '../io/jsonl.js';
 import { readLines } from '../io/text.js';
-import type { ModelOptions } from './embed.js';
-import { EmbeddingCache } from './embedding-cache.js';
-import { dataKey, projectionKey, runSearch, searchSettings, type SearchMode, type SearchReport } from './services/search/index.js';
+import { EmbeddingCache } from './services/embedding-cache.js';
+import { columnSchema } from './services/moments.js';
+import { modelOptions, modelSchema } from './services/model.js';
+import { dataKey, projectionKey, runSearch, searchSchema, searchSettings, type SearchReport } from './services/search/index.js';
 
-export interface MineOptions {
-  /** Source side: embeddings (.npy, .jsonl) or texts (.txt, embedded with `embed`). */
-  src: string;
-  trg: string;
-  /** Texts of each side (one per non-empty line, as `lsar embed` reads them), written beside the pairs; needed by `unify`. */
-  srcText?: string;
-  trgText?: string;
-  /** A projection applied to both sides (lir/demean need srcLang and trgLang). */
-  projection?: Projection;
-  srcLang?: string;
-  trgLang?: string;
-  /** Parquet inputs: the embedding column (default embedding). */
-  column?: string;
-  margin?: Margin;
-  retrieval?: Retrieval;
-  /** Neighbourhood size (default 4; capped at each side's size). */
-  k?: number;
-  /** Keep pairs scoring above this (default for max: 1.0 with ratio, 0 otherwise). */
-  threshold?: number;
-  /** Deduplicate each side's texts first (as LASER's --unify); pairs then name the first row of each text. */
-  unify?: boolean;
-  search?: SearchMode;
-  /** The same as search: 'exact'. */
-  exact?: boolean;
-  hnsw?: HnswParams;
-  recall?: number;
-  /** HNSW: queries sampled to measure recall against exact search (default 200). */
-  recallSample?: number;
-  /**
-   * Reuse / save the index of each side: `<indexIn>.trg` (the targets, searched by the sources)
-   * and `<indexIn>.src` (the sources, searched by the targets); refused when built from other
-   * data or another projection.
-   */
-  indexIn?: string;
-  indexOut?: string;
-  /** Output TSV path, or `-` for `stdout`. */
-  out: string;
+/** `lsar mine`: the two sides, the projection, the margin, and the search options. */
+export const mineSchema = {
+  src: {
+    type: 'string',
+    required: true,
+    description: 'Source side: embeddings (.npy, .parquet, .jsonl) or texts (.txt, embedded with --model)',
+  },
+  trg: {
+    type: 'string',
+    required: true,
+    description: 'Target side: embeddings (.npy, .parquet, .jsonl) or texts (.txt, embedded with --model)',
+  },
+  srcText: { type: 'string', description: 'Source texts (one per non-empty line, as the embeddings) to write beside each pair' },
+  trgText: { type: 'string', description: 'Target texts (one per non-empty line) to write beside each pair' },
+  projection: { type: 'string', alias: 'p', description: 'Apply this projection (lsar fit --out) to both sides' },
+  srcLang: { type: 'string', description: 'Source language (lir and demean projections)' },
+  trgLang: { type: 'string', description: 'Target language (lir and demean projections)' },
+  margin: {
+    type: 'string',
+    choices: MARGINS,
+    default: 'ratio',
+    description: "ratio a/b (LASER default), distance a-b, or absolute a, with a = cosine, b = mean of both rows' k-NN similarities",
+  },
+  retrieval: {
+    type: 'string',
+    choices: RETRIEVALS,
+    default: 'max',
+    description: 'max: pooled best pairs of both directions, each row used once (LASER default); fwd; bwd; intersect',
+  },
+  k: { type: 'integer', min: 1, max: 100_000, default: 4, description: "Neighbourhood size (capped at each side's size)" },
+  threshold: {
+    type: 'number',
+    description: 'Keep pairs scoring above this',
+    defaultText: 'for max: 1.0 with ratio, 0 otherwise; other modes keep all',
+  },
+  unify: {
+    type: 'boolean',
+    default: false,
+    description: "Deduplicate each side's texts first, as LASER --unify (pairs then name the first row of each text)",
+  },
+  out: {
+    type: 'string',
+    alias: 'o',
+    required: true,
+    description: 'Output TSV (score, src row, trg row[, src text, trg text]), or - for stdout; written atomically',
+  },
+  embedDir: { type: 'string', description: 'With --model: the embedding cache', defaultText: '.lsar-cache, or $LSAR_CACHE_DIR' },
+  column: columnSchema.column,
+  ...searchSchema,
+  ...modelSchema,
+} as const satisfies Schema;
+
+export type MineOptions = Omit<OptionsOf<typeof mineSchema>, 'projection'> & {
+  /** A projection applied to both sides (lir/demean need srcLang and trgLang), or its path. */
+  projection?: string | Projection | undefined;
   stdout?: Writable;
-  embed?: ModelOptions;
-  embedDir?: string;
-  onProgress?: (message: string) => void;
-}
+  events?: Events;
+};
 
 export interface MineSummary {
   sources: number;
@@ -88,10 +106,13 @@ interface Side {
   rows?: Int32Array;
 }
 
-export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; summary: MineSummary }> {
+export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; summary: MineSummary }> {
   const start = Date.now();
-  const k = options.k ?? 4;
-  checkNumber('k', k, { min: 1, max: 100_000 });
+  const options = {
+    ...validate(mineSchema, { ...given, projection: undefined }),
+    projection: typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection,
+  };
+  const k = options.k;
   const settings = searchSettings(options);
   checkColumnApplies(options.column, [options.src, options.trg]);
   const indexOut = options.indexOut !== undefined ? [`${options.indexOut}.trg`, `${options.indexOut}.src`] : [];
@@ -110,8 +131,14 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
       ...projectionFiles(options.projection),
     ],
   );
-  const progress = options.onProgress ?? (() => undefined);
-  const cache = options.embed ? new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {}) : undefined;
+  const progress = (stage: string, total?: number) => given.events?.progress?.(`mine: ${stage}`, 0, total, { unit: 'rows' });
+  const cache =
+    options.model !== undefined
+      ? new EmbeddingCache(modelOptions(options), {
+          ...(options.embedDir ? { root: options.embedDir } : {}),
+          ...(given.events ? { events: given.events } : {}),
+        })
+      : undefined;
   let src: Side;
   let trg: Side;
   try {
@@ -138,7 +165,7 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
         'DIM_MISMATCH',
         `${options.src}: dimension ${src.vectors.dim}, but the projection was fitted on dimension ${p.dim}`,
       );
-    progress(`projecting (${p.method})`);
+    progress(`projecting (${p.method})`, src.vectors.rows + trg.vectors.rows);
     for (const [side, lang, file] of [
       [src, options.srcLang, options.src],
       [trg, options.trgLang, options.trg],
@@ -159,9 +186,9 @@ export async function mine(options: MineOptions): Promise<{ pairs: MinedPairs; s
     ...(options.indexOut !== undefined ? { indexOut: `${options.indexOut}.${side}` } : {}),
     ...(keys ? { key: keys[side] } : {}),
   });
-  progress(`${k}-NN source -> target (${n} x ${m})`);
+  progress(`${k}-NN source -> target (${n} x ${m})`, n);
   const fwd = await runSearch(trg.vectors, src.vectors, Math.min(k, m), job('trg'));
-  progress(`${k}-NN target -> source`);
+  progress(`${k}-NN target -> source`, m);
   const bwd = await runSearch(src.vectors, trg.vectors, Math.min(k, n), job('src'));
   const pairs = minePairs(fwd.top, bwd.top, n, m, {
     ...(options.margin ? { margin: options.margin } : {}),

@@ -2,13 +2,16 @@
 import type { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createError, opt } from '../core/errors.js';
+import type { Events } from '../core/events.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { columnSchema } from './services/moments.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createOperator, describeProblem, projectRows, type ApplyOptions, type Projector } from '../core/apply.js';
 import { needsLanguage, outputDim, type Projection } from '../core/projection.js';
 import { narrowToFloat32, type FloatArray } from '../core/rows.js';
 import { poolSize, projectInPool } from '../adapters/pool.js';
-import { projectionFiles } from '../io/artifact.js';
+import { loadProjection, projectionFiles } from '../io/artifact.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { embeddingFormat, isEmbeddingFile, openEmbeddings, type Block, type EmbeddingSource } from '../io/embeddings.js';
@@ -36,13 +39,99 @@ export interface ProjectOptions extends ApplyOptions {
   langColumn?: string;
   /** Parquet output from Parquet input: add the projection as this column (default: replace the embedding column). */
   as?: string;
-  onProgress?: (rowsDone: number, rowsTotal: number | undefined) => void;
+  /** Progress (stage `project <input>`, rows). */
+  events?: Events;
 }
 
 export interface ProjectSummary {
   rows: number;
   dim: number;
   output: string;
+}
+
+/** `lsar project`: the projection, inputs and outputs, and how rows are written. */
+export const projectSchema = {
+  projection: {
+    type: 'string',
+    alias: 'p',
+    required: true,
+    description: 'projection.json from lsar fit (or its directory, or a .safetensors export)',
+  },
+  in: {
+    type: 'strings',
+    noSplit: true,
+    default: ['-'],
+    description:
+      'Input: .npy, .parquet, .jsonl, or - for JSON Lines on stdin. Repeat it, or give a directory, to project many files in one process (then --out is a directory)',
+  },
+  out: {
+    type: 'string',
+    default: '-',
+    description:
+      'Output: .npy, .parquet, .jsonl, or - for JSON Lines on stdout; a directory for several inputs (files are written atomically)',
+  },
+  lang: {
+    type: 'string',
+    alias: 'l',
+    description:
+      "The input's language: required for lir and demean (with several inputs, taken from each file's name: de.npy), ignored by lsar and none",
+  },
+  as: {
+    type: 'string',
+    description:
+      'Parquet output: the name of the projected column (default: replace the embedding column; a new name keeps the original beside it)',
+  },
+  normalize: { type: 'boolean', default: false, description: 'L2-normalise each output row' },
+  dtype: {
+    type: 'string',
+    choices: ['float32', 'float64'],
+    description: 'Output dtype',
+    defaultText: 'float64 for float64 input, else float32',
+  },
+  ...columnSchema,
+} as const satisfies Schema;
+
+export type ProjectVerbOptions = Omit<OptionsOf<typeof projectSchema>, 'projection'> & {
+  /** The projection, or its path. */
+  projection: string | Projection;
+  stdin?: Readable;
+  stdout?: Writable;
+  events?: Events;
+};
+
+/**
+ * The library call behind `lsar project`: one input to one output (a stream: stdin/stdout work),
+ * or several inputs (or a directory) into an output directory, in one process.
+ */
+export async function project(given: ProjectVerbOptions): Promise<{ method: string; many: boolean; outputs: ProjectSummary[] }> {
+  const o = validate(projectSchema, { ...given, projection: typeof given.projection === 'string' ? given.projection : '<object>' });
+  const projection = typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection;
+  const common = {
+    ...(o.lang !== undefined ? { lang: o.lang } : {}),
+    ...(o.column !== undefined ? { column: o.column } : {}),
+    ...(o.langColumn !== undefined ? { langColumn: o.langColumn } : {}),
+    ...(o.as !== undefined ? { as: o.as } : {}),
+    normalize: o.normalize,
+    ...(o.dtype !== undefined ? { dtype: o.dtype } : {}),
+    ...(given.events ? { events: given.events } : {}),
+  };
+  const inputs = o.in;
+  const many = inputs.length > 1 || (inputs[0] !== '-' && (await stat(inputs[0] as string).catch(() => undefined))?.isDirectory() === true);
+  if (!many) {
+    const summary = await projectStream(projection, {
+      ...common,
+      input: inputs[0] as string,
+      output: o.out,
+      ...(given.stdin ? { stdin: given.stdin } : {}),
+      ...(given.stdout ? { stdout: given.stdout } : {}),
+    });
+    return { method: projection.method, many, outputs: [summary] };
+  }
+  if (inputs.includes('-')) throw createError('USAGE', `${opt('in')} -: stdin cannot be combined with other inputs`, { param: 'in' });
+  if (o.out === '-' || isEmbeddingFile(o.out))
+    throw createError('USAGE', `${opt('out')} ${o.out}: several inputs need an output directory (${opt('out')} dir/)`, { param: 'out' });
+  const outputs = await projectFiles(projection, { ...common, inputs, outDir: o.out });
+  return { method: projection.method, many, outputs };
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -136,7 +225,7 @@ export async function projectStream(projection: Projection, options: ProjectOpti
     } else if (options.output === '-') await writeText(options.stdout ?? process.stdout, formatJsonl(data, n, od));
     else await textWriter?.write(formatJsonl(data, n, od));
     rows += n;
-    options.onProgress?.(rows, src.rows);
+    options.events?.progress?.(`project ${src.label}`, rows, src.rows, { unit: 'rows' });
   };
   try {
     if (outFormat === 'npy') writer = await NpyWriter.create(options.output, od, outDtype);
@@ -223,7 +312,7 @@ async function projectParquet(
       const v = embeddingVector(arrow, castRows(b.data, b.rows, od, outDtype, options.output, rows), b.rows, od);
       await writer.write(withColumn(arrow, b.table as ArrowTable, name, v));
       rows += b.rows;
-      options.onProgress?.(rows, pq.rows);
+      options.events?.progress?.(`project ${options.input}`, rows, pq.rows, { unit: 'rows' });
     }
     if (rows === 0) throw createError('EMPTY', `${options.input}: no rows`);
     await writer.commit();
@@ -266,8 +355,6 @@ export interface ProjectFilesOptions extends Omit<ProjectOptions, 'input' | 'out
   inputs: string[];
   /** Directory for the outputs, each named as its input. */
   outDir: string;
-  /** Called before each file. */
-  onFile?: (input: string, output: string, index: number, total: number) => void;
 }
 
 /**
@@ -312,12 +399,10 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
   };
   await mkdir(options.outDir, { recursive: true });
   const out: ProjectSummary[] = [];
-  let k = 0;
   for (const [output, input] of outs) {
-    options.onFile?.(input, output, k++, outs.size);
     const lang = langOf(input);
     const rest: ProjectOptions = { ...options, input, output };
-    for (const key of ['inputs', 'outDir', 'onFile'] as const) delete (rest as unknown as Record<string, unknown>)[key];
+    for (const key of ['inputs', 'outDir'] as const) delete (rest as unknown as Record<string, unknown>)[key];
     if (lang !== undefined) rest.lang = lang;
     out.push(await projectStream(projection, rest));
   }

@@ -3,50 +3,49 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Embeddings } from '../core/embeddings.js';
-import { checkNumber, createError, opt } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
+import type { Events } from '../core/events.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
 import type { Projection } from '../core/projection.js';
 import { createOperator, projectRows } from '../core/apply.js';
 import type { IndexKind } from '../core/vector-index.js';
-import type { HnswParams } from '../adapters/hnsw.js';
-import { projectionFiles } from '../io/artifact.js';
+import { loadProjection, projectionFiles } from '../io/artifact.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { refuseOverwrite } from '../io/same-file.js';
-import type { ModelOptions } from './embed.js';
-import { EmbeddingCache } from './embedding-cache.js';
-import { dataKey, projectionKey, runSearch, searchSettings, type SearchMode } from './services/search/index.js';
+import { EmbeddingCache } from './services/embedding-cache.js';
+import { columnSchema } from './services/moments.js';
+import { modelOptions, modelSchema } from './services/model.js';
+import { dataKey, projectionKey, runSearch, searchSchema, searchSettings } from './services/search/index.js';
 
-export interface SearchOptions {
-  /** The searched embeddings (.npy, .jsonl). */
-  index: string;
-  /** Queries: .npy, .jsonl, - (JSON Lines on stdin), or .txt (one text per line) with `embed`. */
-  queries: string;
+/** `lsar search`: the searched rows, the queries, the projection, and the search options. */
+export const searchVerbSchema = {
+  index: { type: 'string', alias: 'x', required: true, description: 'Embeddings to search (.npy, .parquet or .jsonl)' },
+  queries: {
+    type: 'string',
+    default: '-',
+    description: 'Query vectors (.npy, .parquet, .jsonl, or - for JSON Lines on stdin), or query texts (.txt, one per line) with --model',
+  },
+  projection: { type: 'string', alias: 'p', description: 'Apply this projection (lsar fit --out) to both sides' },
+  lang: { type: 'string', alias: 'l', description: 'Language of the indexed embeddings (lir, demean)' },
+  queryLang: { type: 'string', description: 'Language of the queries (lir, demean)', defaultText: '--lang' },
+  k: { type: 'integer', min: 1, max: 1_000_000, default: 10, description: 'Neighbours per query' },
+  labels: { type: 'string', description: 'Text file with one label per indexed row, shown with each neighbour' },
+  embedDir: {
+    type: 'string',
+    description: 'With --model: the embedding cache for embedded queries',
+    defaultText: '.lsar-cache, or $LSAR_CACHE_DIR',
+  },
+  column: columnSchema.column,
+  ...searchSchema,
+  ...modelSchema,
+} as const satisfies Schema;
+
+export type SearchOptions = Omit<OptionsOf<typeof searchVerbSchema>, 'projection'> & {
+  /** A projection applied to both sides, or its path. */
+  projection?: string | Projection | undefined;
   stdin?: Readable;
-  projection?: Projection;
-  /** Language of the indexed embeddings and of the queries (lir/demean). */
-  lang?: string;
-  queryLang?: string;
-  /** Parquet inputs: the embedding column of the index and of the queries (default embedding). */
-  column?: string;
-  k: number;
-  /** auto (default: exact or HNSW, whichever is estimated faster for this job), exact or hnsw. */
-  search?: SearchMode;
-  /** Exact search (the same as search: 'exact'). */
-  exact?: boolean;
-  /** HNSW: the recall@10 against exact search that ef is chosen to reach (default 0.99; hnsw.ef overrides). */
-  recall?: number;
-  /** HNSW: queries sampled to measure recall against exact search (default 200). */
-  recallSample?: number;
-  hnsw?: HnswParams;
-  /** Reuse / save the index (refused when it was built from other data or another projection). */
-  indexIn?: string;
-  indexOut?: string;
-  /** A text file with one label per indexed row. */
-  labels?: string;
-  /** Embed text queries with this model. */
-  embed?: ModelOptions;
-  /** Where embedded queries are kept (default: the embedding cache, .lsar-cache). */
-  embedDir?: string;
-}
+  events?: Events;
+};
 
 export interface Neighbor {
   index: number;
@@ -82,8 +81,11 @@ function project(
   return out;
 }
 
-export async function searchNeighbors(options: SearchOptions): Promise<SearchResult> {
-  checkNumber('k', options.k, { min: 1 });
+export async function searchNeighbors(given: SearchOptions): Promise<SearchResult> {
+  const options = {
+    ...validate(searchVerbSchema, { ...given, projection: undefined }),
+    projection: typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection,
+  };
   const settings = searchSettings(options);
   checkColumnApplies(options.column, [options.index, options.queries]);
   if (options.indexOut !== undefined)
@@ -110,10 +112,13 @@ export async function searchNeighbors(options: SearchOptions): Promise<SearchRes
   const x = project(options.projection, docs, options.lang, options.index, true);
   let queryFile = options.queries;
   if (/\.txt$/i.test(queryFile)) {
-    if (!options.embed)
+    if (options.model === undefined)
       throw createError('USAGE', `${queryFile}: text queries need ${opt('model')} to embed them (or give vectors: .npy or .jsonl)`);
     const lang = options.queryLang ?? 'qq';
-    const cache = new EmbeddingCache(options.embed, options.embedDir ? { root: options.embedDir } : {});
+    const cache = new EmbeddingCache(modelOptions(options), {
+      ...(options.embedDir ? { root: options.embedDir } : {}),
+      ...(given.events ? { events: given.events } : {}),
+    });
     try {
       queryFile = join(await cache.embed('search-queries', { inputs: [{ lang, path: queryFile }] }), `${lang}.npy`);
     } finally {

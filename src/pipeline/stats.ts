@@ -1,50 +1,64 @@
 /**
  * Fitting over shards: `lsar stats` writes each language's row count and float64 sum (and
- * X^T X for lir) of one shard of the data, with provenance; `lsar fit --stats a.json b.json ...`
- * merges any number of them into the projection that fitting all rows at once gives (the sums
- * add; only their float64 rounding order differs). Any job runner can compute the shards
- * (a Slurm array, a Kubernetes Indexed Job, Ray or Spark tasks running the CLI).
- *
- * Format (JSON): {"format": "lsar-stats", "formatVersion": 1, "lsarVersion", "created", "dim",
- * "gram": bool, "languages": [{"lang", "rows", "sum": [d numbers], "gram"?: "<base64 of the
- * d x d upper-triangle float64 little-endian>"}], "source": {"inputs": [...]}}. Numbers are
- * written with the shortest decimal that reads back as the same float64.
+ * X^T X for lir, abtt and whiten) of one shard of the data, with provenance (io/stats-file.ts);
+ * `lsar fit --stats a.json b.json ...` merges any number of them into the projection that
+ * fitting all rows at once gives (the sums add; only their float64 rounding order differs). Any
+ * job runner can compute the shards (a Slurm array, a Kubernetes Indexed Job, Ray or Spark
+ * tasks running the CLI).
  */
-import { readFile } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 import { needsSecondMoment, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { fitProjection, resolveParams } from '../core/fit.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import type { LanguageInput } from '../io/inputs.js';
-import { canonicalLanguage } from '../io/languages.js';
-import { VERSION } from '../version.js';
 import { languageMoments } from '../core/moments.js';
-import { readLanguageFiles, type Provenance } from './fit.js';
+import type { Events } from '../core/events.js';
+import { loadStats, saveStats, type LanguageStats, type ShardStats } from '../io/stats-file.js';
+import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { resolveInputs } from './services/inputs.js';
+import { columnSchema, readLanguageFiles, type ColumnOptions, type Provenance } from './services/moments.js';
 
-export const STATS_FORMAT = 'lsar-stats';
+export { loadStats, saveStats, type LanguageStats, type ShardStats } from '../io/stats-file.js';
 
-export interface LanguageStats {
-  lang: string;
-  rows: number;
-  sum: Float64Array;
-  /** Upper triangle of X^T X (row-major d x d), for lir. */
-  gram?: Float64Array;
+/** `lsar stats`: one shard of the data. */
+export const statsSchema = {
+  dir: {
+    type: 'string',
+    positional: true,
+    description: 'Directory of <lang>.npy (.parquet, .jsonl) files (this shard); with --lang-column, a Parquet file or a directory of them',
+  },
+  input: { type: 'strings', alias: 'i', noSplit: true, description: 'A language file as <lang>=<file.npy>; repeatable (instead of dir)' },
+  gram: { type: 'boolean', default: false, description: 'Also X^T X per language (d x d): needed to fit lir, abtt and whiten' },
+  out: { type: 'string', alias: 'o', required: true, description: 'Output: shard.stats.json (written atomically)' },
+  ...columnSchema,
+} as const satisfies Schema;
+
+export type StatsVerbOptions = OptionsOf<typeof statsSchema> & { events?: Events };
+
+export interface StatsOptions extends ColumnOptions {
+  /** Also X^T X per language (lir, abtt and whiten need it). */
+  gram?: boolean;
+  events?: Events;
 }
 
-export interface ShardStats {
-  dim: number;
-  gram: boolean;
-  languages: LanguageStats[];
-  source: Provenance;
+/** The library call behind `lsar stats`: the statistics of one shard, written to `out`. */
+export async function stats(options: StatsVerbOptions): Promise<ShardStats> {
+  const o = validate(statsSchema, options);
+  const inputs = await resolveInputs({
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(o.input !== undefined ? { inputs: o.input } : {}),
+    ...(o.langColumn !== undefined ? { langColumn: o.langColumn } : {}),
+  });
+  return writeStats(inputs, o.out, {
+    gram: o.gram,
+    ...(o.column !== undefined ? { column: o.column } : {}),
+    ...(o.langColumn !== undefined ? { langColumn: o.langColumn } : {}),
+    ...(options.events ? { events: options.events } : {}),
+  });
 }
 
 /** One shard's statistics from per-language files, written to `out` (never over one of the inputs). */
-export async function writeStats(
-  inputs: LanguageInput[],
-  out: string,
-  options: { gram?: boolean; onProgress?: (lang: string) => void; column?: string; langColumn?: string } = {},
-): Promise<ShardStats> {
+export async function writeStats(inputs: LanguageInput[], out: string, options: StatsOptions = {}): Promise<ShardStats> {
   await refuseOverwrite(
     [{ path: out, param: 'out' }],
     inputs.map((i) => i.path),
@@ -55,97 +69,19 @@ export async function writeStats(
 }
 
 /** One shard's statistics from per-language files. */
-export async function computeStats(
-  inputs: LanguageInput[],
-  options: { gram?: boolean; onProgress?: (lang: string) => void; column?: string; langColumn?: string } = {},
-): Promise<ShardStats> {
+export async function computeStats(inputs: LanguageInput[], options: StatsOptions = {}): Promise<ShardStats> {
   const r = await readLanguageFiles(inputs, {
     secondMoment: options.gram === true,
     ...(options.column !== undefined ? { column: options.column } : {}),
     ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
-    ...(options.onProgress ? { onProgress: (p) => options.onProgress?.(p.lang) } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   return {
     dim: r.dim,
     gram: options.gram === true,
-    languages: r.files.map((f, k) => ({
-      lang: (r.inputs[k] as LanguageInput).lang,
-      rows: f.rows,
-      sum: f.sum,
-      ...(f.gram ? { gram: f.gram } : {}),
-    })),
+    languages: r.languages.map((l) => ({ lang: l.input.lang, rows: l.rows, sum: l.sum, ...(l.gram ? { gram: l.gram } : {}) })),
     source: r.provenance,
   };
-}
-
-function toBase64(x: Float64Array): string {
-  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
-}
-
-function fromBase64(s: string, n: number, where: string): Float64Array {
-  const b = Buffer.from(s, 'base64');
-  if (b.length !== n * 8) throw createError('INPUT', `${where}: gram holds ${b.length / 8} numbers, expected ${n}`);
-  const out = new Float64Array(n);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
-
-export async function saveStats(path: string, s: ShardStats): Promise<void> {
-  const json = {
-    format: STATS_FORMAT,
-    formatVersion: 1,
-    lsarVersion: VERSION,
-    created: new Date().toISOString(),
-    dim: s.dim,
-    gram: s.gram,
-    languages: s.languages.map((l) => ({
-      lang: l.lang,
-      rows: l.rows,
-      sum: Array.from(l.sum),
-      ...(l.gram ? { gram: toBase64(l.gram) } : {}),
-    })),
-    source: s.source,
-  };
-  await writeFileAtomic(path, JSON.stringify(json) + '\n');
-}
-
-export async function loadStats(path: string): Promise<ShardStats> {
-  let json: {
-    format?: string;
-    formatVersion?: number;
-    dim?: number;
-    gram?: boolean;
-    languages?: { lang: string; rows: number; sum: number[]; gram?: string }[];
-    source?: Provenance;
-  };
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT')
-      throw createError('NOT_FOUND', `${path}: no such statistics file (make one with lsar stats)`, { cause: e });
-    throw createError('INPUT', `${path}: not valid JSON (${(e as Error).message})`, { cause: e });
-  }
-  if (json.format !== STATS_FORMAT)
-    throw createError('INPUT', `${path}: not lsar statistics (format ${JSON.stringify(json.format)}, expected "${STATS_FORMAT}")`);
-  if (json.formatVersion !== 1)
-    throw createError('INPUT', `${path}: statistics format version ${json.formatVersion} is not supported (this lsar reads 1)`);
-  const d = json.dim;
-  if (!Number.isInteger(d) || (d as number) < 1 || !Array.isArray(json.languages))
-    throw createError('INPUT', `${path}: missing dim or languages`);
-  const dim = d as number;
-  const languages = json.languages.map((l, i) => {
-    const where = `${path}: language ${i} (${l.lang})`;
-    if (!Array.isArray(l.sum) || l.sum.length !== dim || l.sum.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
-      throw createError('INPUT', `${where}: sum must be ${dim} finite numbers`);
-    if (!Number.isInteger(l.rows) || l.rows < 0) throw createError('INPUT', `${where}: bad row count ${l.rows}`);
-    return {
-      lang: canonicalLanguage(l.lang, where).lang,
-      rows: l.rows,
-      sum: Float64Array.from(l.sum),
-      ...(json.gram && l.gram ? { gram: fromBase64(l.gram, dim * dim, where) } : {}),
-    };
-  });
-  return { dim, gram: json.gram === true, languages, source: json.source ?? { inputs: [] } };
 }
 
 /**

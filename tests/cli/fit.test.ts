@@ -146,7 +146,7 @@ describe('lsar fit', () => {
     {
       name: 'unknown method',
       args: ['--method', 'pca'],
-      message: /unknown method "pca": expected one of lsar, lir, demean, abtt, whiten, none/,
+      message: /--method must be one of lsar, lir, demean, abtt, whiten, none; got "pca"/,
     },
   ];
   for (const c of cases) {
@@ -187,7 +187,7 @@ describe('lsar fit', () => {
     expect(r.stderr).toMatch(/needs a directory of <lang>\.npy files, --input/);
     const r2 = await runCli(['fit', 'dir']);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/Missing required argument: out/);
+    expect(r2.stderr).toMatch(/--out is required/);
     const r3 = await runCli(['frobnicate']);
     expect(r3.code).toBe(2);
   });

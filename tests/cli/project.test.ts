@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { apply } from '../../src/core/apply.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
-import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
+import { fitToArtifact } from '../../src/pipeline/fit.js';
 import { describeShared, GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ describeShared('lsar project', () => {
   let artifacts: string;
   beforeAll(async () => {
     artifacts = await mkdtemp(join(tmpdir(), 'lsar-proj-'));
-    for (const method of ['lsar', 'lir', 'demean', 'none']) {
+    for (const method of ['lsar', 'lir', 'demean', 'none'] as const) {
       await fitToArtifact({ dir: join(GOLDEN, 'fit'), method, out: join(artifacts, `${method}.json`) });
     }
   });

@@ -146,8 +146,8 @@ describe('4, 5. the embedding manifest', () => {
     writeFileSync(join(out, 'en.npy'), edited);
     const r = await runBin(['embed', '--corpora', c, '--model', TINY_BERT, '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^de: up to date, skipped/m);
-    expect(r.stderr).toMatch(/^en: 24 rows/m);
+    expect(r.stderr).toMatch(/^embed de: 24 rows, up to date, skipped/m);
+    expect(r.stderr).toMatch(/^embed en: 24 rows, padding/m);
     expect(readFileSync(join(out, 'en.npy')).equals(original)).toBe(true);
   }, 120_000);
 });
@@ -166,7 +166,7 @@ describe('7, 8. inspect on the bundled corpora (the README data), with its defau
   it('inspect emb/ runs: whiten is fitted at the largest dims that can be whitened, and says so; --dims chooses', async () => {
     const r = await runBin(['inspect', emb, '--json']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: whiten: the pooled covariance has only 31 of 32 eigenvalues .*fitted with dims 31/);
+    expect(r.stderr).toMatch(/warning: whiten: the pooled covariance has only 31 of 32 eigenvalues .*fitted with --dims 31/);
     const j = JSON.parse(r.stdout) as { results: Record<string, { dim: number }> };
     expect(j.results['whiten-31']?.dim).toBe(31);
     const k = await runBin(['inspect', emb, '--methods', 'whiten', '--dims', '8', '--json', '-q']);

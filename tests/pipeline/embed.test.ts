@@ -53,7 +53,7 @@ describe('Encoder (fixture model)', () => {
     await writeFile(join(dir, 'xx.txt'), texts.join('\n'));
     for (const excludeSpecial of [false, true]) {
       const out = join(dir, `out-${excludeSpecial}`);
-      await embedCorpora({ model: MODEL, offline: true, inputs: [`xx=${join(dir, 'xx.txt')}`], out, excludeSpecial });
+      await embedCorpora({ model: MODEL, offline: true, input: [`xx=${join(dir, 'xx.txt')}`], out, excludeSpecial });
       const got = await readNpy(join(out, 'xx.npy'));
       const session = await ort.InferenceSession.create(join(MODEL, 'onnx', 'model.onnx'));
       for (const [i, t] of texts.entries()) {
@@ -110,9 +110,9 @@ describe('embedCorpora', () => {
     const a = join(await tempDir(), 'a');
     const b = join(await tempDir(), 'b');
     const c = join(await tempDir(), 'c');
-    await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: a, batchSize: 1 });
-    await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: b, batchSize: 7 });
-    await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: c, batchSize: 7 });
+    await embedCorpora({ model: MODEL, offline: true, input: [`en=${join(dir, 'en.txt')}`], out: a, batchSize: 1 });
+    await embedCorpora({ model: MODEL, offline: true, input: [`en=${join(dir, 'en.txt')}`], out: b, batchSize: 7 });
+    await embedCorpora({ model: MODEL, offline: true, input: [`en=${join(dir, 'en.txt')}`], out: c, batchSize: 7 });
     const [x, y, z] = await Promise.all([a, b, c].map((d) => readNpy(join(d, 'en.npy'))));
     expect(maxAbs(x!.data, y!.data)).toBeLessThan(1e-5);
     expect(maxAbs(y!.data, z!.data)).toBeLessThan(1e-5);
@@ -125,16 +125,17 @@ describe('embedCorpora', () => {
     const a = join(await tempDir(), 'a');
     const b = join(await tempDir(), 'b');
     const pad: number[] = [];
-    const run = (out: string, maxTokens?: number) =>
-      embedCorpora({
+    const run = async (out: string, maxTokens?: number) => {
+      const m = await embedCorpora({
         model: MODEL,
         offline: true,
-        inputs: [`en=${join(dir, 'en.txt')}`],
+        input: [`en=${join(dir, 'en.txt')}`],
         out,
         batchSize: 32,
         ...(maxTokens ? { maxTokens } : {}),
-        onLanguage: (p) => pad.push(p.padding as number),
       });
+      pad.push(m.languages.en!.padding);
+    };
     await run(a);
     await run(b, 64);
     const [x, y] = await Promise.all([a, b].map((d) => readNpy(join(d, 'en.npy'))));
@@ -150,7 +151,12 @@ describe('embedCorpora', () => {
     const before = await stat(join(out, 'en.npy'));
     const seen: [string, boolean][] = [];
     await writeFile(join(dir, 'de.txt'), lines('de', 5).join('\n'));
-    await embedCorpora({ model: MODEL, offline: true, corpora: dir, out, onLanguage: (p) => seen.push([p.lang, p.skipped]) });
+    const skipped = (list: [string, boolean][]) => ({
+      progress: (stage: string, _d: number, _t?: number, detail?: { note?: string; final?: boolean }) => {
+        if (detail?.final) list.push([stage.replace('embed ', ''), detail.note === 'up to date, skipped']);
+      },
+    });
+    await embedCorpora({ model: MODEL, offline: true, corpora: dir, out, events: skipped(seen) });
     expect(seen).toEqual([
       ['de', false],
       ['en', true],
@@ -166,7 +172,7 @@ describe('embedCorpora', () => {
       corpora: dir,
       out,
       normalize: true,
-      onLanguage: (p) => again.push([p.lang, p.skipped]),
+      events: skipped(again),
     });
     expect(again.every(([, s]) => !s)).toBe(true);
   });
@@ -175,13 +181,13 @@ describe('embedCorpora', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'en.txt'), ['short line here', 'word '.repeat(5000), 'another short line'].join('\n'));
     const out = join(await tempDir(), 'o');
-    const m = await embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out, maxLength: 16 });
+    const m = await embedCorpora({ model: MODEL, offline: true, input: [`en=${join(dir, 'en.txt')}`], out, maxLength: 16 });
     expect(m.languages.en).toMatchObject({ rows: 3, truncated: 1 });
     const last = await readNpy(join(out, 'en.npy'));
     const l1 = await embedCorpora({
       model: MODEL,
       offline: true,
-      inputs: [`en=${join(dir, 'en.txt')}`],
+      input: [`en=${join(dir, 'en.txt')}`],
       out: join(out, 'l1'),
       maxLength: 16,
       layer: 1,
@@ -189,12 +195,12 @@ describe('embedCorpora', () => {
     expect(l1.options.layer).toBe(1);
     expect(maxAbs((await readNpy(join(out, 'l1', 'en.npy'))).data, last.data)).toBeGreaterThan(1e-3);
     await expect(
-      embedCorpora({ model: MODEL, offline: true, inputs: [`en=${join(dir, 'en.txt')}`], out: join(out, 'l9'), layer: 9 }),
+      embedCorpora({ model: MODEL, offline: true, input: [`en=${join(dir, 'en.txt')}`], out: join(out, 'l9'), layer: 9 }),
     ).rejects.toThrow(/no output "hidden_states\.9"; it exposes hidden_states\.0, hidden_states\.1, hidden_states\.2/);
     const cls = await embedCorpora({
       model: MODEL,
       offline: true,
-      inputs: [`en=${join(dir, 'en.txt')}`],
+      input: [`en=${join(dir, 'en.txt')}`],
       out: join(out, 'cls'),
       pooling: 'cls',
       normalize: true,

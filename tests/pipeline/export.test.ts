@@ -20,7 +20,7 @@ import { embedCorpora } from '../../src/pipeline/embed.js';
 import { appendPooling, GraphBuilder } from '../../src/pipeline/export/graph.js';
 import { exportModel } from '../../src/pipeline/export/model.js';
 import { exportProjection, projectionModel } from '../../src/pipeline/export/projection.js';
-import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
+import { fitToArtifact } from '../../src/pipeline/fit.js';
 import { gaussian, ROOT, runCli, tempDir } from '../helpers.js';
 
 const MODEL = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
@@ -124,12 +124,12 @@ describe('exportModel: sentence_embedding equals embed + project (1e-5)', () => 
 
       // expected: lsar embed of the texts with the original model, then the projection
       const plain = join(dir, 'plain');
-      await embedCorpora({ model: MODEL, offline: true, inputs: [`xx=${texts}`], out: plain, ...c.embed, batchSize: 5 });
+      await embedCorpora({ model: MODEL, offline: true, input: [`xx=${texts}`], out: plain, ...c.embed, batchSize: 5 });
       const want = apply(projection, (await readNpy(join(plain, 'xx.npy'))).data as Float32Array, { normalize: c.normalize });
 
       // through transformers.js: lsar embed detects sentence_embedding and uses it as is
       const viaModel = join(dir, 'via-model');
-      const m = await embedCorpora({ model: out, offline: true, inputs: [`xx=${texts}`], out: viaModel, batchSize: 5 });
+      const m = await embedCorpora({ model: out, offline: true, input: [`xx=${texts}`], out: viaModel, batchSize: 5 });
       expect(m.model.export?.projection?.method).toBe('lsar');
       const got = (await readNpy(join(viaModel, 'xx.npy'))).data;
       expect(maxAbs(got, want)).toBeLessThan(1e-5);
@@ -180,8 +180,8 @@ describe('exportModel: sentence_embedding equals embed + project (1e-5)', () => 
     expect(s.export.projection).toBeNull();
     const a = join(dir, 'a');
     const b = join(dir, 'b');
-    await embedCorpora({ model: MODEL, offline: true, inputs: [`xx=${texts}`], out: a, layer: 1, normalize: true });
-    await embedCorpora({ model: out, offline: true, inputs: [`xx=${texts}`], out: b });
+    await embedCorpora({ model: MODEL, offline: true, input: [`xx=${texts}`], out: a, layer: 1, normalize: true });
+    await embedCorpora({ model: out, offline: true, input: [`xx=${texts}`], out: b });
     expect(maxAbs((await readNpy(join(b, 'xx.npy'))).data, (await readNpy(join(a, 'xx.npy'))).data)).toBeLessThan(1e-5);
   });
 });
@@ -499,9 +499,9 @@ describe('dtype fp16: a model whose last_hidden_state is float16', () => {
     await writeFile(join(model, 'onnx', 'model_fp16.onnx'), encodeModel(m));
 
     const want = join(dir, 'fp32');
-    await embedCorpora({ model: MODEL, offline: true, inputs: [`xx=${texts}`], out: want });
+    await embedCorpora({ model: MODEL, offline: true, input: [`xx=${texts}`], out: want });
     const half = join(dir, 'fp16');
-    await embedCorpora({ model, dtype: 'fp16', offline: true, inputs: [`xx=${texts}`], out: half });
+    await embedCorpora({ model, dtype: 'fp16', offline: true, input: [`xx=${texts}`], out: half });
     const a = (await readNpy(join(want, 'xx.npy'))).data;
     expect(maxAbs((await readNpy(join(half, 'xx.npy'))).data, a)).toBeLessThan(2e-3);
 
@@ -510,7 +510,7 @@ describe('dtype fp16: a model whose last_hidden_state is float16', () => {
     expect(s.onnxFile).toBe(join('onnx', 'model_fp16.onnx'));
     expect(s.files).toContain(join('onnx', 'model_fp16.onnx'));
     const via = join(dir, 'via');
-    await embedCorpora({ model: exported, dtype: 'fp16', offline: true, inputs: [`xx=${texts}`], out: via });
+    await embedCorpora({ model: exported, dtype: 'fp16', offline: true, input: [`xx=${texts}`], out: via });
     expect(maxAbs((await readNpy(join(via, 'xx.npy'))).data, a)).toBeLessThan(2e-3);
     await keepForChecker(join(exported, 'onnx', 'model_fp16.onnx'));
   });

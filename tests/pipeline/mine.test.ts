@@ -128,8 +128,8 @@ describe('lsar mine (CLI)', () => {
       [['--trg', join(dir, 'e.npy')], 1, /e\.npy: the array has no rows/],
       [['--trg', join(dir, 'a.npy'), '--src-text', join(dir, 'two.txt')], 1, /two\.txt: 2 non-empty lines, but .*a\.npy has 3 embeddings/],
       [['--trg', join(dir, 'a.npy'), '-k', '0'], 2, /-k must be a whole number from 1 to 100000, got 0/],
-      [['--trg', join(dir, 'a.npy'), '--margin', 'cosine'], 2, /Invalid values:.*margin/s],
-      [['--trg', join(dir, 'a.npy'), '--retrieval', 'best'], 2, /Invalid values:.*retrieval/s],
+      [['--trg', join(dir, 'a.npy'), '--margin', 'cosine'], 2, /--margin must be one of ratio, distance, absolute; got "cosine"/],
+      [['--trg', join(dir, 'a.npy'), '--retrieval', 'best'], 2, /--retrieval must be one of max, fwd, bwd, intersect; got "best"/],
       [['--trg', join(dir, 'a.npy'), '--unify'], 2, /--unify needs the source texts/],
     ];
     for (const [args, code, message] of cases) {

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy.js';
-import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
+import { fitToArtifact } from '../../src/pipeline/fit.js';
 import { retrieve } from '../../src/pipeline/retrieve/index.js';
 import { describeShared, gaussian, GOLDEN, HAS_SHARED, listFiles, runCli, SHARED, tempDir, writeLangParquet } from '../helpers.js';
 
@@ -14,8 +14,8 @@ const metrics = (HAS_SHARED ? JSON.parse(readFileSync(join(GOLDEN, 'expected', '
 const golden = {
   embeddings: join(GOLDEN, 'bitext'),
   fitEmbeddings: join(GOLDEN, 'fit'),
-  methods: ['none', 'demean', 'lir', 'lsar'],
-  ranks: [8, 2],
+  methods: ['none', 'demean', 'lir', 'lsar'] as ('none' | 'demean' | 'lir' | 'lsar')[],
+  rank: [8, 2],
 };
 
 describeShared('retrieve pairs on planted-small', () => {
@@ -49,7 +49,7 @@ describeShared('retrieve pairs on planted-small', () => {
     const r = await retrieve({
       task: 'pairs',
       methods: [],
-      projections: [join(dir, 'p.json')],
+      projection: [join(dir, 'p.json')],
       queries: join(GOLDEN, 'bitext', 'de.npy'),
       targets: join(GOLDEN, 'bitext', 'de.en.npy'),
       queryLang: 'de',
@@ -86,7 +86,7 @@ describeShared('retrieve pairs on planted-small', () => {
       task: 'pairs',
       fitEmbeddings: golden.fitEmbeddings,
       methods: golden.methods,
-      ranks: golden.ranks,
+      rank: golden.rank,
       queries: join(dir, 'q.parquet'),
       targets: join(dir, 't.npy'),
       targetLang: 'en',
@@ -319,12 +319,12 @@ describeShared('retrieve with a model (fixture, offline)', () => {
           .slice(0, 60)
           .join('\n'),
       );
-    const embed = { model: fixture, offline: true };
+    const embed = { model: fixture, offline: true } as const;
     const r = await retrieve({
       task: 'tatoeba',
       data: join(SHARED, 'data', 'tatoeba'),
       langs: ['jv'],
-      embed,
+      ...embed,
       corpora,
       embedDir: join(dir, 'cache'),
       methods: ['none', 'lsar'],
@@ -341,7 +341,7 @@ describeShared('retrieve with a model (fixture, offline)', () => {
       task: 'pairs',
       queries: txt,
       targets: txt,
-      embed,
+      ...embed,
       embedDir: join(dir, 'cache'),
       methods: ['none'],
       exact: true,

@@ -13,7 +13,7 @@ import type { Projection } from '../../src/core/projection.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { readNpy } from '../../src/io/npy.js';
 import { embedCorpora } from '../../src/pipeline/embed.js';
-import { fitToArtifact } from '../../src/pipeline/fit-artifact.js';
+import { fitToArtifact } from '../../src/pipeline/fit.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
 import { projectStream } from '../../src/pipeline/project.js';
 import { createServer, type LsarServer, type ServeOptions } from '../../src/pipeline/serve/index.js';
@@ -41,13 +41,13 @@ beforeAll(async () => {
   await embedCorpora({
     model: MODEL,
     offline: true,
-    inputs: ['de', 'fr', 'es'].map((l) => `${l}=${join(ROOT, 'corpora', `${l}.txt`)}`),
+    input: ['de', 'fr', 'es'].map((l) => `${l}=${join(ROOT, 'corpora', `${l}.txt`)}`),
     out: emb,
   });
   projPath = (await fitToArtifact({ dir: emb, method: 'lsar', out: join(work, 'proj.json') })).path;
   projection = await loadProjection(projPath);
   await writeFile(join(work, 'texts.txt'), TEXTS.join('\n') + '\n');
-  await embedCorpora({ model: MODEL, offline: true, inputs: [`xx=${join(work, 'texts.txt')}`], out: join(work, 'texts') });
+  await embedCorpora({ model: MODEL, offline: true, input: [`xx=${join(work, 'texts.txt')}`], out: join(work, 'texts') });
   await projectStream(projection, { input: join(work, 'texts', 'xx.npy'), output: join(work, 'texts.lsar.npy') });
   const e = await readNpy(join(work, 'texts.lsar.npy'));
   expected = e.data as Float32Array;

@@ -16,7 +16,7 @@ import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters
 import { loadProjection, projectionFiles } from '../../io/artifact.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import { VERSION } from '../../version.js';
-import { checkSameModel, manifestOf, resolveSettings } from '../embedding-settings.js';
+import { checkSameModel, manifestOf, resolveSettings } from '../services/embedding-settings.js';
 import { projectionKey } from '../services/search/index.js';
 import { appendNormalize, appendPooling, appendProjection, GraphBuilder, MIN_OPSET } from './graph.js';
 
@@ -24,20 +24,20 @@ export interface ModelExportOptions {
   /** Hub id or local model directory (Hub export layout). */
   model: string;
   /** A projection (artifact JSON, its directory, or .safetensors), or a loaded one; none: pooling only. */
-  projection?: string | Projection;
+  projection?: string | Projection | undefined;
   /** The model directory to write (replaced atomically). */
   out: string;
   /** Pool `hidden_states.<layer>` (default: as the projection's embeddings were made, else the last layer). */
-  layer?: number | null;
-  pooling?: Pooling;
-  excludeSpecial?: boolean;
+  layer?: number | null | undefined;
+  pooling?: Pooling | undefined;
+  excludeSpecial?: boolean | undefined;
   /** L2-normalise the output rows (after the projection). */
-  normalize?: boolean;
+  normalize?: boolean | undefined;
   /** Which weights to rewrite (onnx/model.onnx, model_fp16.onnx, model_quantized.onnx). */
-  dtype?: Dtype;
-  cacheDir?: string;
-  offline?: boolean;
-  revision?: string;
+  dtype?: Dtype | undefined;
+  cacheDir?: string | undefined;
+  offline?: boolean | undefined;
+  revision?: string | undefined;
 }
 
 export interface ModelExportSummary {

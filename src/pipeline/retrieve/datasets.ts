@@ -12,7 +12,7 @@ import { canonicalLanguage, XTREME_TATOEBA } from '../../io/languages.js';
 import { isParquet } from '../../io/parquet.js';
 import { listTatoebaLanguages, loadTatoeba } from '../../io/tatoeba.js';
 import { loadXquadR, type XquadR } from '../../io/xquadr.js';
-import type { EmbeddingCache } from '../embedding-cache.js';
+import type { EmbeddingCache } from '../services/embedding-cache.js';
 
 export interface Side {
   vectors: Embeddings;

@@ -11,15 +11,22 @@
  *
  * Methods are in ./methods.ts, the data in ./datasets.ts, the evaluation loops in ./tasks.ts.
  */
-import { createError } from '../../core/errors.js';
+import { join } from 'node:path';
+import { createError, opt } from '../../core/errors.js';
+import { METHODS } from '../../core/projection.js';
+import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
+import { ensureParentDir } from '../../io/atomic.js';
+import type { LanguageInput } from '../../io/inputs.js';
+import { writeReport } from '../report/markdown.js';
+import { modelOptions, modelSchema } from '../services/model.js';
 import { needsLanguage } from '../../core/projection.js';
-import { HNSW_DEFAULTS, type HnswParams } from '../../adapters/hnsw.js';
+import { HNSW_DEFAULTS } from '../../adapters/hnsw.js';
+import { warn, warnings, type Events } from '../../core/events.js';
 import { refuseOverwrite } from '../../io/same-file.js';
 import { VERSION } from '../../version.js';
-import type { ModelOptions } from '../embed.js';
-import { EmbeddingCache } from '../embedding-cache.js';
-import { SearchLog, searchSettings, type SearchMode } from '../services/search/index.js';
-import { loadLareqa, loadPairSets, type DataOptions } from './datasets.js';
+import { EmbeddingCache } from '../services/embedding-cache.js';
+import { SearchLog, searchSchema, searchSettings } from '../services/search/index.js';
+import { loadLareqa, loadPairSets } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
 import { evaluateMining, loadMiningSets } from './mining.js';
 import { evaluateLareqa, evaluatePairs, type MetricTable } from './tasks.js';
@@ -30,37 +37,97 @@ export type { MetricTable } from './tasks.js';
 
 export type Task = 'tatoeba' | 'lareqa' | 'pairs' | 'mining';
 
-export interface RetrieveOptions extends DataOptions, MethodOptions {
-  task: Task;
-  /** auto (default: exact or HNSW, whichever is estimated faster per search), exact or hnsw. */
-  search?: SearchMode;
-  /** Exact search (the same as search: 'exact'). */
-  exact?: boolean;
-  hnsw?: HnswParams;
-  /** HNSW: the recall@10 against exact search that ef is chosen to reach (default 0.99; an explicit hnsw.ef overrides). */
-  recall?: number;
-  /** tatoeba: 'en-xx' (default), 'xx-en' or 'both'. */
-  direction?: 'en-xx' | 'xx-en' | 'both';
-  /** tatoeba: also report LASER's xSIM margin error rate. */
-  xsim?: boolean;
-  /** lareqa: raw dot products (default, as the LSAR and LIR reference code) or cosine. */
-  similarity?: 'cosine' | 'dot';
-  /** Queries per (method, language) on which HNSW recall is measured against exact (default 200). */
-  recallSample?: number;
-  /** pairs: save / reuse the index over the targets (one method only). */
-  indexOut?: string;
-  indexIn?: string;
-  /**
-   * Embed with a model instead of reading embeddings: the evaluation texts (tatoeba,
-   * lareqa, pairs given as .txt) and, with `corpora`, the fit data. Embeddings are kept
-   * in `embedDir` (default: the embedding cache, .lsar-cache) and reused when current;
-   * the model loads once.
-   */
-  embed?: ModelOptions;
-  /** Directory of `<lang>.txt` monolingual corpora to embed (with `embed`) and fit on. */
-  corpora?: string;
-  embedDir?: string;
-}
+/** `lsar retrieve`: the task and its data, the methods compared, how to search, and the report. */
+export const retrieveSchema = {
+  task: {
+    type: 'string',
+    positional: true,
+    required: true,
+    choices: ['tatoeba', 'lareqa', 'pairs', 'mining'],
+    description:
+      'tatoeba: LASER Tatoeba v1, accuracy@1; lareqa: XQuAD-R, mAP and mAP@20; pairs: aligned embeddings, accuracy@1; mining: BUCC-style bitext mining (built from Tatoeba, or BUCC files), F1',
+  },
+  data: {
+    type: 'string',
+    description: 'tatoeba: directory of tatoeba.<xxx>-eng.* files; lareqa: directory of XQuAD-R <lang>.json; mining: Tatoeba or BUCC files',
+  },
+  embeddings: {
+    type: 'string',
+    alias: 'e',
+    description:
+      'Embeddings of the evaluation data: <lang>.npy + <lang>.en.npy (tatoeba, pairs), <lang>.questions.npy + <lang>.candidates.npy (lareqa)',
+  },
+  queries: {
+    type: 'string',
+    description: 'pairs: query embeddings (.npy, .parquet, .jsonl), or texts (.txt) with --model; row i translates row i of --targets',
+  },
+  targets: { type: 'string', description: 'pairs: target embeddings (.npy, .parquet, .jsonl), or texts (.txt) with --model' },
+  queryLang: { type: 'string', description: 'pairs: language of --queries (needed by lir and demean)' },
+  targetLang: { type: 'string', description: 'pairs: language of --targets (needed by lir and demean)' },
+  column: { type: 'string', description: 'pairs: the embedding column of Parquet --queries and --targets', defaultText: 'embedding' },
+  langColumn: {
+    type: 'string',
+    description: "pairs: a column of Parquet --queries with each row's language: each language evaluated on its own rows",
+  },
+  langs: { type: 'strings', description: 'Languages to evaluate', defaultText: 'tatoeba: the 36 XTREME languages present; otherwise all' },
+  methods: {
+    type: 'strings',
+    choices: METHODS,
+    default: ['none', 'lsar'],
+    description: 'Methods fitted on --fit-embeddings (or --corpora) and compared',
+  },
+  rank: { type: 'integers', min: 1, description: 'lsar rank(s), comma-separated to sweep', defaultText: 'L-1' },
+  remove: {
+    type: 'integers',
+    alias: 'r',
+    min: 1,
+    description: 'Directions removed: lsar (default = rank) and lir (default 1); comma-separated to sweep',
+  },
+  dims: {
+    type: 'integer',
+    min: 1,
+    description: 'whiten: keep the top k eigenvectors',
+    defaultText: 'every dimension that can be whitened',
+  },
+  fitEmbeddings: {
+    type: 'string',
+    description: 'Directory of <lang>.npy monolingual embeddings to fit the methods on (never the evaluation data)',
+  },
+  corpora: { type: 'string', description: 'With --model: embed this directory of <lang>.txt corpora and fit the methods on it' },
+  projection: {
+    type: 'strings',
+    alias: 'p',
+    noSplit: true,
+    description: 'A saved projection (lsar fit --out) to evaluate as well; repeatable',
+  },
+  direction: {
+    type: 'string',
+    choices: ['en-xx', 'xx-en', 'both'],
+    default: 'en-xx',
+    description: 'tatoeba: English queries the foreign side (en-xx, the paper and XTREME), the reverse, or both',
+  },
+  xsim: { type: 'boolean', default: false, description: "tatoeba: also report LASER's xSIM error rate (ratio margin, k=4)" },
+  similarity: {
+    type: 'string',
+    choices: ['cosine', 'dot'],
+    default: 'dot',
+    description: 'lareqa: score candidates by raw dot product (as the LSAR and LIR code) or by cosine',
+  },
+  report: {
+    type: 'string',
+    description: 'Write report.md (with SVG plots) and a self-contained interactive report.html into this directory',
+  },
+  embedDir: { type: 'string', description: 'With --model: the embedding cache', defaultText: '.lsar-cache, or $LSAR_CACHE_DIR' },
+  ...searchSchema,
+  ...modelSchema,
+} as const satisfies Schema;
+
+export type RetrieveOptions = OptionsOf<typeof retrieveSchema> & {
+  /** The fit data as language files (instead of fitEmbeddings), and their moments already read (inspect's sweep). */
+  fitInputs?: LanguageInput[];
+  fitMoments?: MethodOptions['fitMoments'];
+  events?: Events;
+};
 
 export interface RetrieveResult extends MetricTable {
   task: Task;
@@ -70,6 +137,8 @@ export interface RetrieveResult extends MetricTable {
   skipped?: Record<string, string>;
   /** HNSW recall against exact search on a sample of queries. */
   recall?: { at1: number; at10: number; queries: number };
+  /** With report: where report.md was written (report.html beside it). */
+  reportPath?: string;
   /** Things the user should know (e.g. whiten fitted with fewer dims than asked for by default). */
   warnings?: string[];
   /** lsar methods swept over ranks: { "lsar": { "<rank>": mean } } of the main metric. */
@@ -78,26 +147,42 @@ export interface RetrieveResult extends MetricTable {
 }
 
 /** Run the evaluation. */
-export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult> {
+export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> {
+  const options = validate(retrieveSchema, given);
   const settings = searchSettings(options);
+  // a report directory that cannot be made fails before the work, not after it
+  if (options.report !== undefined) await ensureParentDir(join(options.report, 'report.md'));
   if (options.indexOut !== undefined)
     await refuseOverwrite(
       [options.indexOut, `${options.indexOut}.json`].map((path) => ({ path, param: 'indexOut' })),
       [options.queries, options.targets, options.indexIn],
     );
-  const progress = options.onProgress ?? (() => undefined);
-  if (options.corpora !== undefined && !options.embed) throw createError('USAGE', 'corpora need a model to embed them', { param: 'model' });
-  const cache = options.embed ? new EmbeddingCache(options.embed, { ...(options.embedDir ? { root: options.embedDir } : {}) }) : undefined;
+  const w = warnings(given.events);
+  const progress = (stage: string, done = 0, total?: number, unit?: string) =>
+    given.events?.progress?.(stage, done, total, unit !== undefined ? { unit } : {});
+  if (options.corpora !== undefined && options.model === undefined)
+    throw createError('USAGE', `${opt('corpora')} need a ${opt('model')} to embed them`, { param: 'model' });
+  const cache =
+    options.model !== undefined
+      ? new EmbeddingCache(modelOptions(options), {
+          ...(options.embedDir ? { root: options.embedDir } : {}),
+          ...(given.events ? { events: given.events } : {}),
+        })
+      : undefined;
   try {
-    let fitEmbeddings = options.fitEmbeddings;
+    let fitEmbeddings: string | LanguageInput[] | undefined = given.fitInputs ?? options.fitEmbeddings;
     if (options.corpora !== undefined && cache) {
-      progress(`embedding ${options.corpora} into ${cache.root}/corpora`);
       fitEmbeddings = await cache.embed('corpora', { corpora: options.corpora });
     }
-    const { runs, provenance, warnings } = await prepareMethods({
-      ...options,
+    const { runs, provenance } = await prepareMethods({
+      methods: options.methods,
+      ...(options.rank ? { ranks: options.rank } : {}),
+      ...(options.remove ? { removes: options.remove } : {}),
+      ...(options.dims !== undefined ? { dims: options.dims } : {}),
+      ...(options.projection ? { projections: options.projection } : {}),
       ...(fitEmbeddings ? { fitEmbeddings } : {}),
-      onProgress: progress,
+      ...(given.fitMoments ? { fitMoments: given.fitMoments } : {}),
+      events: w.events,
     });
     const searcher = new SearchLog(settings);
     let tables: { main: MetricTable; also: Record<string, MetricTable> };
@@ -114,7 +199,10 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
           runs.filter((r) => needsLanguage(r.projection.method) && !r.projection.means[lang]).map((r) => r.name);
         for (const s of sets) {
           const m = missing(s.lang);
-          if (m.length) skipped[s.lang] = `no fit data for ${m.join(', ')}`;
+          if (m.length) {
+            skipped[s.lang] = `no fit data for ${m.join(', ')}`;
+            warn(w.events, 'SKIPPED', `${s.lang} not evaluated: ${skipped[s.lang]}`);
+          }
         }
         sets = sets.filter((s) => skipped[s.lang] === undefined);
         if (sets.length === 0)
@@ -141,7 +229,7 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       manifest: {},
     };
     if (Object.keys(skipped).length) result.skipped = skipped;
-    if (warnings.length) result.warnings = warnings;
+    if (w.list.length) result.warnings = w.list;
     const recall = searcher.recall();
     if (recall) result.recall = recall;
     const sweep = rankSweep(result, runs);
@@ -156,12 +244,13 @@ export async function retrieve(options: RetrieveOptions): Promise<RetrieveResult
       methods: runs.map((r) => r.name),
       ...(fitEmbeddings ? { fitEmbeddings } : {}),
       ...(provenance ? { fit: provenance } : {}),
-      ...(options.projections?.length ? { projections: options.projections } : {}),
-      ...(options.embed && cache
-        ? { model: options.embed.model, embedDir: cache.root, ...(options.corpora ? { corpora: options.corpora } : {}) }
+      ...(options.projection?.length ? { projections: options.projection } : {}),
+      ...(options.model !== undefined && cache
+        ? { model: options.model, embedDir: cache.root, ...(options.corpora ? { corpora: options.corpora } : {}) }
         : {}),
-      search: searchManifest(searcher, options.hnsw),
+      search: searchManifest(searcher),
     };
+    if (options.report !== undefined) result.reportPath = await writeReport(options.report, result);
     return result;
   } finally {
     await cache?.dispose();
@@ -172,7 +261,8 @@ function indexFiles(o: RetrieveOptions): { indexIn?: string; indexOut?: string }
   return { ...(o.indexIn ? { indexIn: o.indexIn } : {}), ...(o.indexOut ? { indexOut: o.indexOut } : {}) };
 }
 
-function searchManifest(searcher: SearchLog, hnsw: HnswParams = {}): Record<string, unknown> {
+function searchManifest(searcher: SearchLog): Record<string, unknown> {
+  const hnsw = searcher.settings.hnsw ?? {};
   const used = Object.fromEntries(
     [...searcher.used].map(([kind, u]) => [
       kind,

@@ -1,5 +1,6 @@
 /** The methods a retrieval run compares: fitted once each on monolingual data, or loaded from saved projections. */
 import { createError, opt } from '../../core/errors.js';
+import { warnings, type Events } from '../../core/events.js';
 import type { Embeddings } from '../../core/embeddings.js';
 import {
   needsLanguage,
@@ -13,7 +14,8 @@ import { fitProjection } from '../../core/fit.js';
 import { createOperator, projectRows, type Projector } from '../../core/apply.js';
 import { loadProjection } from '../../io/artifact.js';
 import { EMBEDDING_EXTS, listLanguageFiles, type LanguageInput } from '../../io/inputs.js';
-import { fitWarnings, momentsFromFiles, type Provenance } from '../fit.js';
+import { fitWarnings } from '../fit.js';
+import { momentsFromFiles, type Provenance } from '../services/moments.js';
 
 export interface MethodRun {
   /** "none", "demean", "lir-1", "lsar-8", "lsar-8-4" (rank 8, remove 4). */
@@ -33,13 +35,13 @@ export interface MethodOptions {
   dims?: number;
   /** Saved projections evaluated as they are (name from their method and parameters). */
   projections?: string[];
-  onProgress?: (message: string) => void;
+  events?: Events;
 }
 
 /** Fit (or load) the methods to compare. */
 export async function prepareMethods(options: MethodOptions): Promise<{ runs: MethodRun[]; provenance?: Provenance; warnings: string[] }> {
   const runs: MethodRun[] = [];
-  const warnings: string[] = [];
+  const w = warnings(options.events);
   const methods = options.methods.map(parseMethod);
   let provenance: Provenance | undefined;
   let moments: LanguageMoments[] = [];
@@ -55,8 +57,13 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
     }
     const given = options.fitEmbeddings;
     const inputs = typeof given === 'string' ? await listLanguageFiles(given, EMBEDDING_EXTS) : given;
-    options.onProgress?.(`fitting on ${inputs.length} languages${typeof given === 'string' ? ` from ${given}` : ''}`);
-    const r = await momentsFromFiles(inputs, { secondMoment: methods.some((m) => needsSecondMoment(m)) });
+    options.events?.progress?.(`fit on ${typeof given === 'string' ? given : `${inputs.length} languages`}`, 0, inputs.length, {
+      unit: 'languages',
+    });
+    const r = await momentsFromFiles(inputs, {
+      secondMoment: methods.some((m) => needsSecondMoment(m)),
+      ...(options.events ? { events: options.events } : {}),
+    });
     moments = r.moments;
     provenance = r.provenance;
   }
@@ -71,7 +78,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
         ...run,
         ...(method === 'whiten' && options.dims !== undefined ? { dims: options.dims } : {}),
       });
-      if (method === 'whiten') warnings.push(...fitWarnings(projection, undefined, options));
+      if (method === 'whiten') fitWarnings(projection, undefined, options, w.events);
       runs.push({ name: nameOf(projection), projection });
     }
   }
@@ -87,7 +94,7 @@ export async function prepareMethods(options: MethodOptions): Promise<{ runs: Me
   if (runs.length === 0) throw createError('USAGE', 'nothing to evaluate: give methods and/or saved projections');
   if (options.dims !== undefined && !methods.includes('whiten'))
     throw createError('USAGE', `${opt('dims')} applies to the whiten method only, which is not among the methods`, { param: 'dims' });
-  return { runs, ...(provenance ? { provenance } : {}), warnings };
+  return { runs, ...(provenance ? { provenance } : {}), warnings: w.list };
 }
 
 /** The (rank, remove) parameter sets of one method for the requested sweeps. */

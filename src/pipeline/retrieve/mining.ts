@@ -22,7 +22,7 @@ import { normalizeRowsInPlace } from '../../core/rows.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readEmbeddings } from '../../io/embeddings.js';
 import { loadTatoeba } from '../../io/tatoeba.js';
-import type { EmbeddingCache } from '../embedding-cache.js';
+import type { EmbeddingCache } from '../services/embedding-cache.js';
 import { tatoebaLanguages } from './datasets.js';
 import { checkDims, projectFor, type MethodRun } from './methods.js';
 import type { SearchLog } from '../services/search/index.js';
@@ -266,7 +266,7 @@ export async function evaluateMining(
   sets: MiningSet[],
   runs: MethodRun[],
   searcher: SearchLog,
-  progress: (m: string) => void,
+  progress: (stage: string, done?: number, total?: number, unit?: string) => void,
 ): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
   const t = (metric: string): MetricTable => ({ metric, search: searcher.kind, results: {} });
   const f1 = t('F1 (test, threshold chosen on dev; margin ratio, k=4, max)');
@@ -282,7 +282,7 @@ export async function evaluateMining(
     };
     for (const s of sets) {
       checkDims([run], s.dev.src.dim, s.lang);
-      progress(`mining ${s.lang} with ${run.name}`);
+      progress(`mine ${run.name}`, sets.indexOf(s), sets.length, 'languages');
       const dev = await minedPairs(run, s.lang, s.dev, searcher);
       const th = bestThreshold(dev.scores, dev.keys, s.dev.gold);
       const test = await minedPairs(run, s.lang, s.test, searcher);

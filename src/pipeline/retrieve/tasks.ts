@@ -59,7 +59,7 @@ export async function evaluatePairs(
   runs: MethodRun[],
   searcher: SearchLog,
   o: PairTaskOptions,
-  progress: (m: string) => void,
+  progress: (stage: string, done?: number, total?: number, unit?: string) => void,
 ): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
   const { direction } = o;
   const primary = table(`accuracy@1 (${direction === 'xx-en' ? 'xx->en' : 'en->xx'}, cosine)`, searcher.kind);
@@ -90,7 +90,7 @@ export async function evaluatePairs(
     for (const run of runs) {
       const c = counts.get(run) as { main: Counts; other: Counts; xsim: Counts };
       checkDims([run], s.foreign.vectors.dim, s.foreign.file);
-      progress(`evaluating ${run.name} on ${s.lang}`);
+      progress(`evaluate ${run.name}`, sets.indexOf(lazy), sets.length, 'languages');
       // The last method may project the loaded rows in place; every method's rows are then
       // normalised once, and cosine indexes and xSIM use them as they are (no further copies).
       const last = run === runs[runs.length - 1] && !o.indexIn && !o.indexOut;
@@ -145,7 +145,7 @@ export async function evaluateLareqa(
   runs: MethodRun[],
   searcher: SearchLog,
   similarity: 'cosine' | 'dot',
-  progress: (m: string) => void,
+  progress: (stage: string, done?: number, total?: number, unit?: string) => void,
 ): Promise<{ main: MetricTable; also: Record<string, MetricTable> }> {
   const { xq, dim } = set;
   const cosine = similarity === 'cosine';
@@ -154,7 +154,7 @@ export async function evaluateLareqa(
   const langs = xq.questions.map((q) => q.lang);
   for (const run of runs) {
     checkDims([run], dim, set.questions[0]?.file ?? '');
-    progress(`${run.name}: projecting ${xq.languages.length} languages`);
+    progress(`evaluate ${run.name}: project`, 0, xq.languages.length, 'languages');
     const pool = concatRows(
       set.candidates.map((c) => projectFor(run, c.vectors, c.lang)),
       dim,
@@ -168,7 +168,7 @@ export async function evaluateLareqa(
     const nt = pool.rows;
     const aps = new Float64Array(xq.questions.length);
     const ap20 = new Float64Array(xq.questions.length);
-    progress(`${run.name}: scoring ${xq.questions.length} questions against ${nt} candidates`);
+    progress(`evaluate ${run.name}: score ${nt} candidates`, 0, xq.questions.length, 'questions');
     for (const b of scoreRows(scoredQ, scored)) {
       for (let r = 0; r < b.rows; r++) {
         const qi = b.start + r;

@@ -4,8 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError } from './openai.js';
 
 export const CREATED = Math.floor(Date.now() / 1000);
-/** Known routes and their method. */
-export const ROUTES: Record<string, string> = { '/v1/embeddings': 'POST', '/v1/models': 'GET', '/metrics': 'GET', '/health': 'GET' };
 
 export function methodNotAllowed(method: string, url: string, allowed: string): ApiError {
   return new ApiError(

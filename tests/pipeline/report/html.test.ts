@@ -34,7 +34,7 @@ suite(`reports in headless Chromium${why}`, () => {
     dir = await mkdtemp(join(tmpdir(), 'lsar-report-'));
     inspectDir = join(dir, 'inspect');
     retrieveDir = join(dir, 'retrieve');
-    const r = await inspect({ inputs: join(GOLDEN, 'fit'), ranks: [4], sample: 60, mapSample: 20 });
+    const r = await inspect({ inputs: [join(GOLDEN, 'fit')], rank: [4], sample: 60, mapSample: 20 });
     await writeInspectReport(inspectDir, r);
     const pairs = join(dir, 'pairs');
     await mkdir(pairs);
@@ -47,7 +47,7 @@ suite(`reports in headless Chromium${why}`, () => {
       embeddings: pairs,
       fitEmbeddings: join(GOLDEN, 'fit'),
       methods: ['none', 'abtt', 'lsar'],
-      ranks: [1, 2, 4, 8],
+      rank: [1, 2, 4, 8],
       exact: true,
     });
     await writeReport(retrieveDir, rr);

@@ -19,7 +19,9 @@ export {
 export { dataKey, loadIndex, projectionKey, saveIndex, type IndexKey } from './store.js';
 export { measureRecall, recallOf, recallProbe, searchTuned, type Recall, type TunedSearch } from './recall.js';
 export {
+  searchSchema,
   searchSettings,
+  type SearchOptions,
   openIndex,
   recallRates,
   RECALL_SAMPLE,

@@ -5,11 +5,12 @@
  * tuned to a recall target measured against exact search on a sample), report what was done.
  */
 import type { Embeddings } from '../../../core/embeddings.js';
-import { checkNumber, createError, opt } from '../../../core/errors.js';
+import { createError, opt } from '../../../core/errors.js';
+import type { OptionsOf, Schema } from '../../../core/schema.js';
 import type { TopK } from '../../../core/topk.js';
 import type { IndexKind, Metric, VectorIndex } from '../../../core/vector-index.js';
-import type { HnswParams } from '../../../adapters/hnsw.js';
-import { buildIndex, checkHnswParams, chooseKind, type Choice, type SearchMode } from './build.js';
+import { HNSW_DEFAULTS, type HnswParams } from '../../../adapters/hnsw.js';
+import { buildIndex, chooseKind, HNSW_RANGES, type Choice, type SearchMode } from './build.js';
 import { searchTuned, type Recall } from './recall.js';
 import { loadIndex, saveIndex, type IndexKey } from './store.js';
 
@@ -53,14 +54,74 @@ export interface SearchReport {
   recall?: { at1: number; at10: number; queries: number };
 }
 
+/** The search options every command that searches takes (one declaration: the same flags, defaults and ranges everywhere). */
+export const searchSchema = {
+  search: {
+    type: 'string',
+    choices: ['auto', 'exact', 'hnsw'],
+    default: 'auto',
+    description:
+      'exact: brute force (float32 GEMM or SIMD, candidates re-scored in float64: the exact ranking); hnsw: approximate, ef chosen for --recall; auto: whichever is estimated faster for the job (an HNSW build pays off only for many queries or a saved index)',
+    group: 'Search:',
+  },
+  exact: { type: 'boolean', default: false, description: 'The same as --search exact', group: 'Search:' },
+  recall: {
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: RECALL_TARGET,
+    description: 'HNSW: recall@10 against exact search that ef is chosen to reach, measured on a sample of the queries',
+    group: 'Search:',
+  },
+  recallSample: {
+    type: 'integer',
+    min: 1,
+    default: RECALL_SAMPLE,
+    description: 'HNSW: queries sampled to measure recall against exact search',
+    group: 'Search:',
+  },
+  hnswM: {
+    type: 'integer',
+    ...HNSW_RANGES.m,
+    description: 'HNSW M, links per node',
+    defaultText: String(HNSW_DEFAULTS.m),
+    group: 'Search:',
+  },
+  efConstruction: {
+    type: 'integer',
+    ...HNSW_RANGES.efConstruction,
+    description: 'HNSW efConstruction',
+    defaultText: String(HNSW_DEFAULTS.efConstruction),
+    group: 'Search:',
+  },
+  ef: {
+    type: 'integer',
+    ...HNSW_RANGES.ef,
+    description: 'HNSW ef at query time',
+    defaultText: 'the smallest of 64, 128, ... that reaches --recall',
+    group: 'Search:',
+  },
+  indexOut: {
+    type: 'string',
+    description:
+      'Save the index of the searched rows (and a <file>.json description with the hashes of the data and projection it was built from)',
+    group: 'Search:',
+  },
+  indexIn: {
+    type: 'string',
+    description: 'Reuse an index saved with --index-out (refused when the data or projection differ)',
+    group: 'Search:',
+  },
+} as const satisfies Schema;
+
+/** A command's search options (as `searchSchema` declares them), validated. */
+export type SearchOptions = OptionsOf<typeof searchSchema>;
+
 /**
- * The search settings of a command's options, checked once before any work (parameters named):
- * `exact` is `search: 'exact'`, and refused beside another search mode.
+ * The search settings of a command's options (validated by the verb against `searchSchema`):
+ * `exact` is `search: 'exact'`, and refused beside `search: 'hnsw'`.
  */
-export function searchSettings(o: SearchSettings & { exact?: boolean }): SearchSettings {
-  checkHnswParams(o.hnsw);
-  if (o.recall !== undefined) checkNumber('recall', o.recall, { min: 0, max: 1, integer: false });
-  if (o.recallSample !== undefined) checkNumber('recallSample', o.recallSample, { min: 1 });
+export function searchSettings(o: SearchOptions): SearchSettings {
   if (o.exact && o.search === 'hnsw') {
     throw createError(
       'USAGE',
@@ -70,9 +131,14 @@ export function searchSettings(o: SearchSettings & { exact?: boolean }): SearchS
       },
     );
   }
+  const hnsw: HnswParams = {
+    ...(o.hnswM !== undefined ? { m: o.hnswM } : {}),
+    ...(o.efConstruction !== undefined ? { efConstruction: o.efConstruction } : {}),
+    ...(o.ef !== undefined ? { ef: o.ef } : {}),
+  };
   return {
     search: o.exact ? 'exact' : (o.search ?? 'auto'),
-    ...(o.hnsw ? { hnsw: o.hnsw } : {}),
+    hnsw,
     ...(o.recall !== undefined ? { recall: o.recall } : {}),
     ...(o.recallSample !== undefined ? { recallSample: o.recallSample } : {}),
   };

@@ -7,7 +7,9 @@
  * re-embedded. The model loads once per command run, on first use.
  */
 import { join } from 'node:path';
-import { embedCorpora, ModelHandle, type EmbedOptions, type ModelOptions } from './embed.js';
+import type { Events } from '../../core/events.js';
+import { embedCorpora } from '../embed.js';
+import { ModelHandle, type ModelOptions } from './model.js';
 
 export function defaultEmbedDir(): string {
   const env = process.env.LSAR_CACHE_DIR;
@@ -17,8 +19,7 @@ export function defaultEmbedDir(): string {
 export interface CacheOptions {
   /** Root directory (default: defaultEmbedDir()). */
   root?: string;
-  onProgress?: EmbedOptions['onProgress'];
-  onLanguage?: EmbedOptions['onLanguage'];
+  events?: Events;
 }
 
 export class EmbeddingCache {
@@ -30,7 +31,7 @@ export class EmbeddingCache {
     private readonly options: CacheOptions = {},
   ) {
     this.root = options.root ?? defaultEmbedDir();
-    this.model = new ModelHandle(modelOptions);
+    this.model = new ModelHandle(modelOptions, options.events);
   }
 
   /** Embed `<lang>=<file>` inputs (or a corpora directory) into `<root>/<sub>`; returns that directory. */
@@ -38,11 +39,10 @@ export class EmbeddingCache {
     const out = join(this.root, sub);
     await embedCorpora({
       ...this.modelOptions,
-      ...('corpora' in source ? { corpora: source.corpora } : { inputs: source.inputs.map((f) => `${f.lang}=${f.path}`) }),
+      ...('corpora' in source ? { corpora: source.corpora } : { input: source.inputs.map((f) => `${f.lang}=${f.path}`) }),
       out,
       encoder: this.model,
-      ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
-      ...(this.options.onLanguage ? { onLanguage: this.options.onLanguage } : {}),
+      ...(this.options.events ? { events: this.options.events } : {}),
     });
     return out;
   }

@@ -2,13 +2,42 @@
  * How a projection's embeddings were made (its embedding manifest), and the settings that apply
  * it to new text: what export bakes into a graph and serve applies per request.
  */
-import { createError, opt } from '../core/errors.js';
-import type { Pooling } from '../core/pooling.js';
-import type { Projection } from '../core/projection.js';
-import type { LsarExport } from '../adapters/transformers.js';
-import type { EmbedManifest } from './embed.js';
+import { createError, opt } from '../../core/errors.js';
+import type { Pooling } from '../../core/pooling.js';
+import type { Projection } from '../../core/projection.js';
+import type { LsarExport } from '../../adapters/transformers.js';
+import { POOLINGS } from '../../core/pooling.js';
+import type { Schema } from '../../core/schema.js';
+import { modelSchema } from './model.js';
+import type { EmbedManifest } from '../embed.js';
 
 export type Settings = Pick<LsarExport, 'layer' | 'pooling' | 'excludeSpecial' | 'normalizeInput'>;
+
+/**
+ * The embedding options of export and serve: unset, each is as the projection's embeddings were
+ * made (its manifest), and where it has none as lsar embed's default.
+ */
+export const madeLikeSchema = {
+  model: modelSchema.model,
+  layer: { ...modelSchema.layer, defaultText: "as the projection's embeddings were made, else the last layer" },
+  pooling: {
+    type: 'string',
+    choices: POOLINGS,
+    description: modelSchema.pooling.description,
+    defaultText: "as the projection's embeddings were made, else mean",
+    group: 'Model and embedding:',
+  },
+  excludeSpecial: {
+    type: 'boolean',
+    description: modelSchema.excludeSpecial.description,
+    defaultText: "as the projection's embeddings were made",
+    group: 'Model and embedding:',
+  },
+  dtype: modelSchema.dtype,
+  cacheDir: modelSchema.cacheDir,
+  offline: modelSchema.offline,
+  revision: modelSchema.revision,
+} as const satisfies Schema;
 
 /** The options a user may give (any may be left out). */
 export interface GivenSettings {
