@@ -10,7 +10,7 @@ const modules = {
   'retrieve-pairs': ['pipeline/retrieve/index.js'],
   fit: ['pipeline/fit.js', 'io/inputs.js'],
   hnsw: ['io/embeddings.js', 'pipeline/vector-search/index.js'],
-  project: ['io/artifact.js', 'pipeline/project.js'],
+  project: ['io/artifact.js', 'pipeline/project/index.js'],
   mine: ['pipeline/mine.js'],
 };
 for (const m of modules[task] ?? []) await dist(m);
@@ -66,7 +66,7 @@ if (task === 'exact-search') {
   await index.dispose();
 } else if (task === 'project') {
   const { loadProjection } = await dist('io/artifact.js');
-  const { projectStream } = await dist('pipeline/project.js');
+  const { projectStream } = await dist('pipeline/project/index.js');
   await projectStream(await loadProjection(a.projection), { input: a.input, output: a.output });
   out.seconds = secs();
 } else if (task === 'mine') {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { embedCorpora } from '../src/pipeline/embed.js';
 import { exportModel } from '../src/pipeline/export/model.js';
 import { fitToArtifact } from '../src/pipeline/fit.js';
-import { projectFiles } from '../src/pipeline/project.js';
+import { projectFiles } from '../src/pipeline/project/index.js';
 import { loadProjection } from '../src/io/artifact.js';
 import { DIR, fmt, ROOT, SCALE, time } from './lib.js';
 import type { Row } from './search.js';

@@ -6,7 +6,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
-import { projectStream } from '../src/pipeline/project.js';
+import { projectStream } from '../src/pipeline/project/index.js';
 import { DIR, exists, fmt, makeNpy, median, REPS, SCALE, syntheticProjections, time } from './lib.js';
 import type { Row } from './search.js';
 

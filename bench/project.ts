@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectStream } from '../src/pipeline/project.js';
+import { projectStream } from '../src/pipeline/project/index.js';
 import { execSync } from 'node:child_process';
 import { DIR, fmt, makeNpy, median, REPS, SCALE, syntheticProjections, time } from './lib.js';
 import { plainCopy } from './io.js';

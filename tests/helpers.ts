@@ -10,12 +10,17 @@ import { mulberry32 } from '../src/core/random.js';
 export const ROOT = resolve(import.meta.dirname, '..');
 /** ../shared (LSAR_SHARED overrides it, e.g. to check that tests skip cleanly without it). */
 export const SHARED = process.env.LSAR_SHARED ?? resolve(ROOT, '..', 'shared');
-export const GOLDEN = join(SHARED, 'golden', 'planted-small');
+/**
+ * planted-small, vendored from ../shared/golden (tests/fixtures/planted-small; tests/fixtures.test.ts
+ * checks that it equals the shared copy where that is present), so a clean clone runs the CLI tests.
+ */
+export const GOLDEN = join(ROOT, 'tests', 'fixtures', 'planted-small');
+export const SHARED_GOLDEN = join(SHARED, 'golden', 'planted-small');
 
-/** True when ../shared (golden cases and evaluation data) is present; CI has it. */
-export const HAS_SHARED = existsSync(GOLDEN) && existsSync(join(SHARED, 'data', 'tatoeba'));
-const SKIP = ` [skipped: ${SHARED} is missing]`;
-/** describe() / it() for tests that read ../shared: skipped, with the reason in their name, where it is missing. */
+/** True when ../shared's evaluation data (Tatoeba, XQuAD-R) is present; CI has it. */
+export const HAS_SHARED = existsSync(join(SHARED, 'data', 'tatoeba')) && existsSync(join(SHARED, 'data', 'xquad-r'));
+const SKIP = ` [skipped: ${join(SHARED, 'data')} is missing]`;
+/** describe() / it() for tests that read ../shared's data: skipped, with the reason in their name, where it is missing. */
 export const describeShared = (name: string, fn: () => void) => (HAS_SHARED ? describe(name, fn) : describe.skip(name + SKIP, fn));
 export const itShared = (name: string, fn: () => Promise<void> | void, timeout?: number) =>
   HAS_SHARED ? it(name, fn, timeout) : it.skip(name + SKIP, fn);

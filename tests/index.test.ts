@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { GOLDEN, itShared, ROOT } from './helpers.js';
+import { GOLDEN, ROOT } from './helpers.js';
 
 describe("import from 'lsar'", () => {
   it('exports exactly the API the README documents, nothing internal', async () => {
@@ -17,29 +17,7 @@ describe("import from 'lsar'", () => {
     expect(Object.keys(lsar).sort()).toEqual(documented.sort());
   });
 
-  it('exposes what the CLI does: embed, fit, project, retrieve, search', async () => {
-    const lsar = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as Record<string, unknown>;
-    for (const name of [
-      'embedCorpora',
-      'fitFromFiles',
-      'fitFromArrays',
-      'fitToArtifact',
-      'saveProjection',
-      'loadProjection',
-      'apply',
-      'projectStream',
-      'retrieve',
-      'searchNeighbors',
-      'NpyReader',
-      'NpyWriter',
-      'LsarError',
-      'VERSION',
-    ]) {
-      expect(lsar[name], name).toBeDefined();
-    }
-  });
-
-  itShared('fits from files and applies to a single vector (a pipeline in a few lines)', async () => {
+  it('fits from files and applies to a single vector (a pipeline in a few lines)', async () => {
     const lsar = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as typeof import('../src/index.js');
     const { projection } = await lsar.fitFromFiles(await lsar.listLanguageFiles(join(GOLDEN, 'fit'), '.npy'), {
       method: 'lsar',

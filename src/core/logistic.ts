@@ -43,6 +43,34 @@ export interface LogisticModel {
  * backtracking Armijo line search). Strictly convex in the weights (the intercepts are free only
  * up to a common shift, which changes no prediction): any solver reaches the same classifier.
  */
+/** The L-BFGS two-loop recursion: dir = -H g from the last pairs (s, y) and their 1 / (s . y). */
+function lbfgsDirection(
+  g: Float64Array,
+  S: Float64Array[],
+  Y: Float64Array[],
+  rho: number[],
+  alpha: Float64Array,
+  dir: Float64Array,
+): void {
+  const P = g.length;
+  dir.set(g);
+  for (let k = S.length - 1; k >= 0; k--) {
+    const a = (rho[k] as number) * dotAll(S[k] as Float64Array, dir);
+    alpha[k] = a;
+    axpy(-a, Y[k] as Float64Array, dir);
+  }
+  const gamma =
+    S.length > 0
+      ? dotAll(S.at(-1) as Float64Array, Y.at(-1) as Float64Array) / dotAll(Y.at(-1) as Float64Array, Y.at(-1) as Float64Array)
+      : 1 / Math.max(1, maxAbs(g));
+  for (let k = 0; k < P; k++) dir[k] = (dir[k] as number) * gamma;
+  for (let k = 0; k < S.length; k++) {
+    const bta = (rho[k] as number) * dotAll(Y[k] as Float64Array, dir);
+    axpy((alpha[k] as number) - bta, S[k] as Float64Array, dir);
+  }
+  for (let k = 0; k < P; k++) dir[k] = -(dir[k] as number);
+}
+
 export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticOptions = {}): LogisticModel {
   const { x, dim: d, labels, classes: L } = data;
   const C = options.C ?? 1;
@@ -106,23 +134,7 @@ export function fitLogistic(data: Labelled, rows: Int32Array, options: LogisticO
   let iterations = 0;
   let converged = maxAbs(g) <= tol;
   while (!converged && iterations < maxIter) {
-    // two-loop recursion: dir = -H g
-    dir.set(g);
-    for (let k = S.length - 1; k >= 0; k--) {
-      const a = (rho[k] as number) * dotAll(S[k] as Float64Array, dir);
-      alpha[k] = a;
-      axpy(-a, Y[k] as Float64Array, dir);
-    }
-    const gamma =
-      S.length > 0
-        ? dotAll(S.at(-1) as Float64Array, Y.at(-1) as Float64Array) / dotAll(Y.at(-1) as Float64Array, Y.at(-1) as Float64Array)
-        : 1 / Math.max(1, maxAbs(g));
-    for (let k = 0; k < P; k++) dir[k] = (dir[k] as number) * gamma;
-    for (let k = 0; k < S.length; k++) {
-      const bta = (rho[k] as number) * dotAll(Y[k] as Float64Array, dir);
-      axpy((alpha[k] as number) - bta, S[k] as Float64Array, dir);
-    }
-    for (let k = 0; k < P; k++) dir[k] = -(dir[k] as number);
+    lbfgsDirection(g, S, Y, rho, alpha, dir);
     let slope = dotAll(g, dir);
     if (!(slope < 0)) {
       // not a descent direction: restart from steepest descent

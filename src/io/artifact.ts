@@ -163,6 +163,18 @@ function bad(path: string, what: string): never {
 /** A loaded projection: its arrays, the artifact's JSON, and the files it was read from. */
 export type LoadedProjection = Projection & { artifact: ArtifactJson; files: string[] };
 
+/** A projection given as an object stands for itself; anything else (a path, or several by mistake) is an option to validate. */
+export function projectionOption<T>(p: T): T extends Projection ? undefined : T {
+  return (typeof p === 'object' && p !== null && !Array.isArray(p) ? undefined : p) as T extends Projection ? undefined : T;
+}
+
+/** The projection a verb was given: loaded from its path, or the object itself. */
+export async function projectionOf(p: string | Projection): Promise<Projection>;
+export async function projectionOf(p: string | Projection | undefined): Promise<Projection | undefined>;
+export async function projectionOf(p: string | Projection | undefined): Promise<Projection | undefined> {
+  return typeof p === 'string' ? loadProjection(p) : p;
+}
+
 /** The files a projection was loaded from (empty for one made in memory). */
 export function projectionFiles(p: Projection | undefined): string[] {
   return (p as Partial<LoadedProjection> | undefined)?.files ?? [];

@@ -8,7 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError, opt } from '../core/errors.js';
-import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { validate, type OptionsOf, type Resolved, type Schema } from '../core/schema.js';
 import { planBatches } from '../core/batching.js';
 import type { Pooling } from '../core/pooling.js';
 import type { Dtype, Encoder, ModelInfo } from '../adapters/transformers.js';
@@ -72,6 +72,110 @@ export const WINDOW_BATCHES = 8;
 /** Characters beyond this are cut before tokenising (the tokens would be truncated anyway). */
 const MAX_CHARS = 20_000;
 
+/** How this run's rows are made: the options given, or, for a model made by lsar export, those inside it. */
+function rowSettings(encoder: Encoder, options: Resolved<typeof embedSchema>): EmbedManifest['options'] {
+  const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
+  // A model exported by lsar export pools and projects inside: its own settings are what its rows are.
+  const ex = encoder.info.export;
+  if (ex) checkExportedOptions(encoder.info.path ?? encoder.info.id, ex, options);
+  return ex
+    ? { dtype: options.dtype, pooling: ex.pooling, excludeSpecial: ex.excludeSpecial, layer: ex.layer, normalize: ex.normalize, maxLength }
+    : {
+        dtype: options.dtype,
+        pooling: options.pooling,
+        excludeSpecial: options.excludeSpecial,
+        layer: options.layer ?? null,
+        normalize: options.normalize,
+        maxLength,
+      };
+}
+
+/**
+ * The output directory's manifest: what is current in it, and each language written into it
+ * with its .npy, under a lock, merged with what another run wrote there meanwhile.
+ */
+class OutputDir {
+  readonly manifest: EmbedManifest;
+  private readonly written = new Set<string>();
+  private readonly path: string;
+  private readonly lock: string;
+
+  private constructor(
+    readonly dir: string,
+    manifest: EmbedManifest,
+    private readonly same: (m: EmbedManifest | undefined) => m is EmbedManifest,
+  ) {
+    this.manifest = manifest;
+    this.path = join(dir, 'manifest.json');
+    this.lock = join(dir, '.lsar-embed.lock');
+  }
+
+  static async open(dir: string, manifest: Omit<EmbedManifest, 'languages'>): Promise<OutputDir> {
+    const same = (m: EmbedManifest | undefined): m is EmbedManifest =>
+      m !== undefined &&
+      JSON.stringify(m.model) === JSON.stringify(manifest.model) &&
+      JSON.stringify(m.options) === JSON.stringify(manifest.options);
+    const previous = await readManifest(join(dir, 'manifest.json'));
+    return new OutputDir(dir, { ...manifest, languages: same(previous) ? { ...previous.languages } : {} }, same);
+  }
+
+  /** The language's .npy is current: same input, file as written. */
+  async current(lang: string, inputSha256: string): Promise<LanguageEntry | undefined> {
+    const prev = this.manifest.languages[lang];
+    return prev && prev.inputSha256 === inputSha256 && (await isCurrent(join(this.dir, `${lang}.npy`), prev)) ? prev : undefined;
+  }
+
+  /** Move the written .npy into place and record it, together, under the lock. */
+  async commit(lang: string, writer: NpyWriter, entry: Omit<LanguageEntry, 'outputBytes' | 'outputXxh3' | 'file'>): Promise<void> {
+    await withLock(this.lock, async () => {
+      try {
+        await writer.close();
+      } catch (e) {
+        await writer.abort();
+        throw e;
+      }
+      const file = join(this.dir, `${lang}.npy`);
+      const { size } = await stat(file);
+      this.manifest.languages[lang] = { file: `${lang}.npy`, ...entry, outputBytes: size, outputXxh3: await contentHashFile(file) };
+      this.written.add(lang);
+      await this.write();
+    });
+  }
+
+  async save(): Promise<void> {
+    await withLock(this.lock, () => this.write());
+  }
+
+  private async write(): Promise<void> {
+    const disk = await readManifest(this.path);
+    if (this.same(disk)) for (const [l, e] of Object.entries(disk.languages)) if (!this.written.has(l)) this.manifest.languages[l] = e;
+    await writeFileAtomic(this.path, JSON.stringify(this.manifest, null, 1) + '\n');
+  }
+}
+
+interface Prepared {
+  input: LanguageInput;
+  inputSha256: string;
+  /** The manifest's entry when the output is current (the language is skipped). */
+  current?: LanguageEntry;
+  lines: string[];
+  /** Tokens of the first window, tokenised while the previous language runs. */
+  first?: Promise<number[][]>;
+}
+
+/** A language's input read and hashed, and whether its output is current. */
+async function prepare(input: LanguageInput, out: OutputDir, force: boolean): Promise<Prepared> {
+  const bytes = await readFile(input.path).catch(() => {
+    throw createError('NOT_FOUND', `${input.path}: no such file`);
+  });
+  const inputSha256 = hashBytes(bytes);
+  const current = force ? undefined : await out.current(input.lang, inputSha256);
+  if (current) return { input, inputSha256, current, lines: [] };
+  const lines = await readLines(input.path);
+  if (lines.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
+  return { input, inputSha256, lines };
+}
+
 export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> {
   const options = { ...validate(embedSchema, given), model: given.model ?? DEFAULT_MODEL };
   if ((options.corpora === undefined) === (options.input === undefined))
@@ -85,106 +189,50 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
     [join(options.out, 'manifest.json'), ...inputs.map((i) => join(options.out, `${i.lang}.npy`))].map((path) => ({ path, param: 'out' })),
     inputs.map((i) => i.path),
   );
-  const batchSize = options.batchSize;
-  const handle = options.encoder ?? new ModelHandle(modelOptions(options), options.events);
+  const events = given.events;
+  const handle = given.encoder ?? new ModelHandle(modelOptions(options), events);
   try {
     const encoder = await handle.get();
-    const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
-    // A model exported by lsar export pools and projects inside: its own settings are what its rows are.
-    const ex = encoder.info.export;
-    if (ex) checkExportedOptions(encoder.info.path ?? encoder.info.id, ex, options);
-    const opts: EmbedManifest['options'] = ex
-      ? {
-          dtype: options.dtype ?? 'fp32',
-          pooling: ex.pooling,
-          excludeSpecial: ex.excludeSpecial,
-          layer: ex.layer,
-          normalize: ex.normalize,
-          maxLength,
-        }
-      : {
-          dtype: options.dtype ?? 'fp32',
-          pooling: options.pooling ?? 'mean',
-          excludeSpecial: options.excludeSpecial === true,
-          layer: options.layer ?? null,
-          normalize: options.normalize === true,
-          maxLength,
-        };
+    const opts = rowSettings(encoder, options);
     const { transformersVersion, ...info } = encoder.info;
     const model = { ...info } as Partial<ModelInfo>;
     delete model.outputs;
-    const manifestPath = join(options.out, 'manifest.json');
-    const previous = await readManifest(manifestPath);
-    const sameSetup = (m: EmbedManifest | undefined): m is EmbedManifest =>
-      m !== undefined && JSON.stringify(m.model) === JSON.stringify(model) && JSON.stringify(m.options) === JSON.stringify(opts);
-    const manifest: EmbedManifest = {
+    const out = await OutputDir.open(options.out, {
       format: 'lsar-embeddings',
       lsarVersion: VERSION,
       transformersVersion,
       model,
       options: opts,
-      languages: sameSetup(previous) ? { ...previous.languages } : {},
-    };
-    // Languages written by this run; the manifest on disk may meanwhile hold others, written by
-    // another run into the same directory: they are merged under a lock, never lost.
-    const written = new Set<string>();
-    const lockPath = join(options.out, '.lsar-embed.lock');
-    const saveManifest = async () => {
-      const disk = await readManifest(manifestPath);
-      if (sameSetup(disk)) for (const [l, e] of Object.entries(disk.languages)) if (!written.has(l)) manifest.languages[l] = e;
-      await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
-    };
+    });
     const tokenize = (texts: string[]) => tokenizeInPool(encoder.spec, texts);
-    interface Prepared {
-      input: LanguageInput;
-      inputSha256: string;
-      skip: boolean;
-      lines: string[];
-      /** Tokens of the first window, tokenised while the previous language runs. */
-      first?: Promise<number[][]>;
-    }
-    // Look one language ahead: read (and hash) the next file, and tokenise its first
-    // window while the model runs on this one's last.
-    const prepare = async (input: LanguageInput): Promise<Prepared> => {
-      const bytes = await readFile(input.path).catch(() => {
-        throw createError('NOT_FOUND', `${input.path}: no such file`);
-      });
-      const inputSha256 = hashBytes(bytes);
-      const prev = manifest.languages[input.lang];
-      if (!options.force && prev && prev.inputSha256 === inputSha256 && (await isCurrent(join(options.out, `${input.lang}.npy`), prev))) {
-        return { input, inputSha256, skip: true, lines: [] };
-      }
-      const lines = await readLines(input.path);
-      if (lines.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
-      return { input, inputSha256, skip: false, lines };
-    };
-    const window = batchSize * WINDOW_BATCHES;
-    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput);
+    const window = options.batchSize * WINDOW_BATCHES;
+    // Look one language ahead: read (and hash) the next file, and tokenise its first window
+    // while the model runs on this one's last.
+    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput, out, options.force);
     for (let k = 0; k < inputs.length; k++) {
       const cur: Prepared = await (next as Promise<Prepared>);
-      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput) : undefined;
+      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput, out, options.force) : undefined;
       next?.catch(() => undefined);
-      const { input, inputSha256, lines } = cur;
-      if (cur.skip) {
-        const prev = manifest.languages[input.lang] as LanguageEntry;
-        options.events?.progress?.(`embed ${input.lang}`, prev.rows, prev.rows, { unit: 'rows', note: 'up to date, skipped', final: true });
+      const { input, inputSha256, lines, current } = cur;
+      const stage = `embed ${input.lang}`;
+      if (current) {
+        events?.progress?.(stage, current.rows, current.rows, { unit: 'rows', note: 'up to date, skipped', final: true });
         continue;
       }
-      const outFile = join(options.out, `${input.lang}.npy`);
       const following = next;
       const { rows, dim, truncated, padding, writer } = await embedLines(
         encoder,
         lines,
-        outFile,
-        { ...opts, batchSize, maxTokens: options.maxTokens },
-        (done) => options.events?.progress?.(`embed ${input.lang}`, done, lines.length, { unit: 'sentences' }),
+        join(options.out, `${input.lang}.npy`),
+        { ...opts, batchSize: options.batchSize, maxTokens: options.maxTokens },
+        (done) => events?.progress?.(stage, done, lines.length, { unit: 'sentences' }),
         tokenize,
         {
           ...(cur.first ? { first: cur.first } : {}),
           onLastWindow: () => {
             following
               ?.then((p) => {
-                if (!p.skip) {
+                if (!p.current) {
                   p.first = tokenize(windowTexts(p.lines, 0, window));
                   p.first.catch(() => undefined);
                 }
@@ -193,37 +241,15 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
           },
         },
       );
-      // the file goes into place and into the manifest together, under the lock
-      await withLock(lockPath, async () => {
-        try {
-          await writer.close();
-        } catch (e) {
-          await writer.abort();
-          throw e;
-        }
-        const { size } = await stat(outFile);
-        manifest.languages[input.lang] = {
-          file: `${input.lang}.npy`,
-          input: input.path,
-          inputSha256,
-          lines: lines.length,
-          rows,
-          dim,
-          truncated,
-          padding: Math.round(padding * 1e4) / 1e4,
-          outputBytes: size,
-          outputXxh3: await contentHashFile(outFile),
-        };
-        written.add(input.lang);
-        await saveManifest();
-      });
+      const entry = { input: input.path, inputSha256, lines: lines.length, rows, dim, truncated, padding: Math.round(padding * 1e4) / 1e4 };
+      await out.commit(input.lang, writer, entry);
       const notes = [...(truncated ? [`${truncated} truncated`] : []), `padding ${(100 * padding).toFixed(0)}%`];
-      options.events?.progress?.(`embed ${input.lang}`, rows, rows, { unit: 'rows', note: notes.join(', '), final: true });
+      events?.progress?.(stage, rows, rows, { unit: 'rows', note: notes.join(', '), final: true });
     }
-    await withLock(lockPath, saveManifest);
-    return manifest;
+    await out.save();
+    return out.manifest;
   } finally {
-    if (!options.encoder) await handle.dispose();
+    if (!given.encoder) await handle.dispose();
   }
 }
 

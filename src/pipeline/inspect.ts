@@ -7,12 +7,13 @@ import { takeRows, type Embeddings } from '../core/embeddings.js';
 import { join } from 'node:path';
 import { createError, opt } from '../core/errors.js';
 import { METHODS } from '../core/projection.js';
-import { validate, type OptionsOf, type Schema } from '../core/schema.js';
+import { validate, type OptionsOf, type Resolved, type Schema } from '../core/schema.js';
 import { ensureParentDir } from '../io/atomic.js';
+import type { LanguageInput } from '../io/inputs.js';
 import { resolveInputs } from './services/inputs.js';
 import { betweenShare, centroidAccuracy, probeAccuracy, stratifiedFolds, type Labelled } from '../core/probe.js';
 import { pca2 } from '../core/pca.js';
-import { meanSpectrum, recommendRank, type RankRecommendation } from '../core/spectrum.js';
+import { meanSpectrum, recommendRank, type RankRecommendation, type Spectrum } from '../core/spectrum.js';
 import { mulberry32, sampleIndices } from '../core/random.js';
 import { firstNonFiniteRow } from '../core/rows.js';
 import { readEmbeddings } from '../io/embeddings.js';
@@ -21,7 +22,7 @@ import { needsSecondMoment, parseMethod } from '../core/projection.js';
 import { warn, warnings, type Events } from '../core/events.js';
 import { VERSION } from '../version.js';
 import { momentsFromFiles } from './services/moments.js';
-import { prepareMethods, projectFor } from './retrieve/methods.js';
+import { prepareMethods, projectFor, type MethodOptions, type MethodRun } from './retrieve/methods.js';
 import { retrieve, type RetrieveResult } from './retrieve/index.js';
 
 export const DEFAULT_INSPECT_METHODS = ['none', 'demean', 'lsar', 'abtt', 'whiten'];
@@ -89,29 +90,33 @@ export const inspectSchema = {
 export type InspectOptions = OptionsOf<typeof inspectSchema> & { events?: Events };
 
 export interface MethodInspection {
-  probe_accuracy: number;
-  centroid_accuracy: number;
-  between_share: number;
+  probeAccuracy: number;
+  centroidAccuracy: number;
+  betweenShare: number;
   /** Output dimension of the method. */
   dim: number;
   /** Folds whose probe stopped at the iteration limit before the tolerance (absent when none). */
-  probe_unconverged_folds?: number;
+  probeUnconvergedFolds?: number;
 }
 
+/** The version of the inspect result's JSON shape (2: camelCase keys, as every JSON lsar writes). */
+export const INSPECT_FORMAT_VERSION = 2;
+
 export interface InspectResult {
+  formatVersion: number;
   results: Record<string, MethodInspection>;
   /** Chance accuracy of the probe (the largest language's share of the sample). */
   chance: number;
   languages: { lang: string; rows: number; sampled: number }[];
-  spectrum: { singular_values: number[]; cumulative_share: number[] };
-  recommended_rank: {
+  spectrum: { singularValues: number[]; cumulativeShare: number[] };
+  recommendedRank: {
     rank: number;
     rule: string;
-    share_rank: number;
+    shareRank: number;
     threshold: number;
-    gap_rank: number;
+    gapRank: number;
     /** Singular values above the tolerance (1e-6 of the largest); the rules ignore the others. */
-    numerical_rank: number;
+    numericalRank: number;
     /** With an evaluation: its mean metric per lsar rank. */
     sweep?: Record<string, number>;
     metric?: string;
@@ -152,6 +157,125 @@ function sampleRows(rows: number, n: number, seed: number): number[] {
   return sampleIndices(rows, n, mulberry32(seed));
 }
 
+interface Sample {
+  lang: string;
+  rows: number;
+  x: Embeddings;
+}
+
+/** Each language's seeded sample (checked: finite, one dimension). */
+async function sampleLanguages(inputs: LanguageInput[], sample: number, seed: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (const [l, input] of inputs.entries()) {
+    const s = await readSample(input.path, sample, seed + l);
+    const bad = firstNonFiniteRow(s.x.data, s.x.rows, s.x.dim);
+    if (bad >= 0) throw createError('NON_FINITE', `${input.path}: row ${s.index[bad]} holds NaN or Inf`);
+    if (samples[0] && s.x.dim !== (samples[0].x.dim as number))
+      throw createError('DIM_MISMATCH', `${input.path}: dimension ${s.x.dim}, but ${inputs[0]?.path} has ${samples[0].x.dim}`);
+    samples.push({ lang: input.lang, rows: s.rows, x: s.x });
+  }
+  return samples;
+}
+
+/** The probe, centroid accuracy and between share of one method's outputs, and its 2-D map. */
+function inspectRun(
+  run: MethodRun,
+  samples: Sample[],
+  labels: Int32Array,
+  foldIds: Int32Array,
+  mapRows: number[][],
+  C: number,
+): { inspection: MethodInspection; unconverged: number; map: { points: number[][] } } {
+  const projected = samples.map((s) => projectFor(run, s.x, s.lang));
+  const dim = (projected[0] as Embeddings).dim;
+  const n = labels.length;
+  const x = new Float64Array(n * dim);
+  let at = 0;
+  for (const p of projected) {
+    x.set(p.data, at);
+    at += p.data.length;
+  }
+  const data: Labelled = { x, rows: n, dim, labels, classes: samples.length };
+  const probe = probeAccuracy(data, foldIds, { C });
+  // the map: PCA of the map sample of this method's outputs
+  const m = mapRows.reduce((a, r) => a + r.length, 0);
+  const mx = new Float64Array(m * dim);
+  const owner: number[] = [];
+  projected.forEach((p, l) => {
+    for (const r of mapRows[l] as number[]) {
+      mx.set(p.data.subarray(r * dim, (r + 1) * dim), owner.length * dim);
+      owner.push(l);
+    }
+  });
+  const xy = pca2(mx, m, dim);
+  return {
+    inspection: {
+      probeAccuracy: probe.accuracy,
+      centroidAccuracy: centroidAccuracy(data, foldIds),
+      betweenShare: betweenShare(data),
+      dim,
+      ...(probe.unconverged > 0 ? { probeUnconvergedFolds: probe.unconverged } : {}),
+    },
+    unconverged: probe.unconverged,
+    map: { points: owner.map((l, i) => [round(xy[2 * i] as number), round(xy[2 * i + 1] as number), l]) },
+  };
+}
+
+/** The rank recommended by the spectrum of the centred language means (share and eigengap rules). */
+function spectrumRecommendation(spectrum: Spectrum, threshold: number): InspectResult['recommendedRank'] {
+  const rec: RankRecommendation = recommendRank(spectrum, threshold);
+  const ignored = spectrum.singularValues.length - rec.numericalRank;
+  return {
+    rank: Math.max(rec.share, rec.gap),
+    rule: `the larger of: the smallest rank keeping ${Math.round(threshold * 100)}% of the between-language variance (squared singular values of the centred language means; rank ${rec.share}), and the eigengap, the largest ratio of consecutive singular values (rank ${rec.gap}), so the rank neither drops a tenth of the language variance nor cuts through a cluster of similar singular values${ignored > 0 ? `; ${ignored} singular value${ignored > 1 ? 's' : ''} below 1e-6 of the largest (float32 rounding noise) ignored by both rules` : ''}`,
+    shareRank: rec.share,
+    threshold,
+    gapRank: rec.gap,
+    numericalRank: rec.numericalRank,
+  };
+}
+
+/** The lsar rank sweep of lsar retrieve on the --eval data, and the recommendation it makes (the best rank). */
+async function sweepRecommendation(
+  options: Resolved<typeof inspectSchema>,
+  ranks: number[],
+  fit: { inputs: LanguageInput[]; moments: MethodOptions['fitMoments'] },
+  recommended: InspectResult['recommendedRank'],
+  events: Events | undefined,
+): Promise<RetrieveResult> {
+  const evaluation = await retrieve({
+    task: options.eval as 'tatoeba' | 'lareqa' | 'pairs',
+    data: options.data,
+    embeddings: options.embeddings,
+    queries: options.queries,
+    targets: options.targets,
+    langs: options.langs,
+    methods: ['lsar'],
+    rank: ranks,
+    fitInputs: fit.inputs,
+    fitMoments: fit.moments,
+    ...(events ? { events } : {}),
+  });
+  const sweep: Record<string, number> = {};
+  for (const r of ranks) {
+    const v = evaluation.results[`lsar-${r}`] as { mean: number } | undefined;
+    if (v) sweep[String(r)] = v.mean;
+  }
+  const lowerBetter = /error/i.test(evaluation.metric);
+  const best = Object.entries(sweep).reduce<[string, number] | undefined>(
+    (b, e) => (b === undefined || (lowerBetter ? e[1] < b[1] : e[1] > b[1]) ? e : b),
+    undefined,
+  );
+  if (best) {
+    const t = Math.round(recommended.threshold * 100);
+    recommended.rule = `the best rank of lsar retrieve ${options.eval} (mean ${evaluation.metric}, ${lowerBetter ? 'lowest' : 'highest'}: ${best[1].toFixed(4)}) over ranks ${ranks.join(', ')}; without it, ${t}% of the between-language variance gives rank ${recommended.shareRank} and the eigengap rank ${recommended.gapRank}`;
+    recommended.rank = Number(best[0]);
+    recommended.sweep = sweep;
+    recommended.metric = evaluation.metric;
+  }
+  return evaluation;
+}
+
 export async function inspect(given: InspectOptions): Promise<InspectResult> {
   const options = validate(inspectSchema, given);
   if (!options.inputs?.length)
@@ -166,21 +290,18 @@ export async function inspect(given: InspectOptions): Promise<InspectResult> {
   // a report directory that cannot be made fails before the work, not after it
   if (options.report !== undefined) await ensureParentDir(join(options.report, 'report.md'));
   const w = warnings(given.events);
-  const progress = (stage: string, done = 0, total?: number, unit?: string) =>
-    given.events?.progress?.(stage, done, total, unit !== undefined ? { unit } : {});
+  const progress = (stage: string, done: number, total: number, unit: string) => given.events?.progress?.(stage, done, total, { unit });
   const inputs = await resolveInputs({ inputs: options.inputs });
   if (inputs.length < 2) throw createError('TOO_FEW_LANGUAGES', `inspecting needs at least 2 languages, got ${inputs.length}`);
   if (sample < folds) throw createError('RANGE', `${opt('sample')} (${sample}) must be at least folds (${folds})`, { param: 'sample' });
 
-  // the inputs are read once: their moments serve the methods fitted here, the spectrum and the
-  // evaluation's rank sweep
-  const methods = options.methods ?? DEFAULT_INSPECT_METHODS;
+  // the inputs are read once: their moments serve the methods fitted here, the spectrum and the rank sweep
   const fitMoments = await momentsFromFiles(inputs, {
-    secondMoment: methods.some((m) => needsSecondMoment(parseMethod(m))),
-    ...(options.events ? { events: options.events } : {}),
+    secondMoment: options.methods.some((m) => needsSecondMoment(parseMethod(m))),
+    ...(given.events ? { events: given.events } : {}),
   });
   const { runs, provenance } = await prepareMethods({
-    methods,
+    methods: options.methods,
     ...(options.rank ? { ranks: options.rank } : {}),
     ...(options.dims !== undefined ? { dims: options.dims } : {}),
     fitEmbeddings: inputs,
@@ -189,18 +310,8 @@ export async function inspect(given: InspectOptions): Promise<InspectResult> {
     events: w.events,
   });
 
-  // the sample: read each language, keep a seeded subset
   progress(`sample ${sample} rows per language`, 0, inputs.length, 'languages');
-  const samples: { lang: string; rows: number; x: Embeddings }[] = [];
-  for (const [l, input] of inputs.entries()) {
-    const s = await readSample(input.path, sample, seed + l);
-    const bad = firstNonFiniteRow(s.x.data, s.x.rows, s.x.dim);
-    if (bad >= 0) throw createError('NON_FINITE', `${input.path}: row ${s.index[bad]} holds NaN or Inf`);
-    if (samples[0] && s.x.dim !== (samples[0].x.dim as number))
-      throw createError('DIM_MISMATCH', `${input.path}: dimension ${s.x.dim}, but ${inputs[0]?.path} has ${samples[0].x.dim}`);
-    samples.push({ lang: input.lang, rows: s.rows, x: s.x });
-  }
-  const L = samples.length;
+  const samples = await sampleLanguages(inputs, sample, seed);
   const n = samples.reduce((a, s) => a + s.x.rows, 0);
   const labels = new Int32Array(n);
   let o = 0;
@@ -208,107 +319,36 @@ export async function inspect(given: InspectOptions): Promise<InspectResult> {
     labels.fill(l, o, o + s.x.rows);
     o += s.x.rows;
   });
-  const foldIds = stratifiedFolds(labels, L, folds, seed);
+  const foldIds = stratifiedFolds(labels, samples.length, folds, seed);
   const mapRows = samples.map((s, l) => sampleRows(s.x.rows, mapSample, seed + 1000 + l));
-
   const results: Record<string, MethodInspection> = {};
   const maps: InspectResult['maps'] = {};
-  for (const run of runs) {
-    progress(`probe ${run.name}`, runs.indexOf(run), runs.length, 'methods');
-    const projected = samples.map((s) => projectFor(run, s.x, s.lang));
-    const dim = (projected[0] as Embeddings).dim;
-    const x = new Float64Array(n * dim);
-    let at = 0;
-    for (const p of projected) {
-      x.set(p.data, at);
-      at += p.data.length;
-    }
-    const data: Labelled = { x, rows: n, dim, labels, classes: L };
-    const probe = probeAccuracy(data, foldIds, { C: options.probeC });
-    if (probe.unconverged > 0)
-      warn(
-        w.events,
-        'PROBE_UNCONVERGED',
-        `${run.name}: the probe stopped at its iteration limit in ${probe.unconverged} of ${folds} folds`,
-      );
-    results[run.name] = {
-      probe_accuracy: probe.accuracy,
-      centroid_accuracy: centroidAccuracy(data, foldIds),
-      between_share: betweenShare(data),
-      dim,
-      ...(probe.unconverged > 0 ? { probe_unconverged_folds: probe.unconverged } : {}),
-    };
-    // the map: PCA of the map sample of this method's outputs
-    const m = mapRows.reduce((a, r) => a + r.length, 0);
-    const mx = new Float64Array(m * dim);
-    const owner: number[] = [];
-    let k = 0;
-    projected.forEach((p, l) => {
-      for (const r of mapRows[l] as number[]) {
-        mx.set(p.data.subarray(r * dim, (r + 1) * dim), k * dim);
-        owner.push(l);
-        k++;
-      }
-    });
-    const xy = pca2(mx, m, dim);
-    maps[run.name] = { points: owner.map((l, i) => [round(xy[2 * i] as number), round(xy[2 * i + 1] as number), l]) };
+  for (const [i, run] of runs.entries()) {
+    progress(`probe ${run.name}`, i, runs.length, 'methods');
+    const r = inspectRun(run, samples, labels, foldIds, mapRows, options.probeC);
+    if (r.unconverged > 0)
+      warn(w.events, 'PROBE_UNCONVERGED', `${run.name}: the probe stopped at its iteration limit in ${r.unconverged} of ${folds} folds`);
+    results[run.name] = r.inspection;
+    maps[run.name] = r.map;
   }
 
   // the spectrum of the centred means of the languages (all rows, as lsar fits them)
   const spectrum = meanSpectrum(fitMoments.moments.map((m) => m.mean));
-  const rec: RankRecommendation = recommendRank(spectrum, threshold);
-  const ignored = spectrum.singularValues.length - rec.numericalRank;
-  const recommended: InspectResult['recommended_rank'] = {
-    rank: Math.max(rec.share, rec.gap),
-    rule: `the larger of: the smallest rank keeping ${Math.round(threshold * 100)}% of the between-language variance (squared singular values of the centred language means; rank ${rec.share}), and the eigengap, the largest ratio of consecutive singular values (rank ${rec.gap}), so the rank neither drops a tenth of the language variance nor cuts through a cluster of similar singular values${ignored > 0 ? `; ${ignored} singular value${ignored > 1 ? 's' : ''} below 1e-6 of the largest (float32 rounding noise) ignored by both rules` : ''}`,
-    share_rank: rec.share,
-    threshold,
-    gap_rank: rec.gap,
-    numerical_rank: rec.numericalRank,
-  };
-
+  const recommended = spectrumRecommendation(spectrum, threshold);
   let evaluation: RetrieveResult | undefined;
   if (options.eval !== undefined) {
     // as lsar's rank check: at most L-1 and d-1
-    const maxRank = Math.min(L - 1, (samples[0]?.x.dim ?? 2) - 1);
+    const maxRank = Math.min(samples.length - 1, (samples[0]?.x.dim ?? 2) - 1);
     const ranks = options.rank && options.rank.length > 1 ? options.rank : Array.from({ length: maxRank }, (_, i) => i + 1);
-    evaluation = await retrieve({
-      task: options.eval,
-      data: options.data,
-      embeddings: options.embeddings,
-      queries: options.queries,
-      targets: options.targets,
-      langs: options.langs,
-      methods: ['lsar'],
-      rank: ranks,
-      fitInputs: inputs,
-      fitMoments,
-      ...(given.events ? { events: given.events } : {}),
-    });
-    const sweep: Record<string, number> = {};
-    for (const r of ranks) {
-      const v = evaluation.results[`lsar-${r}`] as { mean: number } | undefined;
-      if (v) sweep[String(r)] = v.mean;
-    }
-    const lowerBetter = /error/i.test(evaluation.metric);
-    const best = Object.entries(sweep).reduce<[string, number] | undefined>(
-      (b, e) => (b === undefined || (lowerBetter ? e[1] < b[1] : e[1] > b[1]) ? e : b),
-      undefined,
-    );
-    if (best) {
-      recommended.rank = Number(best[0]);
-      recommended.rule = `the best rank of lsar retrieve ${options.eval} (mean ${evaluation.metric}, ${lowerBetter ? 'lowest' : 'highest'}: ${best[1].toFixed(4)}) over ranks ${ranks.join(', ')}; without it, ${Math.round(threshold * 100)}% of the between-language variance gives rank ${rec.share} and the eigengap rank ${rec.gap}`;
-      recommended.sweep = sweep;
-      recommended.metric = evaluation.metric;
-    }
+    evaluation = await sweepRecommendation(options, ranks, { inputs, moments: fitMoments }, recommended, given.events);
   }
-
   return {
+    formatVersion: INSPECT_FORMAT_VERSION,
     results,
     chance: Math.max(...samples.map((s) => s.x.rows)) / n,
     languages: samples.map((s) => ({ lang: s.lang, rows: s.rows, sampled: s.x.rows })),
-    spectrum: { singular_values: spectrum.singularValues, cumulative_share: spectrum.cumulativeShare },
-    recommended_rank: recommended,
+    spectrum: { singularValues: spectrum.singularValues, cumulativeShare: spectrum.cumulativeShare },
+    recommendedRank: recommended,
     maps,
     ...(evaluation ? { evaluation } : {}),
     warnings: w.list,

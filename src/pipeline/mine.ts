@@ -14,7 +14,7 @@ import { MARGINS, minePairs, RETRIEVALS, type Margin, type MinedPairs, type Retr
 import type { Projection } from '../core/projection.js';
 import { createOperator, projectRows } from '../core/apply.js';
 import { normalizeRowsInPlace } from '../core/rows.js';
-import { loadProjection, projectionFiles } from '../io/artifact.js';
+import { projectionFiles, projectionOf, projectionOption } from '../io/artifact.js';
 import { AtomicTextWriter } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
@@ -109,8 +109,8 @@ interface Side {
 export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; summary: MineSummary }> {
   const start = Date.now();
   const options = {
-    ...validate(mineSchema, { ...given, projection: undefined }),
-    projection: typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection,
+    ...validate(mineSchema, { ...given, projection: projectionOption(given.projection) }),
+    projection: await projectionOf(given.projection),
   };
   const k = options.k;
   const settings = searchSettings(options);

@@ -9,7 +9,7 @@ import { validate, type OptionsOf, type Schema } from '../core/schema.js';
 import type { Projection } from '../core/projection.js';
 import { createOperator, projectRows } from '../core/apply.js';
 import type { IndexKind } from '../core/vector-index.js';
-import { loadProjection, projectionFiles } from '../io/artifact.js';
+import { projectionFiles, projectionOf, projectionOption } from '../io/artifact.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { EmbeddingCache } from './services/embedding-cache.js';
@@ -83,8 +83,8 @@ function project(
 
 export async function searchNeighbors(given: SearchOptions): Promise<SearchResult> {
   const options = {
-    ...validate(searchVerbSchema, { ...given, projection: undefined }),
-    projection: typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection,
+    ...validate(searchVerbSchema, { ...given, projection: projectionOption(given.projection) }),
+    projection: await projectionOf(given.projection),
   };
   const settings = searchSettings(options);
   checkColumnApplies(options.column, [options.index, options.queries]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProjection } from '../../src/io/artifact.js';
 import { encodeNpy, type NpyDtype } from '../../src/io/npy.js';
-import { GOLDEN, itShared, listFiles, planted, runCli, tempDir } from '../helpers.js';
+import { GOLDEN, listFiles, planted, runCli, tempDir } from '../helpers.js';
 
 const D = 16;
 const LANGS = ['de', 'en', 'fr', 'zh'];
@@ -163,7 +163,7 @@ describe('lsar fit', () => {
     });
   }
 
-  itShared('rejects one language only', async () => {
+  it('rejects one language only', async () => {
     const outDir = await tempDir();
     const r = await runCli(['fit', '-i', `en=${join(GOLDEN, 'fit', 'en.npy')}`, '--out', join(outDir, 'p.json')]);
     expect(r.code).not.toBe(0);

@@ -1,40 +1,40 @@
 /** lsar inspect on planted-small: the language identity before and after each method, the rank, the JSON shape, the errors. */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, describe } from 'vitest';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
-import { describeShared, GOLDEN, runCli, tempDir } from '../helpers.js';
+import { GOLDEN, runCli, tempDir } from '../helpers.js';
 
-describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
+describe('lsar inspect (planted-small, planted language rank 4)', () => {
   it('--json: probe high on raw embeddings and near chance after demean and lsar-4; the rank found; the documented shape', async () => {
     const r = await runCli(['inspect', join(GOLDEN, 'fit'), '--rank', '4', '--sample', '100', '--json', '-q']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as {
-      results: Record<string, { probe_accuracy: number; centroid_accuracy: number; between_share: number }>;
+      results: Record<string, { probeAccuracy: number; centroidAccuracy: number; betweenShare: number }>;
       chance: number;
-      spectrum: { singular_values: number[]; cumulative_share: number[] };
-      recommended_rank: { rank: number; rule: string };
+      spectrum: { singularValues: number[]; cumulativeShare: number[] };
+      recommendedRank: { rank: number; rule: string };
       manifest: Record<string, unknown>;
       maps?: unknown;
     };
     expect(Object.keys(j.results)).toEqual(['none', 'demean', 'lsar-4', 'abtt-1', 'whiten']);
     for (const m of Object.values(j.results))
-      expect(Object.keys(m)).toEqual(expect.arrayContaining(['probe_accuracy', 'centroid_accuracy', 'between_share']));
+      expect(Object.keys(m)).toEqual(expect.arrayContaining(['probeAccuracy', 'centroidAccuracy', 'betweenShare']));
     expect(j.maps).toBeUndefined();
     // 9 languages: chance 1/9. Raw: the planted language means make languages separable (>= 0.9).
     expect(j.chance).toBeCloseTo(1 / 9, 12);
-    expect(j.results.none?.probe_accuracy).toBeGreaterThanOrEqual(0.9);
-    expect(j.results.none?.between_share).toBeGreaterThan(0.3);
+    expect(j.results.none?.probeAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(j.results.none?.betweenShare).toBeGreaterThan(0.3);
     // after demean / lsar with the planted rank: within 0.1 of chance (900 rows: 0.1 is ~ 9 standard deviations of a chance accuracy)
     for (const m of ['demean', 'lsar-4']) {
-      expect(Math.abs((j.results[m]?.probe_accuracy as number) - j.chance)).toBeLessThan(0.1);
-      expect(Math.abs((j.results[m]?.centroid_accuracy as number) - j.chance)).toBeLessThan(0.1);
-      expect(j.results[m]?.between_share).toBeLessThan(0.01);
+      expect(Math.abs((j.results[m]?.probeAccuracy as number) - j.chance)).toBeLessThan(0.1);
+      expect(Math.abs((j.results[m]?.centroidAccuracy as number) - j.chance)).toBeLessThan(0.1);
+      expect(j.results[m]?.betweenShare).toBeLessThan(0.01);
     }
-    expect(j.spectrum.singular_values).toHaveLength(8);
-    expect(j.spectrum.cumulative_share.at(-1)).toBeCloseTo(1, 12);
-    expect(j.recommended_rank.rank).toBe(4);
-    expect(j.recommended_rank.rule).toMatch(/90% of the between-language variance.*eigengap/);
+    expect(j.spectrum.singularValues).toHaveLength(8);
+    expect(j.spectrum.cumulativeShare.at(-1)).toBeCloseTo(1, 12);
+    expect(j.recommendedRank.rank).toBe(4);
+    expect(j.recommendedRank.rule).toMatch(/90% of the between-language variance.*eigengap/);
     expect(j.manifest).toMatchObject({ methods: ['none', 'demean', 'lsar-4', 'abtt-1', 'whiten'], probe: { folds: 5, C: 1, seed: 0 } });
   }, 60_000);
 
@@ -63,14 +63,14 @@ describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
       '-q',
     ]);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout) as { recommended_rank: { rank: number; rule: string; sweep: Record<string, number> } };
-    const sweep = j.recommended_rank.sweep;
+    const j = JSON.parse(r.stdout) as { recommendedRank: { rank: number; rule: string; sweep: Record<string, number> } };
+    const sweep = j.recommendedRank.sweep;
     expect(Object.keys(sweep)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
     const best = Math.max(...Object.values(sweep));
-    expect(sweep[String(j.recommended_rank.rank)]).toBe(best);
-    expect(j.recommended_rank.rule).toMatch(/best rank of lsar retrieve pairs/);
+    expect(sweep[String(j.recommendedRank.rank)]).toBe(best);
+    expect(j.recommendedRank.rule).toMatch(/best rank of lsar retrieve pairs/);
     const md = await readFile(join(dir, 'rep', 'report.md'), 'utf8');
-    expect(md).toContain(`Recommended rank: ${j.recommended_rank.rank}. Rule: the best rank of lsar retrieve pairs`);
+    expect(md).toContain(`Recommended rank: ${j.recommendedRank.rank}. Rule: the best rank of lsar retrieve pairs`);
     expect(md).toContain('![accuracy@1');
     const html = await readFile(join(dir, 'rep', 'report.html'), 'utf8');
     // self-contained: no external script or stylesheet
@@ -82,7 +82,7 @@ describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
     expect(
       (await runCli(['fit', join(GOLDEN, 'fit'), '--method', 'whiten', '--dims', '16', '--out', join(dir, 'w.json'), '-q'])).code,
     ).toBe(0);
-    type J = { results: Record<string, { dim: number }>; spectrum: { singular_values: number[] } };
+    type J = { results: Record<string, { dim: number }>; spectrum: { singularValues: number[] } };
     const a = JSON.parse(
       (await runCli(['inspect', join(GOLDEN, 'fit'), '-p', join(dir, 'w.json'), '--methods', 'none', '--sample', '40', '--json', '-q']))
         .stdout,
@@ -92,7 +92,7 @@ describeShared('lsar inspect (planted-small, planted language rank 4)', () => {
     ) as J;
     expect(Object.keys(a.results)).toEqual(['none', 'whiten-16']);
     expect(a.results['whiten-16']?.dim).toBe(16);
-    a.spectrum.singular_values.forEach((v, i) => expect(Math.abs(v - (b.spectrum.singular_values[i] as number))).toBeLessThan(1e-9));
+    a.spectrum.singularValues.forEach((v, i) => expect(Math.abs(v - (b.spectrum.singularValues[i] as number))).toBeLessThan(1e-9));
   });
 
   it('bad input: one line, exit 2 for usage', async () => {

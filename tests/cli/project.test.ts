@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import { apply } from '../../src/core/apply.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit.js';
-import { describeShared, GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
+import { GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
@@ -17,7 +17,7 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describeShared('lsar project', () => {
+describe('lsar project', () => {
   let artifacts: string;
   beforeAll(async () => {
     artifacts = await mkdtemp(join(tmpdir(), 'lsar-proj-'));
@@ -119,7 +119,7 @@ describeShared('lsar project', () => {
   });
 });
 
-describeShared('whiten through the CLI', () => {
+describe('whiten through the CLI', () => {
   it('fit --method whiten --dims 8, project to .npy and JSON Lines gives 8-dim rows equal to the numpy restatement (1e-4, float32 output)', async () => {
     const dir = await tempDir();
     const fit = await runCli(['fit', join(GOLDEN, 'fit'), '--method', 'whiten', '--dims', '8', '--out', join(dir, 'w.json'), '--json']);

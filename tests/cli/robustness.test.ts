@@ -11,7 +11,7 @@ import { apply } from '../../src/core/apply.js';
 import { encodeNpy } from '../../src/io/npy.js';
 import { loadProjection } from '../../src/io/artifact.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
-import { describeShared, gaussian, GOLDEN, listFiles, planted, ROOT, runCli, tempDir } from '../helpers.js';
+import { gaussian, GOLDEN, listFiles, planted, ROOT, runCli, tempDir } from '../helpers.js';
 
 const BIN = join(ROOT, 'bin', 'lsar.js');
 const D = 16;
@@ -104,7 +104,7 @@ describe('crashes: numeric options are validated before any native call (exit 2,
   }
 });
 
-describeShared('search indexes: corrupt and stale files are refused', () => {
+describe('search indexes: corrupt and stale files are refused', () => {
   const docs = join(GOLDEN, 'bitext', 'de.en.npy');
   it('--index-in of a corrupt file names it and says it is not a valid index (exit 1)', async () => {
     const dir = await tempDir();

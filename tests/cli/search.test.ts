@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fitToArtifact } from '../../src/pipeline/fit.js';
-import { describeShared, GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
+import { GOLDEN, listFiles, runCli, tempDir } from '../helpers.js';
 
 const docs = join(GOLDEN, 'bitext', 'de.en.npy');
 const queries = join(GOLDEN, 'bitext', 'de.npy');
 
-describeShared('lsar search', () => {
+describe('lsar search', () => {
   it('finds each row as its own nearest neighbour (score 1) and prints labels', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'labels.txt'), Array.from({ length: 200 }, (_, i) => `sentence ${i}`).join('\n') + '\n');

@@ -184,10 +184,10 @@ describe('7, 8. inspect on the bundled corpora (the README data), with its defau
 
   it('the recommended rank ignores the numerically zero 32nd singular value (1e-9 of the largest)', async () => {
     const r = await runBin(['inspect', emb, '--methods', 'none', '--json', '-q']);
-    const rec = (JSON.parse(r.stdout) as { recommended_rank: { rank: number; gap_rank: number; numerical_rank: number; rule: string } })
-      .recommended_rank;
-    expect(rec.numerical_rank).toBe(31);
-    expect(rec.gap_rank).toBeLessThan(31);
+    const rec = (JSON.parse(r.stdout) as { recommendedRank: { rank: number; gapRank: number; numericalRank: number; rule: string } })
+      .recommendedRank;
+    expect(rec.numericalRank).toBe(31);
+    expect(rec.gapRank).toBeLessThan(31);
     expect(rec.rank).toBeLessThan(31);
     expect(rec.rule).toMatch(/1 singular value below 1e-6 of the largest \(float32 rounding noise\) ignored by both rules/);
   }, 60_000);

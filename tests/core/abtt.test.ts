@@ -10,11 +10,11 @@ import { apply } from '../../src/core/apply.js';
 import { readNpy } from '../../src/io/npy.js';
 import { listLanguageFiles } from '../../src/io/inputs.js';
 import { fitFromArrays, fitFromFiles } from '../../src/pipeline/fit.js';
-import { describeShared, GOLDEN, planted, ROOT } from '../helpers.js';
+import { GOLDEN, planted, ROOT } from '../helpers.js';
 
 const FIX = join(ROOT, 'tests', 'fixtures', 'abtt');
 
-describeShared('abtt against the numpy restatement (planted-small)', () => {
+describe('abtt against the numpy restatement (planted-small)', () => {
   const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as { eigenvalues: number[]; D: number[]; langs: string[] };
   it.each([1, 4])('D = %i: eigenvalues (1e-8 relative) and projected bitext rows (1e-5)', async (D) => {
     const files = await listLanguageFiles(join(GOLDEN, 'fit'), '.npy');

@@ -13,7 +13,7 @@ import { readNpy } from '../../src/io/npy.js';
 import { listLanguageFiles } from '../../src/io/inputs.js';
 import { loadProjection, saveProjection } from '../../src/io/artifact.js';
 import { fitFromArrays, fitFromFiles } from '../../src/pipeline/fit.js';
-import { describeShared, GOLDEN, planted, ROOT } from '../helpers.js';
+import { GOLDEN, planted, ROOT } from '../helpers.js';
 
 const FIX = join(ROOT, 'tests', 'fixtures', 'whiten');
 
@@ -24,7 +24,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describeShared('whiten against the numpy restatement (planted-small)', () => {
+describe('whiten against the numpy restatement (planted-small)', () => {
   const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as { eigenvalues: number[]; k: number[]; langs: string[] };
   it.each([64, 8])('k = %i: eigenvalues (1e-8 relative) and whitened bitext rows (1e-5)', async (k) => {
     const files = await listLanguageFiles(join(GOLDEN, 'fit'), '.npy');

@@ -1,23 +1,23 @@
 /** Loaders on the real evaluation files in ../shared/data. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { XTREME_TATOEBA } from '../../src/io/languages.js';
 import { listTatoebaLanguages, loadTatoeba } from '../../src/io/tatoeba.js';
 import { loadXquadR } from '../../src/io/xquadr.js';
-import { itShared, SHARED, tempDir } from '../helpers.js';
+import { describeShared, SHARED, tempDir } from '../helpers.js';
 
 const TATOEBA = join(SHARED, 'data', 'tatoeba');
 const XQUAD = join(SHARED, 'data', 'xquad-r');
 
-describe('Tatoeba loader', () => {
-  itShared('lists 112 languages, among them all 36 XTREME ones, in lsar codes', async () => {
+describeShared('Tatoeba loader', () => {
+  it('lists 112 languages, among them all 36 XTREME ones, in lsar codes', async () => {
     const langs = await listTatoebaLanguages(TATOEBA);
     expect(langs).toHaveLength(112);
     for (const l of XTREME_TATOEBA) expect(langs).toContain(l);
   });
 
-  itShared('loads line-aligned pairs by lsar or 639-3 code', async () => {
+  it('loads line-aligned pairs by lsar or 639-3 code', async () => {
     const de = await loadTatoeba(TATOEBA, 'de');
     expect([de.code3, de.foreign.length, de.english.length]).toEqual(['deu', 1000, 1000]);
     const jv = await loadTatoeba(TATOEBA, 'jav');
@@ -36,8 +36,8 @@ describe('Tatoeba loader', () => {
   });
 });
 
-describe('XQuAD-R loader', () => {
-  itShared('11 languages x 1,190 questions; each question has exactly one relevant answer per language', async () => {
+describeShared('XQuAD-R loader', () => {
+  it('11 languages x 1,190 questions; each question has exactly one relevant answer per language', async () => {
     const x = await loadXquadR(XQUAD);
     expect(x.languages).toEqual(['ar', 'de', 'el', 'en', 'es', 'hi', 'ru', 'th', 'tr', 'vi', 'zh']);
     expect(x.questions).toHaveLength(11 * 1190);

@@ -14,7 +14,7 @@ import { readEmbeddings } from '../../src/io/embeddings.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { fitFromFiles } from '../../src/pipeline/fit.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
-import { projectFiles, projectStream } from '../../src/pipeline/project.js';
+import { projectFiles, projectStream } from '../../src/pipeline/project/index.js';
 import { computeStats } from '../../src/pipeline/stats.js';
 import { listFiles, planted, ROOT, runCli, tempDir, writeLangParquet } from '../helpers.js';
 

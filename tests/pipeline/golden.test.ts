@@ -5,15 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, describe } from 'vitest';
 import { embeddings } from '../../src/core/embeddings.js';
 import { alignedTop1Hits, meanAccuracy } from '../../src/core/metrics.js';
 import { listLanguageFiles } from '../../src/io/inputs.js';
 import { readNpy } from '../../src/io/npy.js';
 import { fitFromFiles } from '../../src/pipeline/fit.js';
-import { projectStream } from '../../src/pipeline/project.js';
+import { projectStream } from '../../src/pipeline/project/index.js';
 import type { Method } from '../../src/core/projection.js';
-import { describeShared, GOLDEN, HAS_SHARED, tempDir } from '../helpers.js';
+import { GOLDEN, HAS_SHARED, tempDir } from '../helpers.js';
 
 interface Case {
   languages: string[];
@@ -36,7 +36,7 @@ function parseCase(name: string): { method: Method; rank?: number; remove?: numb
 
 const TOL = 1e-4;
 
-describeShared('golden planted-small', () => {
+describe('golden planted-small', () => {
   it('lists every method the case names', () => {
     expect(spec.methods.sort()).toEqual(Object.keys(metrics).sort());
   });

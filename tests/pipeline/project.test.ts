@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
-import { projectStream } from '../../src/pipeline/project.js';
+import { projectStream } from '../../src/pipeline/project/index.js';
 import { gaussian, listFiles, planted, tempDir } from '../helpers.js';
 
 const D = 64;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { embeddings } from '../../src/core/embeddings.js';
 import { encodeNpy } from '../../src/io/npy.js';
-import { tatoebaMiningSet } from '../../src/pipeline/retrieve/mining.js';
+import { tatoebaMiningSet } from '../../src/pipeline/retrieve/mining-task.js';
 import { retrieve } from '../../src/pipeline/retrieve/index.js';
 import { describeShared, gaussian, SHARED, tempDir } from '../helpers.js';
 
@@ -57,7 +57,7 @@ describeShared('retrieve mining', () => {
       });
     const r = await mineDe();
     expect(r.metric).toMatch(/^F1 \(test, threshold chosen on dev/);
-    expect(r.results.none!.per_language.de).toBeGreaterThan(0.8);
+    expect(r.results.none!.perLanguage.de).toBeGreaterThan(0.8);
     expect(r.also!.precision!.results.none!.mean).toBeGreaterThan(0.8);
     expect(r.also!.threshold!.results.none!.mean).toBeGreaterThan(0.5);
     const g = gaussian(9);
@@ -96,7 +96,7 @@ describe('retrieve mining on BUCC files', () => {
       await writeFile(join(emb, `de-en.${split}.en.npy`), encodeNpy(e, [40, d]));
     }
     const r = await retrieve({ task: 'mining', data, embeddings: emb, methods: ['none'], exact: true });
-    expect(Object.keys(r.results.none!.per_language)).toEqual(['de']);
+    expect(Object.keys(r.results.none!.perLanguage)).toEqual(['de']);
     expect(r.results.none!.mean).toBeGreaterThan(0.9);
     await writeFile(join(data, 'de-en.test.gold'), 'de-test-0\ten-test-99\n');
     await expect(retrieve({ task: 'mining', data, embeddings: emb, methods: ['none'], exact: true })).rejects.toThrow(

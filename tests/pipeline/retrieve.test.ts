@@ -5,12 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy.js';
 import { fitToArtifact } from '../../src/pipeline/fit.js';
 import { retrieve } from '../../src/pipeline/retrieve/index.js';
-import { describeShared, gaussian, GOLDEN, HAS_SHARED, listFiles, runCli, SHARED, tempDir, writeLangParquet } from '../helpers.js';
+import { describeShared, gaussian, GOLDEN, listFiles, runCli, SHARED, tempDir, writeLangParquet } from '../helpers.js';
 
-const metrics = (HAS_SHARED ? JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) : {}) as Record<
-  string,
-  Record<string, number>
->;
+const metrics = JSON.parse(readFileSync(join(GOLDEN, 'expected', 'metrics.json'), 'utf8')) as Record<string, Record<string, number>>;
 const golden = {
   embeddings: join(GOLDEN, 'bitext'),
   fitEmbeddings: join(GOLDEN, 'fit'),
@@ -26,7 +23,7 @@ describeShared('retrieve pairs on planted-small', () => {
     for (const [name, want] of Object.entries(metrics)) {
       const got = r.results[name]!;
       expect(got.mean, name).toBe(want.mean);
-      for (const [lang, v] of Object.entries(want)) if (lang !== 'mean') expect(got.per_language[lang], `${name}/${lang}`).toBe(v);
+      for (const [lang, v] of Object.entries(want)) if (lang !== 'mean') expect(got.perLanguage[lang], `${name}/${lang}`).toBe(v);
     }
   });
 
@@ -36,7 +33,7 @@ describeShared('retrieve pairs on planted-small', () => {
     for (const [name, want] of Object.entries(metrics)) {
       expect(Math.abs(r.results[name]!.mean - (want.mean as number)), name).toBeLessThanOrEqual(0.005 + 1e-12);
       for (const [lang, v] of Object.entries(want))
-        if (lang !== 'mean') expect(Math.abs(r.results[name]!.per_language[lang]! - v)).toBeLessThanOrEqual(0.005 + 1e-12); // one query in 200
+        if (lang !== 'mean') expect(Math.abs(r.results[name]!.perLanguage[lang]! - v)).toBeLessThanOrEqual(0.005 + 1e-12); // one query in 200
     }
     expect(r.recall!.queries).toBeGreaterThan(0);
     expect(r.recall!.at10).toBeGreaterThanOrEqual(0.98);
@@ -94,9 +91,9 @@ describeShared('retrieve pairs on planted-small', () => {
       exact: true,
     });
     for (const m of ['none', 'demean', 'lir-1', 'lsar-8', 'lsar-2']) {
-      const got = r.results[m] as unknown as { per_language: Record<string, number> };
-      for (const l of langs) expect(got.per_language[l]).toBe(metrics[m]![l]);
-      expect(Object.keys(got.per_language).sort()).toEqual(langs);
+      const got = r.results[m] as unknown as { perLanguage: Record<string, number> };
+      for (const l of langs) expect(got.perLanguage[l]).toBe(metrics[m]![l]);
+      expect(Object.keys(got.perLanguage).sort()).toEqual(langs);
     }
   });
 
@@ -162,7 +159,7 @@ describeShared('retrieve tatoeba', () => {
       xsim: true,
     });
     expect(r.metric).toBe('accuracy@1 (en->xx, cosine)');
-    expect(Object.keys(r.results.none!.per_language)).toEqual(['de']);
+    expect(Object.keys(r.results.none!.perLanguage)).toEqual(['de']);
     const a = r.results.none!.mean;
     expect(a).toBeGreaterThan(0.3);
     expect(a).toBeLessThan(1);
@@ -241,7 +238,7 @@ describe('retrieve lareqa', () => {
     }
     const r = await retrieve({ task: 'lareqa', data, embeddings: emb, methods: ['none'], exact: true });
     expect(r.metric).toBe('mAP (full pool, dot)');
-    expect(r.results.none).toEqual({ mean: 1, per_language: { de: 1, en: 1 } });
+    expect(r.results.none).toEqual({ mean: 1, perLanguage: { de: 1, en: 1 } });
     expect(r.also!['mAP@20']!.results.none!.mean).toBe(1);
     // German candidates scrambled: each question's German answer drops below two English ones... partially
     await writeFile(join(emb, 'de.candidates.npy'), encodeNpy([2, 0, 1].flatMap(e), [3, 4]));
@@ -254,7 +251,7 @@ describe('retrieve lareqa', () => {
   });
 });
 
-describeShared('lsar retrieve (CLI)', () => {
+describe('lsar retrieve (CLI)', () => {
   it('--json has the documented shape and --report writes Markdown with SVG plots', async () => {
     const rep = join(await tempDir(), 'report');
     const r = await runCli([
@@ -280,7 +277,7 @@ describeShared('lsar retrieve (CLI)', () => {
       task: string;
       metric: string;
       search: string;
-      results: Record<string, { mean: number; per_language: Record<string, number> }>;
+      results: Record<string, { mean: number; perLanguage: Record<string, number> }>;
       manifest: Record<string, unknown>;
     };
     expect(j.task).toBe('pairs');
@@ -331,7 +328,7 @@ describeShared('retrieve with a model (fixture, offline)', () => {
       exact: true,
     });
     expect(Object.keys(r.results)).toEqual(['none', 'lsar-2']);
-    expect(Object.keys(r.results.none!.per_language)).toEqual(['jv']);
+    expect(Object.keys(r.results.none!.perLanguage)).toEqual(['jv']);
     expect(r.manifest.model).toBe(fixture);
     expect(await listFiles(join(dir, 'cache', 'tatoeba', 'foreign'))).toEqual(['jv.npy', 'manifest.json']);
     // the same sentences on both sides retrieve each other perfectly

@@ -15,7 +15,7 @@ import { readNpy } from '../../src/io/npy.js';
 import { embedCorpora } from '../../src/pipeline/embed.js';
 import { fitToArtifact } from '../../src/pipeline/fit.js';
 import { fitFromArrays } from '../../src/pipeline/fit.js';
-import { projectStream } from '../../src/pipeline/project.js';
+import { projectStream } from '../../src/pipeline/project/index.js';
 import { createServer, type LsarServer, type ServeOptions } from '../../src/pipeline/serve/index.js';
 import { planted, ROOT, tempDir } from '../helpers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -284,9 +284,11 @@ describe('faults: status, OpenAI error shape, and the server keeps serving', () 
     expect(r.status).toBe(200);
     expect(r.json.usage.truncated_inputs).toBe(1);
     expect(r.json.usage.prompt_tokens).toBeLessThanOrEqual(8 + 8);
-    const off = await post(url, { input: [TEXTS.slice(0, 20).join(' ').slice(0, 290)] });
-    expect([200, 400]).toContain(off.status);
-    if (off.status === 400) expect(off.json.error.code).toBe('context_length_exceeded');
+    // the same limits without truncation: the long input is refused, not cut
+    const { url: strict } = await start({ maxChars: 300, maxLength: 8 });
+    const off = await post(strict, { input: [long, 'kurz'] });
+    expect(off.status).toBe(400);
+    expect(off.json.error.code).toBe('input_too_long');
   });
 
   it('inputs beyond the model maximum length are refused without truncation (context_length_exceeded)', async () => {

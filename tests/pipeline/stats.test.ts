@@ -7,7 +7,7 @@ import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { listLanguageFiles } from '../../src/io/inputs.js';
 import { fitFromFiles } from '../../src/pipeline/fit.js';
 import { computeStats, fitFromStats, saveStats } from '../../src/pipeline/stats.js';
-import { describeShared, GOLDEN, planted, runCli, tempDir } from '../helpers.js';
+import { GOLDEN, planted, runCli, tempDir } from '../helpers.js';
 
 function maxRel(a: Float64Array, b: Float64Array): number {
   let m = 0;
@@ -17,7 +17,7 @@ function maxRel(a: Float64Array, b: Float64Array): number {
   return m / (scale || 1);
 }
 
-describeShared('shards of planted-small', () => {
+describe('shards of planted-small', () => {
   it('5 shards (rows split unevenly, some languages absent from some shards) merge to the one-fit projection within 1e-12 (lsar, lir, demean)', async () => {
     const dir = await tempDir();
     const files = await listLanguageFiles(join(GOLDEN, 'fit'), '.npy');

@@ -12,7 +12,7 @@ export const inspectCommand = defineCommand({
     json: {
       ...outputSchema.json,
       description:
-        'Print {"results": {<method>: {probe_accuracy, centroid_accuracy, between_share}}, "spectrum", "recommended_rank", "manifest"} on stdout',
+        'Print {"results": {<method>: {probeAccuracy, centroidAccuracy, betweenShare}}, "spectrum", "recommendedRank", "manifest"} on stdout',
     },
     quiet: outputSchema.quiet,
   },

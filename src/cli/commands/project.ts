@@ -1,4 +1,4 @@
-import { project, projectSchema } from '../../pipeline/project.js';
+import { project, projectSchema } from '../../pipeline/project/index.js';
 import { defineCommand } from '../command.js';
 import { cliEvents, outputSchema } from '../progress.js';
 

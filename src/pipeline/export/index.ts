@@ -6,7 +6,7 @@
 import { createError, opt } from '../../core/errors.js';
 import type { Projection } from '../../core/projection.js';
 import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
-import { loadProjection } from '../../io/artifact.js';
+import { projectionOf, projectionOption } from '../../io/artifact.js';
 import { madeLikeSchema } from '../services/embedding-settings.js';
 import { exportModel, type ModelExportSummary } from './model.js';
 import { exportProjection } from './projection.js';
@@ -44,7 +44,7 @@ export type ExportSummary =
 
 /** The library call behind `lsar export`. */
 export async function exportArtifact(given: ExportOptions): Promise<ExportSummary> {
-  const o = validate(exportSchema, { ...given, projection: typeof given.projection === 'string' ? given.projection : undefined });
+  const o = validate(exportSchema, { ...given, projection: projectionOption(given.projection) });
   if (o.model !== undefined) {
     if (o.format === 'safetensors')
       throw createError(
@@ -89,7 +89,7 @@ export async function exportArtifact(given: ExportOptions): Promise<ExportSummar
         param: o.normalize ? 'normalize' : 'lang',
       },
     );
-  const p = typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection;
+  const p = await projectionOf(given.projection);
   const out = await exportProjection(p, { format, out: o.out, ...(o.lang !== undefined ? { lang: o.lang } : {}), normalize: o.normalize });
   return { kind: 'projection', method: p.method, dim: p.dim, remove: p.remove, format, out };
 }

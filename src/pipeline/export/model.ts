@@ -16,7 +16,7 @@ import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters
 import { loadProjection, projectionFiles } from '../../io/artifact.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import { VERSION } from '../../version.js';
-import { checkSameModel, manifestOf, resolveSettings } from '../services/embedding-settings.js';
+import { checkSameModel, manifestOf, resolveSettings, type Settings } from '../services/embedding-settings.js';
 import { projectionKey } from '../services/search/index.js';
 import { appendNormalize, appendPooling, appendProjection, GraphBuilder, MIN_OPSET } from './graph.js';
 
@@ -51,6 +51,121 @@ export interface ModelExportSummary {
 }
 
 /** Export `model` with the projection (and pooling) inside; see the module comment. */
+/** Refuse an output directory that is, holds or lies inside the model read, or holds the projection read. */
+function checkOut(out: string, root: string, projection: Projection | undefined): void {
+  const within = (a: string, b: string) => {
+    const r = relative(a, b);
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+  };
+  if (within(resolve(root), out) || within(out, resolve(root))) {
+    throw createError('OUTPUT', `${out}: the export would overwrite or nest with the model it reads (${root}); choose another directory`, {
+      param: 'out',
+    });
+  }
+  const inside = projectionFiles(projection).find((f) => within(out, resolve(f)));
+  if (inside)
+    throw createError(
+      'OUTPUT',
+      `${out}: the export would replace the directory holding the projection it reads (${inside}); choose another directory`,
+      {
+        param: 'out',
+      },
+    );
+}
+
+/** The model's graph, checked for what export needs: opset, the pooled output, the inputs, free lsar/ names. */
+async function openGraph(
+  root: string,
+  onnxFile: string,
+  hiddenName: string,
+): Promise<{ model: OnnxModel; hidden: OnnxValueInfo; opset: number }> {
+  const file = join(root, onnxFile);
+  const model = decodeModel(await readFile(file));
+  const opset = Number(model.opsetImport.find((e) => !e.domain || e.domain === 'ai.onnx')?.version ?? 0);
+  if (opset < MIN_OPSET) {
+    throw createError(
+      'MODEL',
+      `${file}: ONNX opset ${opset}; lsar export needs ${MIN_OPSET} or later: export the model again with a newer opset (optimum-cli export onnx --opset 14)`,
+    );
+  }
+  const g = model.graph;
+  const hidden = g.output.find((v) => v.name === hiddenName);
+  if (!hidden) {
+    const layers = g.output.map((v) => v.name).filter((n) => n.startsWith('hidden_states.'));
+    throw createError(
+      'MODEL',
+      `${file}: the graph has no output "${hiddenName}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
+      { param: 'layer' },
+    );
+  }
+  const inputNames = new Set(g.input.map((v) => v.name));
+  for (const need of ['input_ids', 'attention_mask']) {
+    if (!inputNames.has(need))
+      throw createError('MODEL', `${file}: the graph has no input "${need}" (inputs: ${[...inputNames].join(', ')})`);
+  }
+  const taken = [...g.node.flatMap((n) => [...n.input, ...n.output]), ...g.initializer.map((t) => t.name)].filter((n) =>
+    n.startsWith('lsar/'),
+  );
+  if (taken.length) throw createError('MODEL', `${file}: names under lsar/ are taken (${taken[0]}): export from the original model`);
+  const elem = hidden.type?.tensorType?.elemType;
+  if (elem !== undefined && elem !== DataType.FLOAT && elem !== DataType.FLOAT16) {
+    throw createError('MODEL', `${file}: ${hiddenName} has ONNX element type ${elem}; lsar export reads float32 or float16`);
+  }
+  return { model, hidden, opset };
+}
+
+/** The sentence_embedding output: pooling, input normalisation, the projection and output normalisation appended to the graph. */
+function appendSentenceEmbedding(
+  model: OnnxModel,
+  opset: number,
+  hidden: OnnxValueInfo,
+  settings: Settings,
+  specialIds: number[],
+  projection: Projection | undefined,
+  normalize: boolean,
+  dim: number,
+): void {
+  const g = model.graph;
+  const b = new GraphBuilder(g, opset);
+  let x =
+    hidden.type?.tensorType?.elemType === DataType.FLOAT16
+      ? b.one('Cast', [hidden.name], [{ name: 'to', type: 2, i: DataType.FLOAT }])
+      : hidden.name;
+  x = appendPooling(b, x, 'attention_mask', 'input_ids', {
+    pooling: settings.pooling,
+    excludeSpecial: settings.excludeSpecial,
+    specialIds,
+  });
+  if (settings.normalizeInput) x = appendNormalize(b, x);
+  if (projection && projection.method !== 'none') x = appendProjection(b, x, planFor(projection), normalize);
+  else if (normalize) x = appendNormalize(b, x);
+  g.node.push({ name: 'lsar/sentence_embedding', opType: 'Identity', input: [x], output: ['sentence_embedding'] });
+  g.output.push(valueInfo('sentence_embedding', DataType.FLOAT, [batchDim(g.input.find((v) => v.name === 'input_ids')), dim]));
+}
+
+/** The exported model directory, atomically: the model's top-level files (config.json with lsar_export), the new graph and its external data. */
+async function writeExport(out: string, root: string, model: OnnxModel, onnxFile: string, ex: LsarExport): Promise<string[]> {
+  const files: string[] = [];
+  await writeDirAtomic(out, async (dir) => {
+    for (const e of await readdir(root, { withFileTypes: true })) {
+      if (!e.isFile() || e.name.startsWith('.')) continue;
+      if (e.name === 'config.json') {
+        const config = JSON.parse(await readFile(join(root, e.name), 'utf8')) as Record<string, unknown>;
+        await writeFile(join(dir, e.name), JSON.stringify({ ...config, lsar_export: ex }, null, 2) + '\n');
+      } else await copyFile(join(root, e.name), join(dir, e.name));
+      files.push(e.name);
+    }
+    await mkdir(join(dir, 'onnx'));
+    await writeFile(join(dir, onnxFile), encodeModel(model));
+    files.push(onnxFile);
+    for (const ext of externalFiles(model)) {
+      await copyFile(join(root, 'onnx', ext), join(dir, 'onnx', ext));
+      files.push(join('onnx', ext));
+    }
+  });
+  return files.sort();
+}
+
 export async function exportModel(o: ModelExportOptions): Promise<ModelExportSummary> {
   const warnings: string[] = [];
   const projection = typeof o.projection === 'string' ? await loadProjection(o.projection) : o.projection;
@@ -64,7 +179,6 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
   const manifest = manifestOf(projection);
   const settings = resolveSettings(o, manifest, typeof o.projection === 'string' ? o.projection : 'the projection', 'exporting', warnings);
   const dtype = o.dtype ?? 'fp32';
-
   const encoder = await Encoder.load({
     model: o.model,
     dtype,
@@ -85,57 +199,10 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
   }
   checkSameModel(manifest, info.files, name);
   const out = resolve(o.out);
-  const within = (a: string, b: string) => {
-    const r = relative(a, b);
-    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-  };
-  if (within(resolve(root), out) || within(out, resolve(root))) {
-    throw createError('OUTPUT', `${out}: the export would overwrite or nest with the model it reads (${root}); choose another directory`, {
-      param: 'out',
-    });
-  }
-  const inside = projectionFiles(projection).find((f) => within(out, resolve(f)));
-  if (inside)
-    throw createError(
-      'OUTPUT',
-      `${out}: the export would replace the directory holding the projection it reads (${inside}); choose another directory`,
-      {
-        param: 'out',
-      },
-    );
-
+  checkOut(out, root, projection);
   const onnxFile = join('onnx', MODEL_FILE[dtype]);
-  const model = decodeModel(await readFile(join(root, onnxFile)));
-  const opsetEntry = model.opsetImport.find((e) => !e.domain || e.domain === 'ai.onnx');
-  const opset = Number(opsetEntry?.version ?? 0);
-  if (opset < MIN_OPSET) {
-    throw createError(
-      'MODEL',
-      `${join(root, onnxFile)}: ONNX opset ${opset}; lsar export needs ${MIN_OPSET} or later: export the model again with a newer opset (optimum-cli export onnx --opset 14)`,
-    );
-  }
-  const g = model.graph;
   const hiddenName = settings.layer === null ? 'last_hidden_state' : `hidden_states.${settings.layer}`;
-  const hidden = g.output.find((v) => v.name === hiddenName);
-  if (!hidden) {
-    const layers = g.output.map((v) => v.name).filter((n) => n.startsWith('hidden_states.'));
-    throw createError(
-      'MODEL',
-      `${join(root, onnxFile)}: the graph has no output "${hiddenName}"${layers.length ? `; it exposes ${layers.join(', ')}` : '; its ONNX export exposes only the last layer (see the README on exporting per-layer hidden states)'}`,
-      { param: 'layer' },
-    );
-  }
-  const inputNames = new Set(g.input.map((v) => v.name));
-  for (const need of ['input_ids', 'attention_mask']) {
-    if (!inputNames.has(need))
-      throw createError('MODEL', `${join(root, onnxFile)}: the graph has no input "${need}" (inputs: ${[...inputNames].join(', ')})`);
-  }
-  const taken = [...g.node.flatMap((n) => [...n.input, ...n.output]), ...g.initializer.map((t) => t.name)].filter((n) =>
-    n.startsWith('lsar/'),
-  );
-  if (taken.length)
-    throw createError('MODEL', `${join(root, onnxFile)}: names under lsar/ are taken (${taken[0]}): export from the original model`);
-
+  const { model, hidden, opset } = await openGraph(root, onnxFile, hiddenName);
   const d = hiddenSize(hidden) ?? (await configHiddenSize(root));
   if (projection && d !== undefined && d !== projection.dim) {
     throw createError(
@@ -150,28 +217,8 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
       'MODEL',
       `${join(root, onnxFile)}: cannot tell the hidden size (no shape on ${hiddenName}, no hidden_size in config.json)`,
     );
-
-  const b = new GraphBuilder(g, opset);
-  const elem = hidden.type?.tensorType?.elemType;
-  let x = elem === DataType.FLOAT16 ? b.one('Cast', [hiddenName], [{ name: 'to', type: 2, i: DataType.FLOAT }]) : hiddenName;
-  if (elem !== undefined && elem !== DataType.FLOAT && elem !== DataType.FLOAT16) {
-    throw createError(
-      'MODEL',
-      `${join(root, onnxFile)}: ${hiddenName} has ONNX element type ${elem}; lsar export reads float32 or float16`,
-    );
-  }
-  x = appendPooling(b, x, 'attention_mask', 'input_ids', {
-    pooling: settings.pooling,
-    excludeSpecial: settings.excludeSpecial,
-    specialIds,
-  });
-  if (settings.normalizeInput) x = appendNormalize(b, x);
   const normalize = o.normalize === true;
-  if (projection && projection.method !== 'none') x = appendProjection(b, x, planFor(projection), normalize);
-  else if (normalize) x = appendNormalize(b, x);
-  g.node.push({ name: 'lsar/sentence_embedding', opType: 'Identity', input: [x], output: ['sentence_embedding'] });
-  g.output.push(valueInfo('sentence_embedding', DataType.FLOAT, [batchDim(g.input.find((v) => v.name === 'input_ids')), dim]));
-
+  appendSentenceEmbedding(model, opset, hidden, settings, specialIds, projection, normalize, dim);
   const ex: LsarExport = {
     projection: projection
       ? {
@@ -191,27 +238,8 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
     ...(model.metadataProps ?? []).filter((p) => p.key !== 'lsar.export'),
     { key: 'lsar.export', value: JSON.stringify(ex) },
   ];
-
-  const files: string[] = [];
-  await writeDirAtomic(out, async (dir) => {
-    // the model's top-level files (tokenizer, configs), config.json with lsar_export added
-    for (const e of await readdir(root, { withFileTypes: true })) {
-      if (!e.isFile() || e.name.startsWith('.')) continue;
-      if (e.name === 'config.json') {
-        const config = JSON.parse(await readFile(join(root, e.name), 'utf8')) as Record<string, unknown>;
-        await writeFile(join(dir, e.name), JSON.stringify({ ...config, lsar_export: ex }, null, 2) + '\n');
-      } else await copyFile(join(root, e.name), join(dir, e.name));
-      files.push(e.name);
-    }
-    await mkdir(join(dir, 'onnx'));
-    await writeFile(join(dir, onnxFile), encodeModel(model));
-    files.push(onnxFile);
-    for (const ext of externalFiles(model)) {
-      await copyFile(join(root, 'onnx', ext), join(dir, 'onnx', ext));
-      files.push(join('onnx', ext));
-    }
-  });
-  return { out, model: name, onnxFile, opset, export: ex, files: files.sort(), warnings };
+  const files = await writeExport(out, root, model, onnxFile, ex);
+  return { out, model: name, onnxFile, opset, export: ex, files, warnings };
 }
 
 function hiddenSize(v: OnnxValueInfo): number | undefined {

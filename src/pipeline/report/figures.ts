@@ -42,11 +42,11 @@ function colorOf(field: string, domain: string[], title: string): Record<string,
 /** Per-language bars of one metric table: horizontal rows per language when there are many. */
 export function perLanguageFigure(id: string, t: MetricTable, task: string): Figure {
   const methods = Object.keys(t.results);
-  const langs = [...new Set(methods.flatMap((m) => Object.keys(t.results[m]?.per_language ?? {})))].sort();
+  const langs = [...new Set(methods.flatMap((m) => Object.keys(t.results[m]?.perLanguage ?? {})))].sort();
   const categories = [...langs, 'mean'];
   const title = `${task}: ${t.metric} per language`;
   const values = methods.flatMap((m) =>
-    categories.map((c) => ({ language: c, method: m, value: c === 'mean' ? t.results[m]?.mean : t.results[m]?.per_language[c] })),
+    categories.map((c) => ({ language: c, method: m, value: c === 'mean' ? t.results[m]?.mean : t.results[m]?.perLanguage[c] })),
   );
   const many = isMany(categories.length);
   const cat = { field: 'language', type: 'nominal', sort: categories, title: 'language', ...(many ? {} : { axis: { labelAngle: 0 } }) };
@@ -57,7 +57,7 @@ export function perLanguageFigure(id: string, t: MetricTable, task: string): Fig
     svg: barsSvg({
       title,
       categories,
-      series: methods.map((m) => ({ name: m, values: { ...t.results[m]?.per_language, mean: t.results[m]?.mean } })),
+      series: methods.map((m) => ({ name: m, values: { ...t.results[m]?.perLanguage, mean: t.results[m]?.mean } })),
       categoryTitle: 'language',
       valueTitle: `${t.metric} (%)`,
       percent: true,
@@ -166,18 +166,18 @@ export function retrieveFigures(r: RetrieveResult): Figure[] {
 }
 
 const MEASURES: [keyof InspectResult['results'][string], string][] = [
-  ['probe_accuracy', 'probe accuracy'],
-  ['centroid_accuracy', 'centroid accuracy'],
-  ['between_share', 'between share'],
+  ['probeAccuracy', 'probe accuracy'],
+  ['centroidAccuracy', 'centroid accuracy'],
+  ['betweenShare', 'between share'],
 ];
 
 /** The figures of an inspection. */
-export function inspectFigures(r: InspectResult): Figure[] {
+/** Probe, centroid accuracy and between share per method, beside chance. */
+function identityFigure(r: InspectResult): Figure {
   const methods = Object.keys(r.results);
-  const figs: Figure[] = [];
   const title = 'Language identity before and after each method';
   const values = methods.flatMap((m) => MEASURES.map(([k, label]) => ({ method: m, measure: label, value: r.results[m]?.[k] })));
-  figs.push({
+  return {
     id: 'identity',
     title,
     svg: barsSvg({
@@ -209,19 +209,23 @@ export function inspectFigures(r: InspectResult): Figure[] {
         encoding: { y: { field: 'chance', type: 'quantitative' }, tooltip: [{ field: 'chance', title: 'chance accuracy', ...PCT }] },
       },
     ]),
-  });
+  };
+}
+
+/** Singular values of the centred language means, cumulative share, the recommended rank. */
+function spectrumFigure(r: InspectResult): Figure {
   const s = r.spectrum;
-  const rank = r.recommended_rank.rank;
+  const rank = r.recommendedRank.rank;
   const st = 'Spectrum of the centred language means';
-  const spec = s.singular_values.map((v, i) => ({ rank: i + 1, singular_value: v, cumulative_share: s.cumulative_share[i] }));
-  figs.push({
+  const spec = s.singularValues.map((v, i) => ({ rank: i + 1, singular_value: v, cumulativeShare: s.cumulativeShare[i] }));
+  return {
     id: 'spectrum',
     title: st,
-    svg: spectrumSvg(st, s.singular_values, s.cumulative_share, rank, `recommended rank ${rank}`),
+    svg: spectrumSvg(st, s.singularValues, s.cumulativeShare, rank, `recommended rank ${rank}`),
     spec: {
       $schema: SCHEMA,
       title: st,
-      width: Math.min(440, Math.max(240, s.singular_values.length * 14)),
+      width: Math.min(440, Math.max(240, s.singularValues.length * 14)),
       height: 240,
       data: { values: spec },
       encoding: { x: { field: 'rank', type: 'ordinal', title: 'rank K', axis: { labelAngle: 0 } } },
@@ -230,20 +234,20 @@ export function inspectFigures(r: InspectResult): Figure[] {
           mark: { type: 'bar', color: COLORS[0] },
           encoding: {
             y: { field: 'singular_value', type: 'quantitative', title: 'singular value' },
-            tooltip: [{ field: 'rank' }, { field: 'singular_value', format: '.4g' }, { field: 'cumulative_share', ...PCT }],
+            tooltip: [{ field: 'rank' }, { field: 'singular_value', format: '.4g' }, { field: 'cumulativeShare', ...PCT }],
           },
         },
         {
           mark: { type: 'line', point: true, color: COLORS[1] },
           encoding: {
             y: {
-              field: 'cumulative_share',
+              field: 'cumulativeShare',
               type: 'quantitative',
               title: 'cumulative share',
               axis: { format: '%' },
               scale: { domain: [0, 1] },
             },
-            tooltip: [{ field: 'rank' }, { field: 'cumulative_share', ...PCT }],
+            tooltip: [{ field: 'rank' }, { field: 'cumulativeShare', ...PCT }],
           },
         },
         {
@@ -254,16 +258,16 @@ export function inspectFigures(r: InspectResult): Figure[] {
       ],
       resolve: { scale: { y: 'independent' } },
     },
-  });
-  const rr = r.recommended_rank;
-  if (rr.sweep && r.evaluation) {
-    const baselines: Record<string, number> = {};
-    figs.push(rankSweepFigure('rank-sweep', rr.sweep, baselines, rr.metric ?? 'metric', rr.rank));
-  }
+  };
+}
+
+/** Each method's sample on its own top two principal components. */
+function mapsFigure(r: InspectResult): Figure {
+  const methods = Object.keys(r.results);
   const langs = r.languages.map((l) => l.lang);
   const mt = 'Sentences on their top two principal components, per method';
   const panels = methods.map((m) => ({ name: m, points: r.maps[m]?.points ?? [] }));
-  figs.push({
+  return {
     id: 'maps',
     title: mt,
     svg: scatterPanelsSvg(mt, panels, langs, 'PC 1', 'PC 2'),
@@ -297,6 +301,16 @@ export function inspectFigures(r: InspectResult): Figure[] {
         },
       })),
     },
-  });
+  };
+}
+
+export function inspectFigures(r: InspectResult): Figure[] {
+  const figs: Figure[] = [identityFigure(r), spectrumFigure(r)];
+  const rr = r.recommendedRank;
+  if (rr.sweep && r.evaluation) {
+    const baselines: Record<string, number> = {};
+    figs.push(rankSweepFigure('rank-sweep', rr.sweep, baselines, rr.metric ?? 'metric', rr.rank));
+  }
+  figs.push(mapsFigure(r));
   return figs;
 }

@@ -11,7 +11,7 @@ export async function writeInspectReport(dir: string, r: InspectResult): Promise
   const figs = new Map(inspectFigures(r).map((f) => [f.id, f]));
   const table = formatInspectTable(r);
   const probe = r.manifest.probe as { C: number; folds: number };
-  const rr = r.recommended_rank;
+  const rr = r.recommendedRank;
   const sections: HtmlSection[] = [
     {
       heading: 'Language identity',
@@ -25,7 +25,7 @@ export async function writeInspectReport(dir: string, r: InspectResult): Promise
       heading: 'Rank',
       text: [
         `Recommended rank: ${rr.rank}. Rule: ${rr.rule}.`,
-        `Singular values of the centred language means: ${r.spectrum.singular_values.map((s) => s.toPrecision(3)).join(', ')}.`,
+        `Singular values of the centred language means: ${r.spectrum.singularValues.map((s) => s.toPrecision(3)).join(', ')}.`,
       ],
       figures: [figs.get('spectrum') as Figure, ...(figs.has('rank-sweep') ? [figs.get('rank-sweep') as Figure] : [])],
     },

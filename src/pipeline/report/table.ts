@@ -9,9 +9,9 @@ function pct(x: number | undefined): string {
 /** One table: a row per language and the mean, a column per method. */
 export function formatTable(t: MetricTable): string {
   const methods = Object.keys(t.results);
-  const langs = [...new Set(methods.flatMap((m) => Object.keys(t.results[m]?.per_language ?? {})))].sort();
+  const langs = [...new Set(methods.flatMap((m) => Object.keys(t.results[m]?.perLanguage ?? {})))].sort();
   const head = ['lang', ...methods];
-  const rows = langs.map((l) => [l, ...methods.map((m) => pct(t.results[m]?.per_language[l]))]);
+  const rows = langs.map((l) => [l, ...methods.map((m) => pct(t.results[m]?.perLanguage[l]))]);
   rows.push(['mean', ...methods.map((m) => pct(t.results[m]?.mean))]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
@@ -53,7 +53,7 @@ export function formatInspectTable(r: InspectResult): string {
     `${'-'.repeat(w)}  ---------  ------------  -------------  ---`,
     ...names.map((n) => {
       const m = r.results[n] as InspectResult['results'][string];
-      return `${n.padEnd(w)}  ${percent(m.probe_accuracy).padStart(9)}  ${percent(m.centroid_accuracy).padStart(12)}  ${percent(m.between_share).padStart(13)}  ${String(m.dim).padStart(3)}`;
+      return `${n.padEnd(w)}  ${percent(m.probeAccuracy).padStart(9)}  ${percent(m.centroidAccuracy).padStart(12)}  ${percent(m.betweenShare).padStart(13)}  ${String(m.dim).padStart(3)}`;
     }),
   ].join('\n');
 }
@@ -65,11 +65,11 @@ export function formatInspect(r: InspectResult): string {
     '',
     formatInspectTable(r),
     '',
-    `spectrum of the centred language means (cumulative share): ${r.spectrum.singular_values
+    `spectrum of the centred language means (cumulative share): ${r.spectrum.singularValues
       .slice(0, 12)
-      .map((s, i) => `${s.toPrecision(3)} (${percent(r.spectrum.cumulative_share[i] as number)})`)
-      .join(', ')}${r.spectrum.singular_values.length > 12 ? ', ...' : ''}`,
-    `recommended rank: ${r.recommended_rank.rank}: ${r.recommended_rank.rule}`,
+      .map((s, i) => `${s.toPrecision(3)} (${percent(r.spectrum.cumulativeShare[i] as number)})`)
+      .join(', ')}${r.spectrum.singularValues.length > 12 ? ', ...' : ''}`,
+    `recommended rank: ${r.recommendedRank.rank}: ${r.recommendedRank.rule}`,
     '',
   ].join('\n');
 }

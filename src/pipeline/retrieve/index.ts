@@ -28,7 +28,7 @@ import { EmbeddingCache } from '../services/embedding-cache.js';
 import { SearchLog, searchSchema, searchSettings } from '../services/search/index.js';
 import { loadLareqa, loadPairSets } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
-import { evaluateMining, loadMiningSets } from './mining.js';
+import { evaluateMining, loadMiningSets } from './mining-task.js';
 import { evaluateLareqa, evaluatePairs, type MetricTable } from './tasks.js';
 
 export { prepareMethods, nameOf, type MethodRun } from './methods.js';
@@ -129,7 +129,11 @@ export type RetrieveOptions = OptionsOf<typeof retrieveSchema> & {
   events?: Events;
 };
 
+/** The version of the retrieve result's JSON shape (2: camelCase keys, as every JSON lsar writes; 1 had per_language). */
+export const RETRIEVE_FORMAT_VERSION = 2;
+
 export interface RetrieveResult extends MetricTable {
+  formatVersion: number;
   task: Task;
   /** Further metrics of the same run (e.g. the other direction, xSIM, mAP@20). */
   also?: Record<string, MetricTable>;
@@ -223,6 +227,7 @@ export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> 
       );
     }
     const result: RetrieveResult = {
+      formatVersion: RETRIEVE_FORMAT_VERSION,
       task: options.task,
       ...tables.main,
       ...(Object.keys(tables.also).length ? { also: tables.also } : {}),

@@ -12,7 +12,7 @@ import { checkDims, projectFor, type MethodRun } from './methods.js';
 export interface MetricTable {
   metric: string;
   search: IndexKind;
-  results: Record<string, { mean: number; per_language: Record<string, number> }>;
+  results: Record<string, { mean: number; perLanguage: Record<string, number> }>;
 }
 
 function table(metric: string, search: IndexKind): MetricTable {
@@ -28,7 +28,7 @@ function setRates(t: MetricTable, name: string, counts: Record<string, [number, 
     langs.map((l) => (counts[l] as [number, number])[0]),
     langs.map((l) => (counts[l] as [number, number])[1]),
   );
-  t.results[name] = { mean, per_language: per };
+  t.results[name] = { mean, perLanguage: per };
 }
 
 /** Per-language means of per-query values, and their unweighted mean. */
@@ -42,7 +42,7 @@ function setMeans(t: MetricTable, name: string, langs: string[], values: Float64
   const per: Record<string, number> = {};
   for (const l of Object.keys(sum)) per[l] = (sum[l] as number) / (n[l] as number);
   const vals = Object.values(per);
-  t.results[name] = { mean: vals.reduce((a, b) => a + b, 0) / vals.length, per_language: per };
+  t.results[name] = { mean: vals.reduce((a, b) => a + b, 0) / vals.length, perLanguage: per };
 }
 
 export interface PairTaskOptions {

@@ -16,7 +16,8 @@ import { applyInPlace, createOperator, type Projector } from '../../core/apply.j
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import { validate, type OptionsOf, type Resolved, type Schema } from '../../core/schema.js';
 import type { Encoder } from '../../adapters/transformers.js';
-import { loadProjection } from '../../io/artifact.js';
+import { projectionOf, projectionOption } from '../../io/artifact.js';
+import type { EmbedManifest } from '../embed.js';
 import { checkSameModel, madeLikeSchema, manifestOf, resolveSettings, type Settings } from '../services/embedding-settings.js';
 import { checkExportedOptions, embedBatch, ModelHandle, modelOptions, modelSchema } from '../services/model.js';
 import { projectionKey } from '../services/search/index.js';
@@ -154,9 +155,62 @@ export interface LsarServer {
   close(): Promise<void>;
 }
 
+/** Load the served model and check it against the projection; `model` is ready when this resolves. */
+async function loadModel(
+  handle: ModelHandle,
+  model: ModelState,
+  c: {
+    options: Resolved<typeof serveSchema>;
+    settings: Settings;
+    projection: Projection | undefined;
+    manifest: EmbedManifest | undefined;
+    what: string;
+  },
+): Promise<void> {
+  const { options: o, settings, projection } = c;
+  const enc = await handle.get();
+  const ex = enc.info.export;
+  if (ex) {
+    if (ex.projection && projection) {
+      throw createError(
+        'USAGE',
+        `${o.model} was made by lsar export and projects inside (${ex.projection.method}); serving it with a projection would apply one twice: drop ${opt('projection')}`,
+        { param: 'projection' },
+      );
+    }
+    // serve's normalize applies to what the model gives, so it never conflicts
+    checkExportedOptions(o.model, ex, { ...o, normalize: undefined });
+  }
+  checkSameModel(c.manifest, enc.info.files, o.model);
+  model.maxTokens = Math.min(o.maxLength ?? enc.maxLength, enc.maxLength);
+  // one pass to learn the output dimension (and warm the session)
+  const probe = await embedBatch(enc, [enc.encode('lsar')], { ...settings, normalize: settings.normalizeInput });
+  if (projection && projection.method !== 'none' && projection.dim !== probe.dim) {
+    throw createError('DIM_MISMATCH', `${o.model} gives ${probe.dim} dimensions, but ${c.what} was fitted on ${projection.dim}`);
+  }
+  model.dim = projection ? outputDim(projection) : probe.dim;
+  model.encoder = enc;
+}
+
+/** The HTTP server of an app, and the requests in flight (close() waits for them). */
+function httpServer(app: App): { http: Server; inFlight: Set<Promise<void>> } {
+  const inFlight = new Set<Promise<void>>();
+  const route = router(app);
+  const http = createHttpServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    const p = route(req, res);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  });
+  http.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy(err);
+  });
+  return { http, inFlight };
+}
+
 /** Create the server (not yet listening); the model loads in the background. */
 export async function createServer(given: ServeOptions): Promise<LsarServer> {
-  const o = validate(serveSchema, { ...given, projection: undefined });
+  const o = validate(serveSchema, { ...given, projection: projectionOption(given.projection) });
   if (o.maxQueue < o.maxInputs) {
     // a request of maxInputs inputs could never be queued: it would get 503 (retry) forever
     throw createError(
@@ -166,7 +220,7 @@ export async function createServer(given: ServeOptions): Promise<LsarServer> {
     );
   }
   if (o.apiKey !== undefined && o.apiKey.length === 0) throw createError('USAGE', `${opt('apiKey')} is empty`, { param: 'apiKey' });
-  const projection = typeof given.projection === 'string' ? await loadProjection(given.projection) : given.projection;
+  const projection = await projectionOf(given.projection);
   if (projection && needsLanguage(projection.method)) {
     throw createError(
       'USAGE',
@@ -212,45 +266,11 @@ export async function createServer(given: ServeOptions): Promise<LsarServer> {
     },
   );
 
-  const ready = (async () => {
-    const enc = await handle.get();
-    const ex = enc.info.export;
-    if (ex) {
-      if (ex.projection && projection) {
-        throw createError(
-          'USAGE',
-          `${o.model} was made by lsar export and projects inside (${ex.projection.method}); serving it with a projection would apply one twice: drop ${opt('projection')}`,
-          { param: 'projection' },
-        );
-      }
-      // serve's normalize applies to what the model gives, so it never conflicts
-      checkExportedOptions(o.model, ex, { ...o, normalize: undefined });
-    }
-    checkSameModel(manifest, enc.info.files, o.model);
-    model.maxTokens = Math.min(o.maxLength ?? enc.maxLength, enc.maxLength);
-    // one pass to learn the output dimension (and warm the session)
-    const probe = await embedBatch(enc, [enc.encode('lsar')], { ...settings, normalize: settings.normalizeInput });
-    if (projection && projection.method !== 'none' && projection.dim !== probe.dim) {
-      throw createError('DIM_MISMATCH', `${o.model} gives ${probe.dim} dimensions, but ${what} was fitted on ${projection.dim}`);
-    }
-    model.dim = projection ? outputDim(projection) : probe.dim;
-    model.encoder = enc;
-  })();
+  const ready = loadModel(handle, model, { options: o, settings, projection, manifest, what });
   ready.catch((e: unknown) => {
     model.error = e as Error;
   });
-
-  const inFlight = new Set<Promise<void>>();
-  const route = router(app);
-  const http = createHttpServer({ keepAliveTimeout: 5000 }, (req, res) => {
-    const p = route(req, res);
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-  });
-  http.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy(err);
-  });
+  const { http, inFlight } = httpServer(app);
 
   let closed: Promise<void> | undefined;
   return {

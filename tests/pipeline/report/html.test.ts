@@ -56,7 +56,7 @@ suite(`reports in headless Chromium${why}`, () => {
     const results = Object.fromEntries(
       ['none', 'lsar-32'].map((m, k) => [
         m,
-        { mean: 0.5, per_language: Object.fromEntries(langs.map((l, i) => [l, ((i * 7 + k * 13) % 33) / 33])) },
+        { mean: 0.5, perLanguage: Object.fromEntries(langs.map((l, i) => [l, ((i * 7 + k * 13) % 33) / 33])) },
       ]),
     );
     await writeFileAtomic(join(dir, 'many.svg'), perLanguageFigure('many', { metric: 'accuracy@1', results } as never, 'tatoeba').svg);

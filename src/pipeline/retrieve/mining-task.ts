@@ -9,10 +9,8 @@
  * rows is the source side and a different random 50% of the English rows the target side, so
  * about half of each side has its translation on the other (seed: 2022 and the language code,
  * so a language's sets do not depend on which others are evaluated). Or BUCC's own files
- * (`data` holding `<xx>-en.<dev|test>.<xx>`, `.en` and `.gold`: id<TAB>sentence, and gold
- * source<TAB>target ids).
+ * (`data` holding `<xx>-en.<dev|test>.<xx>`, `.en` and `.gold`; io/bucc.ts reads them).
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { takeRows, type Embeddings } from '../../core/embeddings.js';
 import { createError, opt } from '../../core/errors.js';
@@ -21,6 +19,7 @@ import { mulberry32, shuffleInPlace } from '../../core/random.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readEmbeddings } from '../../io/embeddings.js';
+import { buccFiles, readBuccSplit, type BuccFiles } from '../../io/bucc.js';
 import { loadTatoeba } from '../../io/tatoeba.js';
 import type { EmbeddingCache } from '../services/embedding-cache.js';
 import { tatoebaLanguages } from './datasets.js';
@@ -83,45 +82,6 @@ export function tatoebaMiningSet(lang: string, foreign: Embeddings, english: Emb
   return { lang, dev: split(order.slice(0, half)), test: split(order.slice(half)) };
 }
 
-interface BuccFiles {
-  lang: string;
-  split: 'dev' | 'test';
-  src: string;
-  trg: string;
-  gold: string;
-}
-
-async function buccFiles(dir: string, langs?: string[]): Promise<BuccFiles[]> {
-  const names = await readdir(dir).catch(() => {
-    throw createError('NOT_FOUND', `${dir}: no such directory`);
-  });
-  const out: BuccFiles[] = [];
-  for (const n of names) {
-    const m = /^([a-z]{2,3})-en\.(dev|test)\.gold$/.exec(n);
-    if (!m || (langs && !langs.includes(m[1] as string))) continue;
-    const [lang, split] = [m[1] as string, m[2] as 'dev' | 'test'];
-    out.push({ lang, split, src: join(dir, `${lang}-en.${split}.${lang}`), trg: join(dir, `${lang}-en.${split}.en`), gold: join(dir, n) });
-  }
-  return out.sort((a, b) => (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : a.split < b.split ? -1 : 1));
-}
-
-/** id<TAB>sentence lines. */
-async function readIdText(path: string): Promise<{ ids: string[]; texts: string[] }> {
-  const text = await readFile(path, 'utf8').catch(() => {
-    throw createError('NOT_FOUND', `${path}: missing (BUCC needs <xx>-en.<split>.<xx>, .en and .gold)`);
-  });
-  const ids: string[] = [];
-  const texts: string[] = [];
-  text.split('\n').forEach((l, i) => {
-    if (l.trim() === '') return;
-    const tab = l.indexOf('\t');
-    if (tab <= 0) throw createError('INPUT', `${path}:${i + 1}: expected <id><TAB><sentence>`);
-    ids.push(l.slice(0, tab));
-    texts.push(l.slice(tab + 1).trim() || '-');
-  });
-  return { ids, texts };
-}
-
 export interface MiningSource {
   data?: string;
   embeddings?: string;
@@ -160,20 +120,7 @@ export async function loadMiningSets(o: MiningSource, cache: EmbeddingCache | un
 async function loadBucc(files: BuccFiles[], o: MiningSource, cache: EmbeddingCache | undefined): Promise<MiningSet[]> {
   const splits = new Map<string, Partial<Record<'dev' | 'test', MiningSplit>>>();
   for (const f of files) {
-    const src = await readIdText(f.src);
-    const trg = await readIdText(f.trg);
-    const si = new Map(src.ids.map((id, i) => [id, i]));
-    const ti = new Map(trg.ids.map((id, i) => [id, i]));
-    const gold = new Set<string>();
-    (await readFile(f.gold, 'utf8')).split('\n').forEach((l, n) => {
-      if (l.trim() === '') return;
-      const [a, b] = l.trim().split('\t');
-      const i = si.get(a ?? '');
-      const j = ti.get(b ?? '');
-      if (i === undefined || j === undefined)
-        throw createError('INPUT', `${f.gold}:${n + 1}: ids ${a} / ${b} are not in ${f.src} / ${f.trg}`);
-      gold.add(`${i}-${j}`);
-    });
+    const { src, trg, gold } = await readBuccSplit(f);
     let srcVectors: Embeddings;
     let trgVectors: Embeddings;
     if (o.embeddings) {
@@ -293,10 +240,10 @@ export async function evaluateMining(
       per.t[s.lang] = th;
     }
     const mean = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0) / Object.values(o).length;
-    f1.results[run.name] = { mean: mean(per.f1), per_language: per.f1 };
-    precision.results[run.name] = { mean: mean(per.p), per_language: per.p };
-    recall.results[run.name] = { mean: mean(per.r), per_language: per.r };
-    threshold.results[run.name] = { mean: mean(per.t), per_language: per.t };
+    f1.results[run.name] = { mean: mean(per.f1), perLanguage: per.f1 };
+    precision.results[run.name] = { mean: mean(per.p), perLanguage: per.p };
+    recall.results[run.name] = { mean: mean(per.r), perLanguage: per.r };
+    threshold.results[run.name] = { mean: mean(per.t), perLanguage: per.t };
   }
   for (const x of [f1, precision, recall]) x.search = searcher.kind;
   return { main: f1, also: { precision, recall, threshold } };
