@@ -21,6 +21,9 @@ import { NpyReader } from '../io/npy.js';
 import { needsSecondMoment, parseMethod } from '../core/projection.js';
 import { warn, warnings, type Events } from '../core/events.js';
 import { VERSION } from '../version.js';
+import { INSPECT_FORMAT_VERSION, type InspectResult, type MethodInspection } from './inspect-result.js';
+
+export { INSPECT_FORMAT_VERSION, type InspectResult, type MethodInspection } from './inspect-result.js';
 import { momentsFromFiles } from './services/moments.js';
 import { prepareMethods, projectFor, type MethodOptions, type MethodRun } from './retrieve/methods.js';
 import { retrieve, type RetrieveResult } from './retrieve/index.js';
@@ -88,47 +91,6 @@ export const inspectSchema = {
 } as const satisfies Schema;
 
 export type InspectOptions = OptionsOf<typeof inspectSchema> & { events?: Events };
-
-export interface MethodInspection {
-  probeAccuracy: number;
-  centroidAccuracy: number;
-  betweenShare: number;
-  /** Output dimension of the method. */
-  dim: number;
-  /** Folds whose probe stopped at the iteration limit before the tolerance (absent when none). */
-  probeUnconvergedFolds?: number;
-}
-
-/** The version of the inspect result's JSON shape (2: camelCase keys, as every JSON lsar writes). */
-export const INSPECT_FORMAT_VERSION = 2;
-
-export interface InspectResult {
-  formatVersion: number;
-  results: Record<string, MethodInspection>;
-  /** Chance accuracy of the probe (the largest language's share of the sample). */
-  chance: number;
-  languages: { lang: string; rows: number; sampled: number }[];
-  spectrum: { singularValues: number[]; cumulativeShare: number[] };
-  recommendedRank: {
-    rank: number;
-    rule: string;
-    shareRank: number;
-    threshold: number;
-    gapRank: number;
-    /** Singular values above the tolerance (1e-6 of the largest); the rules ignore the others. */
-    numericalRank: number;
-    /** With an evaluation: its mean metric per lsar rank. */
-    sweep?: Record<string, number>;
-    metric?: string;
-  };
-  /** Per method, the 2-D PCA map of the map sample: [x, y, language index] triples. */
-  maps: Record<string, { points: number[][] }>;
-  /** With an evaluation: the retrieval result. */
-  evaluation?: RetrieveResult;
-  /** Things the user should know (whiten's dims lowered, a probe that stopped at its iteration limit). */
-  warnings: string[];
-  manifest: Record<string, unknown>;
-}
 
 /** A seeded sample of a file's rows: from .npy only the sampled rows are read; other formats are read whole. */
 async function readSample(path: string, n: number, seed: number): Promise<{ rows: number; x: Embeddings; index: number[] }> {

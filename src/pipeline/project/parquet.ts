@@ -87,4 +87,4 @@ function withColumn(arrow: ArrowLib, table: ArrowTable, name: string, v: ReturnT
   return new arrow.Table([new arrow.RecordBatch(schema, data)]);
 }
 
-import { applyBlock, castRows, type ProjectOptions, type ProjectSummary } from './stream.js';
+import { applyBlock, castRows, type ProjectOptions, type ProjectSummary } from './rows.js';

@@ -3,80 +3,21 @@
  * the worker pool, with the same projector) and written atomically as .npy, Parquet or JSON
  * Lines (stdout for `-`).
  */
-import type { Writable } from 'node:stream';
-import type { Readable } from 'node:stream';
 import { createError, opt } from '../../core/errors.js';
-import type { Events } from '../../core/events.js';
-import { createOperator, describeProblem, projectRows, type ApplyOptions, type Projector } from '../../core/apply.js';
+import { describeProblem, type Projector } from '../../core/apply.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
-import { narrowToFloat32, type FloatArray } from '../../core/rows.js';
+import { type FloatArray } from '../../core/rows.js';
 import { poolSize, projectInPool } from '../../adapters/pool.js';
 import { projectionFiles } from '../../io/artifact.js';
 import { AtomicTextWriter } from '../../io/atomic.js';
 import { refuseOverwrite } from '../../io/same-file.js';
 import { embeddingFormat, openEmbeddings, type Block, type EmbeddingSource } from '../../io/embeddings.js';
 import { formatJsonl, writeText } from '../../io/jsonl.js';
-import { HOST_LITTLE, NpyWriter, overflowError } from '../../io/npy.js';
+import { HOST_LITTLE, NpyWriter } from '../../io/npy.js';
 import { DEFAULT_COLUMN, isParquet, parquetLibs } from '../../io/parquet.js';
 import { embeddingVector, ParquetWriter, rowGroupRowsFor } from '../../io/parquet-writer.js';
 
-export interface ProjectOptions extends ApplyOptions {
-  /** Input: a `.npy`, `.parquet` or `.jsonl` path, or `-` for JSON Lines on `stdin`. */
-  input: string;
-  /** Output: a `.npy`, `.parquet` or `.jsonl` path, or `-` for JSON Lines on `stdout`. */
-  output: string;
-  stdin?: Readable;
-  stdout?: Writable;
-  /** Output dtype for `.npy` and `.parquet` (default: float64 if the input is float64, else float32). */
-  dtype?: 'float32' | 'float64';
-  blockRows?: number;
-  /** Worker threads for large float32 .npy inputs (default: one per core; 0 = none). */
-  workers?: number;
-  /** Parquet input: the embedding column (default `embedding`). */
-  column?: string;
-  /** Parquet input: each row's language (lir and demean apply each row's own). */
-  langColumn?: string;
-  /** Parquet output from Parquet input: add the projection as this column (default: replace the embedding column). */
-  as?: string;
-  /** Progress (stage `project <input>`, rows). */
-  events?: Events;
-}
-
-export interface ProjectSummary {
-  rows: number;
-  dim: number;
-  output: string;
-}
-
 const FLOAT32_MAX = 3.4028234663852886e38;
-
-/** One operator per language, made on first use (lir and demean with a language column). */
-export function operators(projection: Projection, options: ProjectOptions): (lang: string | undefined) => Projector {
-  const cache = new Map<string, Projector>();
-  return (lang) => {
-    const key = lang ?? '';
-    let op = cache.get(key);
-    if (!op) {
-      op = createOperator(projection, { ...options, ...(lang !== undefined ? { lang } : {}) });
-      cache.set(key, op);
-    }
-    return op;
-  };
-}
-
-/** Project a block in place: with row languages, each run of one language with its operator. */
-export function applyBlock(opFor: (lang: string | undefined) => Projector, b: Block, d: number, label: string, byRow: boolean): void {
-  if (!byRow || !b.langs) {
-    projectRows(opFor(undefined), b.data, b.rows, label, b.start);
-    return;
-  }
-  for (let a = 0; a < b.rows;) {
-    let z = a + 1;
-    while (z < b.rows && b.langs[z] === b.langs[a]) z++;
-    projectRows(opFor(b.langs[a]), b.data.subarray(a * d, z * d), z - a, label, b.start + a);
-    a = z;
-  }
-}
 
 /** Apply `projection` to every row of the input, writing the output atomically. */
 export async function projectStream(projection: Projection, options: ProjectOptions): Promise<ProjectSummary> {
@@ -177,15 +118,6 @@ export async function projectStream(projection: Projection, options: ProjectOpti
   return { rows, dim: od, output: options.output };
 }
 
-/** `rows` rows of `dim` values as the output dtype (a view when they already are); a value float32 cannot hold is refused. */
-export function castRows(data: FloatArray, rows: number, dim: number, dtype: '<f4' | '<f8', out: string, firstRow: number): FloatArray {
-  const n = rows * dim;
-  if (dtype === '<f8') return data instanceof Float64Array ? data.subarray(0, n) : Float64Array.from(data.subarray(0, n));
-  const narrow = narrowToFloat32(data, n, dim);
-  if (narrow.overflowRow >= 0) throw overflowError(out, firstRow + narrow.overflowRow);
-  return narrow.out;
-}
-
 /** Little-endian float32 .npy rows go straight into the SIMD kernel's buffer: no copies. */
 function directBlocks(src: EmbeddingSource, op: Projector, blockRows?: number): AsyncGenerator<Block> {
   const npy = src.npy;
@@ -239,3 +171,6 @@ async function projectParallel(
 }
 
 import { projectParquet } from './parquet.js';
+import { applyBlock, castRows, operators, type ProjectOptions, type ProjectSummary } from './rows.js';
+
+export type { ProjectOptions, ProjectSummary } from './rows.js';

@@ -3,8 +3,8 @@
  * interactive: tooltips on hover, methods toggled from the legend, maps zoomed with the wheel
  * and dragged).
  */
-import type { InspectResult } from '../inspect.js';
-import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
+import type { InspectResult } from '../inspect-result.js';
+import type { MetricTable, RetrieveResult } from '../retrieve/result.js';
 import { barsSvg, COLORS, groupStyle, isMany, linesSvg, scatterPanelsSvg, spectrumSvg, type LineSeries } from './svg.js';
 
 export interface Figure {

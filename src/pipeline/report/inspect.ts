@@ -1,6 +1,6 @@
 /** `lsar inspect --report <dir>`: report.md with tables and SVG plots, and the interactive report.html. */
 import { join } from 'node:path';
-import type { InspectResult } from '../inspect.js';
+import type { InspectResult } from '../inspect-result.js';
 import { inspectFigures, type Figure } from './figures.js';
 import type { HtmlSection } from './html.js';
 import { writeReportFiles } from './markdown.js';

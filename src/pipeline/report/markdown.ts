@@ -1,7 +1,7 @@
 /** `--report <dir>` of lsar retrieve: report.md with the tables and SVG plots, and the interactive report.html. */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
+import type { MetricTable, RetrieveResult } from '../retrieve/result.js';
 import { retrieveFigures, type Figure } from './figures.js';
 import { renderHtml, type HtmlSection } from './html.js';
 import { esc } from './svg.js';

@@ -1,6 +1,6 @@
 /** Text tables of retrieval and inspection results. */
-import type { InspectResult } from '../inspect.js';
-import type { MetricTable, RetrieveResult } from '../retrieve/index.js';
+import type { InspectResult } from '../inspect-result.js';
+import type { MetricTable, RetrieveResult } from '../retrieve/result.js';
 
 function pct(x: number | undefined): string {
   return x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(1);

@@ -29,13 +29,13 @@ import { SearchLog, searchSchema, searchSettings } from '../services/search/inde
 import { loadLareqa, loadPairSets } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
 import { evaluateMining, loadMiningSets } from './mining-task.js';
-import { evaluateLareqa, evaluatePairs, type MetricTable } from './tasks.js';
+import { evaluateLareqa, evaluatePairs } from './tasks.js';
+import { RETRIEVE_FORMAT_VERSION, type MetricTable, type RetrieveResult } from './result.js';
+
+export { RETRIEVE_FORMAT_VERSION, type MetricTable, type RetrieveResult, type Task } from './result.js';
 
 export { prepareMethods, nameOf, type MethodRun } from './methods.js';
 export { listPairLanguages } from './datasets.js';
-export type { MetricTable } from './tasks.js';
-
-export type Task = 'tatoeba' | 'lareqa' | 'pairs' | 'mining';
 
 /** `lsar retrieve`: the task and its data, the methods compared, how to search, and the report. */
 export const retrieveSchema = {
@@ -128,27 +128,6 @@ export type RetrieveOptions = OptionsOf<typeof retrieveSchema> & {
   fitMoments?: MethodOptions['fitMoments'];
   events?: Events;
 };
-
-/** The version of the retrieve result's JSON shape (2: camelCase keys, as every JSON lsar writes; 1 had per_language). */
-export const RETRIEVE_FORMAT_VERSION = 2;
-
-export interface RetrieveResult extends MetricTable {
-  formatVersion: number;
-  task: Task;
-  /** Further metrics of the same run (e.g. the other direction, xSIM, mAP@20). */
-  also?: Record<string, MetricTable>;
-  /** Default languages left out, with why (e.g. no fit data for lir or demean). */
-  skipped?: Record<string, string>;
-  /** HNSW recall against exact search on a sample of queries. */
-  recall?: { at1: number; at10: number; queries: number };
-  /** With report: where report.md was written (report.html beside it). */
-  reportPath?: string;
-  /** Things the user should know (e.g. whiten fitted with fewer dims than asked for by default). */
-  warnings?: string[];
-  /** lsar methods swept over ranks: { "lsar": { "<rank>": mean } } of the main metric. */
-  rankSweep?: Record<string, Record<string, number>>;
-  manifest: Record<string, unknown>;
-}
 
 /** Run the evaluation. */
 export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> {

@@ -6,14 +6,11 @@ import { alignedHits, averagePrecision, averagePrecisionAtK, meanAccuracy, xsimE
 import { normalizeRows, normalizeRowsInPlace } from '../../core/rows.js';
 import type { IndexKind, VectorIndex } from '../../core/vector-index.js';
 import { dataKey, openIndex, projectionKey, type SearchLog } from '../services/search/index.js';
+import type { MetricTable } from './result.js';
+
+export type { MetricTable } from './result.js';
 import type { LareqaSet, LazyPairSet } from './datasets.js';
 import { checkDims, projectFor, type MethodRun } from './methods.js';
-
-export interface MetricTable {
-  metric: string;
-  search: IndexKind;
-  results: Record<string, { mean: number; perLanguage: Record<string, number> }>;
-}
 
 function table(metric: string, search: IndexKind): MetricTable {
   return { metric, search, results: {} };

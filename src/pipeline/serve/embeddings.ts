@@ -8,11 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Encoder } from '../../adapters/transformers.js';
 import { tokenizeInPool } from '../../adapters/pool.js';
 import { truncateIds } from '../services/model.js';
-import type { App } from './app.js';
+import type { App, Reply } from './context.js';
 import { QueueFull, type Ticket } from './batcher.js';
 import { readBody } from './http.js';
 import { ApiError, embeddingsResponse, parseEmbeddingsRequest } from './openai.js';
-import type { Reply } from './routes.js';
 
 /** The request's texts, each cut to maxChars when truncating (else refused); how many were cut. */
 function limitChars(app: App, input: string[], single: boolean): { texts: string[]; truncated: number } {

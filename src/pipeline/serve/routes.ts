@@ -5,20 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { firstLine } from '../../core/errors.js';
-import type { App } from './app.js';
+import type { App, Reply } from './context.js';
 import { embeddings } from './embeddings.js';
 import { authorized, CREATED, methodNotAllowed } from './http.js';
 import { ApiError } from './openai.js';
-
-/** A route's answer (undefined: the client went away, nothing to write). */
-export interface Reply {
-  status: number;
-  body: string;
-  type?: string;
-  headers?: Record<string, string>;
-  /** Seconds the request took (observed for /v1/embeddings). */
-  seconds?: number;
-}
 
 export type Route = (app: App, req: IncomingMessage, res: ServerResponse) => Promise<Reply | undefined> | Reply;
 
