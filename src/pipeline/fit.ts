@@ -15,7 +15,7 @@ import { labelWarnings, languageInput, type LanguageInput } from '../io/inputs.j
 import { canonicalLanguage } from '../io/languages.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { VERSION } from '../version.js';
-import { EmbeddingCache, defaultEmbedDir } from './services/embedding-cache.js';
+import { EmbeddingCache, defaultEmbedDir, cacheSchema } from './services/embedding-cache.js';
 import { resolveInputs } from './services/inputs.js';
 import { modelOptions, modelSchema } from './services/model.js';
 import { columnSchema, momentsFromFiles, type ColumnOptions, type Provenance } from './services/moments.js';
@@ -135,11 +135,7 @@ export const fitSchema = {
     alias: 'c',
     description: 'Embed this directory of <lang>.txt corpora with --model first, then fit (embeddings are kept and reused)',
   },
-  embedDir: {
-    type: 'string',
-    description: 'With --corpora: the embedding cache; embeddings go in <dir>/corpora',
-    defaultText: '.lsar-cache, or $LSAR_CACHE_DIR',
-  },
+  ...cacheSchema,
   stats: {
     type: 'strings',
     noSplit: true,

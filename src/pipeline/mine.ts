@@ -20,9 +20,9 @@ import { refuseOverwrite } from '../io/same-file.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { writeText } from '../io/jsonl.js';
 import { readLines } from '../io/text.js';
-import { EmbeddingCache } from './services/embedding-cache.js';
+import { EmbeddingCache, cacheFor, cacheSchema } from './services/embedding-cache.js';
 import { columnSchema } from './services/moments.js';
-import { modelOptions, modelSchema } from './services/model.js';
+import { modelSchema } from './services/model.js';
 import { dataKey, projectionKey, runSearch, searchSchema, searchSettings, type SearchReport } from './services/search/index.js';
 
 /** `lsar mine`: the two sides, the projection, the margin, and the search options. */
@@ -71,7 +71,7 @@ export const mineSchema = {
     required: true,
     description: 'Output TSV (score, src row, trg row[, src text, trg text]), or - for stdout; written atomically',
   },
-  embedDir: { type: 'string', description: 'With --model: the embedding cache', defaultText: '.lsar-cache, or $LSAR_CACHE_DIR' },
+  ...cacheSchema,
   column: columnSchema.column,
   ...searchSchema,
   ...modelSchema,
@@ -132,13 +132,7 @@ export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; sum
     ],
   );
   const progress = (stage: string, total?: number) => given.events?.progress?.(`mine: ${stage}`, 0, total, { unit: 'rows' });
-  const cache =
-    options.model !== undefined
-      ? new EmbeddingCache(modelOptions(options), {
-          ...(options.embedDir ? { root: options.embedDir } : {}),
-          ...(given.events ? { events: given.events } : {}),
-        })
-      : undefined;
+  const cache = cacheFor(options, given.events);
   let src: Side;
   let trg: Side;
   try {

@@ -12,9 +12,9 @@ import type { IndexKind } from '../core/vector-index.js';
 import { projectionFiles, projectionOf, projectionOption } from '../io/artifact.js';
 import { checkColumnApplies, readEmbeddings } from '../io/embeddings.js';
 import { refuseOverwrite } from '../io/same-file.js';
-import { EmbeddingCache } from './services/embedding-cache.js';
+import { EmbeddingCache, cacheFor, cacheSchema } from './services/embedding-cache.js';
 import { columnSchema } from './services/moments.js';
-import { modelOptions, modelSchema } from './services/model.js';
+import { modelSchema } from './services/model.js';
 import { dataKey, projectionKey, runSearch, searchSchema, searchSettings } from './services/search/index.js';
 
 /** `lsar search`: the searched rows, the queries, the projection, and the search options. */
@@ -30,11 +30,7 @@ export const searchVerbSchema = {
   queryLang: { type: 'string', description: 'Language of the queries (lir, demean)', defaultText: '--lang' },
   k: { type: 'integer', min: 1, max: 1_000_000, default: 10, description: 'Neighbours per query' },
   labels: { type: 'string', description: 'Text file with one label per indexed row, shown with each neighbour' },
-  embedDir: {
-    type: 'string',
-    description: 'With --model: the embedding cache for embedded queries',
-    defaultText: '.lsar-cache, or $LSAR_CACHE_DIR',
-  },
+  ...cacheSchema,
   column: columnSchema.column,
   ...searchSchema,
   ...modelSchema,
@@ -115,10 +111,7 @@ export async function searchNeighbors(given: SearchOptions): Promise<SearchResul
     if (options.model === undefined)
       throw createError('USAGE', `${queryFile}: text queries need ${opt('model')} to embed them (or give vectors: .npy or .jsonl)`);
     const lang = options.queryLang ?? 'qq';
-    const cache = new EmbeddingCache(modelOptions(options), {
-      ...(options.embedDir ? { root: options.embedDir } : {}),
-      ...(given.events ? { events: given.events } : {}),
-    });
+    const cache = cacheFor(options, given.events) as EmbeddingCache;
     try {
       queryFile = join(await cache.embed('search-queries', { inputs: [{ lang, path: queryFile }] }), `${lang}.npy`);
     } finally {

@@ -18,13 +18,13 @@ import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
 import { ensureParentDir } from '../../io/atomic.js';
 import type { LanguageInput } from '../../io/inputs.js';
 import { writeReport } from '../report/markdown.js';
-import { modelOptions, modelSchema } from '../services/model.js';
+import { modelSchema } from '../services/model.js';
 import { needsLanguage } from '../../core/projection.js';
 import { HNSW_DEFAULTS } from '../../adapters/hnsw.js';
 import { warn, warnings, type Events } from '../../core/events.js';
 import { refuseOverwrite } from '../../io/same-file.js';
 import { VERSION } from '../../version.js';
-import { EmbeddingCache } from '../services/embedding-cache.js';
+import { cacheFor, cacheSchema } from '../services/embedding-cache.js';
 import { SearchLog, searchSchema, searchSettings } from '../services/search/index.js';
 import { loadLareqa, loadPairSets } from './datasets.js';
 import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js';
@@ -117,7 +117,7 @@ export const retrieveSchema = {
     type: 'string',
     description: 'Write report.md (with SVG plots) and a self-contained interactive report.html into this directory',
   },
-  embedDir: { type: 'string', description: 'With --model: the embedding cache', defaultText: '.lsar-cache, or $LSAR_CACHE_DIR' },
+  ...cacheSchema,
   ...searchSchema,
   ...modelSchema,
 } as const satisfies Schema;
@@ -145,13 +145,7 @@ export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> 
     given.events?.progress?.(stage, done, total, unit !== undefined ? { unit } : {});
   if (options.corpora !== undefined && options.model === undefined)
     throw createError('USAGE', `${opt('corpora')} need a ${opt('model')} to embed them`, { param: 'model' });
-  const cache =
-    options.model !== undefined
-      ? new EmbeddingCache(modelOptions(options), {
-          ...(options.embedDir ? { root: options.embedDir } : {}),
-          ...(given.events ? { events: given.events } : {}),
-        })
-      : undefined;
+  const cache = cacheFor(options, given.events);
   try {
     let fitEmbeddings: string | LanguageInput[] | undefined = given.fitInputs ?? options.fitEmbeddings;
     if (options.corpora !== undefined && cache) {

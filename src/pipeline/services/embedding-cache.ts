@@ -9,12 +9,23 @@
 import { join } from 'node:path';
 import type { Events } from '../../core/events.js';
 import { embedCorpora } from '../embed.js';
-import { ModelHandle, type ModelOptions } from './model.js';
+import type { Schema } from '../../core/schema.js';
+import { ModelHandle, modelOptions, type ModelOptions, type ModelOptionsGiven } from './model.js';
 
 export function defaultEmbedDir(): string {
   const env = process.env.LSAR_CACHE_DIR;
   return env !== undefined && env !== '' ? env : '.lsar-cache';
 }
+
+/** Where a command that embeds texts itself keeps the embeddings. */
+export const cacheSchema = {
+  embedDir: {
+    type: 'string',
+    description: 'With --model: the embedding cache (embeddings of texts kept and reused)',
+    defaultText: '.lsar-cache, or $LSAR_CACHE_DIR',
+    group: 'Model and embedding:',
+  },
+} as const satisfies Schema;
 
 export interface CacheOptions {
   /** Root directory (default: defaultEmbedDir()). */
@@ -50,4 +61,13 @@ export class EmbeddingCache {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/** The cache of a verb whose options name a model (none without one): the model loads on first use. */
+export function cacheFor(options: ModelOptionsGiven & { embedDir?: string | undefined }, events?: Events): EmbeddingCache | undefined {
+  if (options.model === undefined) return undefined;
+  return new EmbeddingCache(modelOptions(options), {
+    ...(options.embedDir ? { root: options.embedDir } : {}),
+    ...(events ? { events } : {}),
+  });
 }

@@ -101,8 +101,11 @@ export const modelSchema = {
 /** How sentences become vectors: the model and the embedding options (one documented object, `modelSchema`). */
 export type ModelOptions = OptionsOf<typeof modelSchema> & { model: string };
 
+/** A verb's model options as given (the model may be unnamed: the default). */
+export type ModelOptionsGiven = OptionsOf<typeof modelSchema>;
+
 /** The model options among a verb's options (the default model when none is named). */
-export function modelOptions(o: OptionsOf<typeof modelSchema>): ModelOptions {
+export function modelOptions(o: ModelOptionsGiven): ModelOptions {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(modelSchema)) if ((o as Record<string, unknown>)[k] !== undefined) out[k] = (o as Record<string, unknown>)[k];
   return { ...out, model: o.model ?? DEFAULT_MODEL } as ModelOptions;
