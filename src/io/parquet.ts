@@ -25,9 +25,7 @@ export function parquetLibs(): Promise<{ arrow: Arrow; pw: Pw }> {
   libs ??= (async () => {
     const [arrow, pw] = await Promise.all([
       importOptional<Arrow>('apache-arrow', 'Reading and writing Parquet'),
-      importOptional<Pw>('parquet-wasm/node', 'Reading and writing Parquet').catch((e: unknown) => {
-        throw Object.assign(e as Error, { message: (e as Error).message.replace('parquet-wasm/node', 'parquet-wasm') });
-      }),
+      importOptional<Pw>('parquet-wasm/node', 'Reading and writing Parquet'),
     ]);
     return { arrow, pw };
   })();
