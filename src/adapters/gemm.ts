@@ -34,6 +34,8 @@ export function gemmScorer(): Promise<GemmScorer | undefined> {
 
 async function create(): Promise<GemmScorer> {
   const ort = requireOptional<typeof Ort>('onnxruntime-node', 'Fast exact search');
+  // warnings only (e.g. "Failed to persist telemetry device ID" with an unwritable home) would reach the user's terminal
+  ort.env.logLevel = 'error';
   const bytes = encodeModel({
     irVersion: 8,
     producerName: 'lsar',

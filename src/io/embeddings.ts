@@ -3,6 +3,7 @@
  * io/parquet.ts), JSON Lines files (`.jsonl`, `.ndjson`) and `-` (JSON Lines on standard
  * input), as a stream of row blocks (`openEmbeddings`) or whole (`readEmbeddings`).
  */
+import { readError } from './fs-errors.js';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -216,8 +217,8 @@ async function mustExist(path: string): Promise<void> {
   let s;
   try {
     s = await stat(path);
-  } catch {
-    throw createError('NOT_FOUND', `${path}: no such file`);
+  } catch (e) {
+    throw readError(path, e);
   }
   if (s.isDirectory()) throw createError('INPUT', `${path}: is a directory, expected a file of embeddings`);
 }

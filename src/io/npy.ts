@@ -2,11 +2,12 @@
  * Streaming NumPy .npy files: 2-D C-order arrays (rows x dim) read and written by row
  * blocks, so files larger than memory work. The format itself is in ./npy-format.ts.
  */
+import { readError } from './fs-errors.js';
 import { readSync, writeSync } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { createError, opt } from '../core/errors.js';
 import { narrowToFloat32, type FloatArray } from '../core/rows.js';
-import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
+import { discard, prepareOutputFile, releaseTemp, tempPathFor, writeError } from './atomic.js';
 import { createContentHasher, type Hasher } from './hash.js';
 import {
   decodeItems,
@@ -73,10 +74,7 @@ export class NpyReader {
     try {
       fh = await open(path, 'r');
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'ENOENT') throw createError('NOT_FOUND', `${path}: no such file`);
-      if (code === 'EISDIR') throw createError('NPY_HEADER', `${path}: is a directory, expected a .npy file`);
-      throw createError('NOT_FOUND', `${path}: cannot open (${(e as Error).message})`);
+      throw readError(path, e, 'a .npy file');
     }
     try {
       const st = await fh.stat();
@@ -263,13 +261,14 @@ export class NpyWriter {
   }
 
   static async create(path: string, dim: number, dtype: '<f4' | '<f8' = '<f4'): Promise<NpyWriter> {
-    await ensureParentDir(path);
+    await prepareOutputFile(path);
     const tmp = await tempPathFor(path);
     let fh: FileHandle;
     try {
       fh = await open(tmp, 'w');
     } catch (e) {
-      throw createError('OUTPUT', `${path}: cannot write (${(e as Error).message})`);
+      releaseTemp(tmp);
+      throw writeError(path, e);
     }
     return new NpyWriter(path, tmp, fh, dim, dtype);
   }
@@ -294,9 +293,13 @@ export class NpyWriter {
       bytes = HOST_LITTLE ? new Uint8Array(conv.buffer, conv.byteOffset, conv.byteLength) : encodeItems(conv, this.dtype);
     }
     let off = 0;
-    while (off < bytes.length) {
-      // Synchronous, as reads: libuv's asynchronous writes of MiB buffers measured far slower here.
-      off += writeSync(this.fh.fd, bytes, off, bytes.length - off, this.pos + off);
+    try {
+      while (off < bytes.length) {
+        // Synchronous, as reads: libuv's asynchronous writes of MiB buffers measured far slower here.
+        off += writeSync(this.fh.fd, bytes, off, bytes.length - off, this.pos + off);
+      }
+    } catch (e) {
+      throw writeError(this.path, e);
     }
     this.pos += bytes.length;
     this.rows += rows;
@@ -314,9 +317,9 @@ export class NpyWriter {
       await rename(this.tmp, this.path);
       releaseTemp(this.tmp);
     } catch (e) {
-      await rm(this.tmp, { force: true });
+      await discard(this.tmp);
       releaseTemp(this.tmp);
-      throw e;
+      throw writeError(this.path, e);
     }
   }
 
@@ -325,7 +328,7 @@ export class NpyWriter {
     if (this.closed) return;
     this.closed = true;
     await this.fh.close().catch(() => undefined);
-    await rm(this.tmp, { force: true });
+    await discard(this.tmp);
     releaseTemp(this.tmp);
   }
 }

@@ -1,11 +1,11 @@
 /** Writing Parquet: embeddings as FixedSizeList columns, tables streamed through parquet-wasm to a temporary file renamed on commit. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
 import { createError, firstLine } from '../core/errors.js';
 import type { FloatArray } from '../core/rows.js';
-import { ensureParentDir, releaseTemp, tempPathFor } from './atomic.js';
+import { discard, prepareOutputFile, releaseTemp, tempPathFor, writeError } from './atomic.js';
 import { guarded, parquetLibs, type Arrow, type Pw } from './parquet.js';
 import { addPageChecksums } from './parquet-pages.js';
 
@@ -55,7 +55,8 @@ export class ParquetWriter {
       for (;;) {
         const next = await guarded(reader.read(), () => this.path);
         if (next.done) break;
-        writeSync(this.fd, next.value);
+        // a full disk can take part of a write without an error: write the rest until it refuses
+        for (let off = 0; off < next.value.length;) off += writeSync(this.fd, next.value, off, next.value.length - off);
       }
     })().catch((e: unknown) => {
       this.error = e;
@@ -70,14 +71,14 @@ export class ParquetWriter {
    */
   static async create(path: string, keyValues?: Map<string, string>, rowGroupRows = 65_536): Promise<ParquetWriter> {
     const l = await parquetLibs();
-    await ensureParentDir(path);
+    await prepareOutputFile(path);
     const tmp = await tempPathFor(path);
     let fd: number;
     try {
       fd = openSync(tmp, 'w');
     } catch (e) {
       releaseTemp(tmp);
-      throw createError('OUTPUT', `${path}: cannot write (${(e as Error).message})`);
+      throw writeError(path, e);
     }
     return new ParquetWriter(path, tmp, fd, l, keyValues, rowGroupRows);
   }
@@ -105,7 +106,7 @@ export class ParquetWriter {
     await this.done;
     closeSync(this.fd);
     if (this.error) {
-      await rm(this.tmp, { force: true });
+      await discard(this.tmp);
       releaseTemp(this.tmp);
       throw this.failure();
     }
@@ -114,8 +115,8 @@ export class ParquetWriter {
     try {
       if (addPageChecksums(this.tmp, withCrc)) await rename(withCrc, this.tmp);
     } catch (e) {
-      await rm(withCrc, { force: true });
-      await rm(this.tmp, { force: true });
+      await discard(withCrc);
+      await discard(this.tmp);
       releaseTemp(this.tmp);
       throw createError('OUTPUT', `${this.path}: cannot write Parquet (${firstLine(e)})`, { cause: e });
     }
@@ -131,7 +132,7 @@ export class ParquetWriter {
     } catch {
       // already closed
     }
-    await rm(this.tmp, { force: true });
+    await discard(this.tmp);
     releaseTemp(this.tmp);
   }
 }

@@ -7,6 +7,7 @@
  * (`langColumn`, strings) lets one file hold many languages. Files are read by record batches
  * of each row group in turn (memory: one batch); parquet-writer.ts writes them.
  */
+import { readError } from './fs-errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type * as ArrowNs from 'apache-arrow';
 import type * as ParquetWasm from 'parquet-wasm';
@@ -170,8 +171,7 @@ export class ParquetEmbeddings {
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') throw createError('NOT_FOUND', `${path}: no such file`);
-      throw createError('INPUT', `${path}: cannot open (${(e as Error).message})`);
+      throw readError(path, e, 'a .parquet file');
     }
     try {
       const st = fstatSync(fd);

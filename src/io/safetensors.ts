@@ -3,6 +3,7 @@
  * header length, a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__":
  * {string: string}}, then the raw little-endian tensor bytes.
  */
+import { readError } from './fs-errors.js';
 import { readFile } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -45,7 +46,7 @@ export async function readSafetensors(path: string): Promise<{ tensors: Record<s
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw createError('NOT_FOUND', `${path}: no such file`, { cause: e });
+    throw readError(path, e, 'a .safetensors file');
   }
   const bad = (what: string): never => {
     throw createError('ARTIFACT', `${path}: not a valid safetensors file: ${what}`);

@@ -27,6 +27,7 @@ export async function listTatoebaLanguages(dir: string): Promise<string[]> {
     const m = /^tatoeba\.([a-z]{3})-eng\.([a-z]{3})$/.exec(n);
     if (m && m[1] === m[2]) codes.add(m[1] as string);
   }
+  if (codes.size === 0) throw createError('NOT_FOUND', `${dir}: no Tatoeba files found (expected LASER's tatoeba.<xxx>-eng.<xxx> files)`);
   return [...codes].map(tatoebaToLsar).sort();
 }
 

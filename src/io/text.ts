@@ -1,4 +1,5 @@
 /** Reading corpus text files: UTF-8 (strict), one sentence per line. */
+import { readError } from './fs-errors.js';
 import { readFile } from 'node:fs/promises';
 import { createError } from '../core/errors.js';
 
@@ -8,8 +9,7 @@ export async function readLines(path: string): Promise<string[]> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw createError('NOT_FOUND', `${path}: ${code === 'EISDIR' ? 'is a directory, expected a text file' : 'no such file'}`);
+    throw readError(path, e, 'a text file');
   }
   let text: string;
   try {

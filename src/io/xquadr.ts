@@ -89,14 +89,18 @@ function sentenceAt(breaks: [number, number][], at: number): number {
 
 /** Languages available in an XQuAD-R directory (file stems of *.json, sorted). */
 async function listXquadLanguages(dir: string): Promise<string[]> {
+  let names: string[];
   try {
-    return (await readdir(dir))
-      .filter((n) => n.endsWith('.json'))
-      .map((n) => basename(n, '.json'))
-      .sort();
+    names = await readdir(dir);
   } catch {
     throw createError('NOT_FOUND', `${dir}: no such XQuAD-R directory`);
   }
+  const langs = names
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => basename(n, '.json'))
+    .sort();
+  if (langs.length === 0) throw createError('NOT_FOUND', `${dir}: no XQuAD-R files found (expected <lang>.json files)`);
+  return langs;
 }
 
 export async function loadXquadR(dir: string, languages?: string[]): Promise<XquadR> {

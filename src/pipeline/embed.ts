@@ -5,6 +5,7 @@
  * and written back in their original order. Re-running skips languages whose output
  * matches the manifest (same input hash, model and options).
  */
+import { readError } from '../io/fs-errors.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createError, opt } from '../core/errors.js';
@@ -13,7 +14,7 @@ import { planBatches } from '../core/batching.js';
 import type { Pooling } from '../core/pooling.js';
 import type { Dtype, Encoder, ModelInfo } from '../adapters/transformers.js';
 import { tokenizeInPool } from '../adapters/pool.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { checkOutputDir, makeOutputDir, writeFileAtomic } from '../io/atomic.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { contentHashFile, hashBytes } from '../io/hash.js';
 import { withLock } from '../io/lock.js';
@@ -165,8 +166,8 @@ interface Prepared {
 
 /** A language's input read and hashed, and whether its output is current. */
 async function prepare(input: LanguageInput, out: OutputDir, force: boolean): Promise<Prepared> {
-  const bytes = await readFile(input.path).catch(() => {
-    throw createError('NOT_FOUND', `${input.path}: no such file`);
+  const bytes = await readFile(input.path).catch((e: unknown) => {
+    throw readError(input.path, e, 'a text file (one sentence per line)');
   });
   const inputSha256 = hashBytes(bytes);
   const current = force ? undefined : await out.current(input.lang, inputSha256);
@@ -189,14 +190,17 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
     [join(options.out, 'manifest.json'), ...inputs.map((i) => join(options.out, `${i.lang}.npy`))].map((path) => ({ path, param: 'out' })),
     inputs.map((i) => i.path),
   );
+  await checkOutputDir(options.out);
   const events = given.events;
   const handle = given.encoder ?? new ModelHandle(modelOptions(options), events);
+  let undo: (() => Promise<void>) | undefined;
   try {
     const encoder = await handle.get();
     const opts = rowSettings(encoder, options);
     const { transformersVersion, ...info } = encoder.info;
     const model = { ...info } as Partial<ModelInfo>;
     delete model.outputs;
+    undo = await makeOutputDir(options.out);
     const out = await OutputDir.open(options.out, {
       format: 'lsar-embeddings',
       lsarVersion: VERSION,
@@ -248,6 +252,11 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
     }
     await out.save();
     return out.manifest;
+  } catch (e) {
+    // languages embedded before the failure stay (with the manifest, as a cache); a run that
+    // wrote nothing leaves no directory it made
+    await undo?.();
+    throw e;
   } finally {
     if (!given.encoder) await handle.dispose();
   }

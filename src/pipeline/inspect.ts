@@ -4,11 +4,10 @@
  * with an evaluation, the best rank of a retrieval sweep); 2-D maps of a sample of sentences.
  */
 import { takeRows, type Embeddings } from '../core/embeddings.js';
-import { join } from 'node:path';
 import { createError, opt } from '../core/errors.js';
 import { METHODS } from '../core/projection.js';
 import { validate, type OptionsOf, type Resolved, type Schema } from '../core/schema.js';
-import { ensureParentDir } from '../io/atomic.js';
+import { checkOutputDir } from '../io/atomic.js';
 import type { LanguageInput } from '../io/inputs.js';
 import { resolveInputs } from './services/inputs.js';
 import { betweenShare, centroidAccuracy, probeAccuracy, stratifiedFolds, type Labelled } from '../core/probe.js';
@@ -250,7 +249,7 @@ export async function inspect(given: InspectOptions): Promise<InspectResult> {
     if (extra) throw createError('USAGE', `${opt(extra)} applies only with ${opt('eval')} <task>`, { param: extra });
   }
   // a report directory that cannot be made fails before the work, not after it
-  if (options.report !== undefined) await ensureParentDir(join(options.report, 'report.md'));
+  if (options.report !== undefined) await checkOutputDir(options.report);
   const w = warnings(given.events);
   const progress = (stage: string, done: number, total: number, unit: string) => given.events?.progress?.(stage, done, total, { unit });
   const inputs = await resolveInputs({ inputs: options.inputs });

@@ -119,7 +119,8 @@ export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; sum
   await refuseOverwrite(
     [
       { path: options.out, param: 'out' },
-      ...[...indexOut, ...indexOut.map((f) => `${f}.json`)].map((path) => ({ path, param: 'indexOut' })),
+      ...indexOut.map((path) => ({ path, param: 'indexOut', mayBeDirectory: true })),
+      ...indexOut.map((f) => ({ path: `${f}.json`, param: 'indexOut' })),
     ],
     [
       options.src,

@@ -86,7 +86,10 @@ export async function searchNeighbors(given: SearchOptions): Promise<SearchResul
   checkColumnApplies(options.column, [options.index, options.queries]);
   if (options.indexOut !== undefined)
     await refuseOverwrite(
-      [options.indexOut, `${options.indexOut}.json`].map((path) => ({ path, param: 'indexOut' })),
+      [
+        { path: options.indexOut, param: 'indexOut', mayBeDirectory: true },
+        { path: `${options.indexOut}.json`, param: 'indexOut' },
+      ],
       [options.index, options.queries, options.labels, options.indexIn, ...projectionFiles(options.projection)],
     );
   const col = options.column !== undefined ? { column: options.column } : {};

@@ -8,11 +8,12 @@ import { createError, opt } from '../../core/errors.js';
 import type { Events } from '../../core/events.js';
 import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
 import { columnSchema } from '../services/moments.js';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { needsLanguage, type Projection } from '../../core/projection.js';
 import { projectionFiles, projectionOf, projectionOption } from '../../io/artifact.js';
 import { refuseOverwrite } from '../../io/same-file.js';
+import { makeOutputDir } from '../../io/atomic.js';
 import { isEmbeddingFile } from '../../io/embeddings.js';
 import { canonicalLanguage } from '../../io/languages.js';
 
@@ -148,14 +149,20 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
     const stem = basename(f).replace(/\.[^.]+$/, '');
     return canonicalLanguage(stem, f).lang;
   };
-  await mkdir(options.outDir, { recursive: true });
+  // each output is whole or absent; a run that wrote none leaves no directory it made
+  const undo = await makeOutputDir(options.outDir);
   const out: ProjectSummary[] = [];
-  for (const [output, input] of outs) {
-    const lang = langOf(input);
-    const rest: ProjectOptions = { ...options, input, output };
-    for (const key of ['inputs', 'outDir'] as const) delete (rest as unknown as Record<string, unknown>)[key];
-    if (lang !== undefined) rest.lang = lang;
-    out.push(await projectStream(projection, rest));
+  try {
+    for (const [output, input] of outs) {
+      const lang = langOf(input);
+      const rest: ProjectOptions = { ...options, input, output };
+      for (const key of ['inputs', 'outDir'] as const) delete (rest as unknown as Record<string, unknown>)[key];
+      if (lang !== undefined) rest.lang = lang;
+      out.push(await projectStream(projection, rest));
+    }
+  } catch (e) {
+    await undo();
+    throw e;
   }
   return out;
 }

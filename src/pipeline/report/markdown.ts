@@ -1,6 +1,6 @@
 /** `--report <dir>` of lsar retrieve: report.md with the tables and SVG plots, and the interactive report.html. */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { discard, makeOutputDir, writeFileAtomic } from '../../io/atomic.js';
 import type { MetricTable, RetrieveResult } from '../retrieve/result.js';
 import { retrieveFigures, type Figure } from './figures.js';
 import { renderHtml, type HtmlSection } from './html.js';
@@ -36,21 +36,35 @@ export async function writeReportFiles(
   sections: HtmlSection[],
   manifest: Record<string, unknown>,
 ): Promise<string> {
+  // everything is rendered before the first file is written; a failed write removes what this
+  // call wrote (and the directory, if it made it)
+  const files = new Map<string, string>();
   const md: string[] = [`# ${title}`, ''];
   for (const s of sections) {
     md.push(`## ${s.heading}`, '');
     for (const p of s.text ?? []) md.push(p, '');
     if (s.table) md.push('```', s.table, '```', '');
     for (const f of s.figures ?? []) {
-      await writeFileAtomic(join(dir, `${f.id}.svg`), f.svg);
+      files.set(`${f.id}.svg`, f.svg);
       md.push(`![${esc(f.title)}](${f.id}.svg)`, '');
     }
   }
   const all = [...sections, { heading: 'Manifest', table: JSON.stringify(manifest, null, 1), collapsed: true }];
   md.push('## Manifest', '', '```json', JSON.stringify(manifest, null, 1), '```', '');
   md.push('An interactive version of this report: [report.html](report.html).', '');
-  await writeFileAtomic(join(dir, 'report.html'), await renderHtml(title, all));
-  const path = join(dir, 'report.md');
-  await writeFileAtomic(path, md.join('\n'));
-  return path;
+  files.set('report.html', await renderHtml(title, all));
+  files.set('report.md', md.join('\n'));
+  const undo = await makeOutputDir(dir);
+  const written: string[] = [];
+  try {
+    for (const [name, text] of files) {
+      await writeFileAtomic(join(dir, name), text);
+      written.push(join(dir, name));
+    }
+  } catch (e) {
+    for (const w of written) await discard(w);
+    await undo();
+    throw e;
+  }
+  return join(dir, 'report.md');
 }

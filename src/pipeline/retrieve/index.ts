@@ -11,11 +11,10 @@
  *
  * Methods are in ./methods.ts, the data in ./datasets.ts, the evaluation loops in ./tasks.ts.
  */
-import { join } from 'node:path';
 import { createError, opt } from '../../core/errors.js';
 import { METHODS } from '../../core/projection.js';
 import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
-import { ensureParentDir } from '../../io/atomic.js';
+import { checkOutputDir } from '../../io/atomic.js';
 import type { LanguageInput } from '../../io/inputs.js';
 import { writeReport } from '../report/markdown.js';
 import { modelSchema } from '../services/model.js';
@@ -134,10 +133,13 @@ export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> 
   const options = validate(retrieveSchema, given);
   const settings = searchSettings(options);
   // a report directory that cannot be made fails before the work, not after it
-  if (options.report !== undefined) await ensureParentDir(join(options.report, 'report.md'));
+  if (options.report !== undefined) await checkOutputDir(options.report);
   if (options.indexOut !== undefined)
     await refuseOverwrite(
-      [options.indexOut, `${options.indexOut}.json`].map((path) => ({ path, param: 'indexOut' })),
+      [
+        { path: options.indexOut, param: 'indexOut', mayBeDirectory: true },
+        { path: `${options.indexOut}.json`, param: 'indexOut' },
+      ],
       [options.queries, options.targets, options.indexIn],
     );
   const w = warnings(given.events);
@@ -169,6 +171,18 @@ export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> 
     } else if (options.task === 'lareqa') {
       tables = await evaluateLareqa(await loadLareqa(options, cache), runs, searcher, options.similarity ?? 'dot', progress);
     } else {
+      const perLanguage = runs.filter((r) => needsLanguage(r.projection.method)).map((r) => r.name);
+      if (
+        options.queries !== undefined &&
+        perLanguage.length &&
+        ((options.queryLang === undefined && options.langColumn === undefined) || options.targetLang === undefined)
+      ) {
+        throw createError(
+          'USAGE',
+          `${perLanguage.join(', ')} need each side's language: give ${opt('queryLang')} (or ${opt('langColumn')}) and ${opt('targetLang')}`,
+          { params: ['queryLang', 'targetLang'] },
+        );
+      }
       let sets = await loadPairSets({ ...options, task: options.task }, cache);
       if (!options.langs && !options.queries) {
         // Default languages: evaluate those that every method can handle; say which were left out.

@@ -7,12 +7,12 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Embeddings } from '../../../core/embeddings.js';
-import { createError, opt } from '../../../core/errors.js';
+import { createError, LsarError, opt } from '../../../core/errors.js';
 import { pooledMean, type Projection } from '../../../core/projection.js';
 import { hashBytes } from '../../../io/hash.js';
 import { ExactIndex, type IndexKind, type Metric, type VectorIndex } from '../../../core/vector-index.js';
 import { HNSW_DEFAULTS, HnswIndex, type HnswParams } from '../../../adapters/hnsw.js';
-import { ensureParentDir, releaseTemp, tempPathFor } from '../../../io/atomic.js';
+import { discard, ensureParentDir, releaseTemp, systemReason, tempPathFor } from '../../../io/atomic.js';
 import { readNpy, writeNpy } from '../../../io/npy.js';
 import { checkHnswParams, exactIndex } from './build.js';
 
@@ -91,10 +91,13 @@ export async function saveIndex(index: VectorIndex, path: string, key: IndexKey)
     await rename(tmp, path);
     releaseTemp(tmp);
   } catch (e) {
-    await rm(tmp, { force: true, recursive: true });
-    await rm(`${tmp}.json`, { force: true });
+    await discard(tmp);
+    await discard(`${tmp}.json`);
     releaseTemp(tmp);
-    throw createError('OUTPUT', `${path}: cannot write the index (${(e as Error).message})`, { cause: e });
+    // a system error (or lsar's writer's error with one as its cause) is told for `path`, not its temporary
+    const sys = e instanceof LsarError ? e.cause : e;
+    if (sys === undefined) throw e;
+    throw createError('OUTPUT', `${path}: cannot write the index (${systemReason(sys)})`, { cause: e });
   }
 }
 
