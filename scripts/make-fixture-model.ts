@@ -279,7 +279,7 @@ export function writeFixture(out: string, corpora = join(root, 'corpora'), geome
           ? 'lsar test fixture: a tiny random BERT, not a trained model (scripts/make-fixture-model.ts)'
           : `lsar benchmark model: random weights in the geometry ${geometry.name}, not a trained model (scripts/make-fixture-model.ts)`,
         lsar_note: tiny
-          ? 'a random test model (tests/fixtures/tiny-bert): its embeddings mean nothing; give a real model for real results'
+          ? 'a random test model: its embeddings mean nothing; give a real model for real results'
           : `a random benchmark model (${geometry.name}): its embeddings mean nothing; give a real model for real results`,
         architectures: ['BertModel'],
         model_type: 'bert',

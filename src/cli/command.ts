@@ -106,9 +106,28 @@ export function optionsOf(c: Command, args: Record<string, unknown>, raw: string
     if (v === undefined) continue;
     if ((s.type === 'number' || s.type === 'integer') && typeof v === 'number' && Number.isNaN(v))
       v = rawValue(raw, flagOf(name), s.alias) ?? v;
+    // yargs keeps only the last of `--port 0 --port 1` (a first value of 0 is lost): count what was typed
+    if (s.type !== 'boolean' && s.type !== 'strings' && s.type !== 'integers' && !Array.isArray(v)) {
+      const typed = rawValues(raw, flagOf(name), s.alias);
+      if (typed.length > 1) v = typed;
+    }
     out[name] = v;
   }
   return out as OptionsOf<Schema>;
+}
+
+/** Every value typed for a flag, in order. */
+function rawValues(raw: string[], flag: string, alias?: string): string[] {
+  const flags = [flag, ...(alias ? [`-${alias}`] : [])];
+  const out: string[] = [];
+  for (let i = 0; i < raw.length && raw[i] !== '--'; i++) {
+    const a = raw[i] as string;
+    for (const f of flags) {
+      if (a === f) out.push(raw[i + 1] ?? '');
+      else if (a.startsWith(`${f}=`)) out.push(a.slice(f.length + 1));
+    }
+  }
+  return out;
 }
 
 /** What was typed after a flag (`--ef abc`, `--ef=abc`, `-k abc`). */

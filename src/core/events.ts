@@ -16,6 +16,8 @@ export const WARNING_CODES = {
   SKIPPED: 'a language left out of an evaluation',
   PROBE_UNCONVERGED: 'the language-ID probe stopped at its iteration limit',
   POOLING_OVERRIDE: "an explicit option overrides the model's own configuration",
+  FEW_ROWS: 'a language fitted from fewer than 10 rows',
+  LANGUAGE_VARIANT: 'two languages that differ only by region or script (en and en-US), fitted as two',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

@@ -11,6 +11,7 @@
  * Sidecars are written first, the JSON last, each atomically; the JSON records
  * each sidecar's SHA-256 and loading checks it.
  */
+import { readError } from './fs-errors.js';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { createError, firstLine } from '../core/errors.js';
@@ -201,13 +202,17 @@ export async function loadProjection(path: string): Promise<LoadedProjection> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') throw createError('NOT_FOUND', `${jsonPath}: no such projection file (make one with lsar fit --out)`);
-    throw createError('ARTIFACT', `${jsonPath}: cannot read the projection (${(e as Error).message})`);
+    if (code === 'ENOTDIR') throw createError('NOT_FOUND', `${path}: not a directory: ${what}`);
+    throw readError(jsonPath, e, 'the projection.json of lsar fit');
   }
   let json: ArtifactJson;
   try {
     json = JSON.parse(text) as ArtifactJson;
   } catch (e) {
-    bad(jsonPath, `not valid JSON: ${what} (${firstLine(e)})`);
+    // binary files (a .npy given as -p) are named by what they are, not quoted
+    if (text.startsWith('\uFFFDNUMPY') || /\.npy$/i.test(jsonPath)) bad(jsonPath, `a .npy file, not a projection: ${what}`);
+    const binary = [...text.slice(0, 256)].some((c) => c.charCodeAt(0) < 9 || c === '\uFFFD');
+    bad(jsonPath, `not valid JSON: ${what}${binary ? '' : ` (${firstLine(e)})`}`);
   }
   if (json?.format !== ARTIFACT_FORMAT)
     bad(jsonPath, `not an lsar projection (format is ${JSON.stringify(json?.format)}, expected "${ARTIFACT_FORMAT}"): ${what}`);

@@ -9,8 +9,10 @@ export function readError(path: string, e: unknown, expected = 'a file', suffix 
   const code = (e as { code?: string }).code;
   const s = suffix ? ` ${suffix}` : '';
   if (code === 'ENOENT') return createError('NOT_FOUND', `${path}: no such file${s}`, { cause: e });
-  if (code === 'ENOTDIR') return createError('NOT_FOUND', `${path}: no such file${s} (a part of the path is a file, not a directory)`, { cause: e });
+  if (code === 'ENOTDIR')
+    return createError('NOT_FOUND', `${path}: no such file${s} (a part of the path is a file, not a directory)`, { cause: e });
   if (code === 'EISDIR') return createError('INPUT', `${path}: is a directory, expected ${expected}${s}`, { cause: e });
-  if (code === 'EACCES' || code === 'EPERM') return createError('INPUT', `${path}: cannot read it${s} (${code}: permission denied)`, { cause: e });
+  if (code === 'EACCES' || code === 'EPERM')
+    return createError('INPUT', `${path}: cannot read it${s} (${code}: permission denied)`, { cause: e });
   return createError('INPUT', `${path}: cannot read it${s} (${(e as Error).message})`, { cause: e });
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createError } from '../core/errors.js';
+import { createError, opt } from '../core/errors.js';
 
 /**
  * ISO 639-3 codes of LASER's Tatoeba files -> the codes lsar uses for corpora and
@@ -193,4 +193,17 @@ export function canonicalLanguage(label: string, where: string): { lang: string;
   const base = (m[1] as string).toLowerCase();
   if (!known.has(base) && !to1.has(base)) return { lang: label, known: false };
   return { lang: (to1.get(base) ?? base) + (m[2] ? `-${m[2]}` : ''), known: true };
+}
+
+/**
+ * Language options in the form fitted projections record them (deu, DE -> de; pt_BR -> pt-BR),
+ * as fit canonicalises file names: `keys` of `o` that are set are replaced by their canonical form.
+ */
+export function canonicalLanguageOptions<T extends object>(o: T, keys: (keyof T & string)[]): T {
+  const out = { ...o } as Record<string, unknown>;
+  for (const k of keys) {
+    const v = out[k];
+    if (typeof v === 'string' && v !== '') out[k] = canonicalLanguage(v, opt(k)).lang;
+  }
+  return out as T;
 }

@@ -74,6 +74,9 @@ export async function fitFromFiles(given: LanguageInput[], options: FitFileOptio
 }
 
 /** Warnings about a fit (raised through `events`): most dimensions removed, whiten's dims lowered, a test model's embeddings. */
+/** Below this many rows a language's mean is reported as noisy. */
+const FEW_ROWS = 10;
+
 export function fitWarnings(p: Projection, provenance: Provenance | undefined, asked: Pick<FitOptions, 'dims'>, events: Events = {}): void {
   if (p.method === 'whiten' && asked.dims === undefined && p.dims !== undefined && p.dims < p.dim) {
     warn(
@@ -90,6 +93,25 @@ export function fitWarnings(p: Projection, provenance: Provenance | undefined, a
       `the projection removes ${removed} of ${p.dim} dimensions${p.method === 'lsar' ? ` (rank ${p.rank}); little is left: choose a smaller rank (e.g. the rank sweep of lsar retrieve)` : ''}`,
     );
   }
+  const few = p.languages.filter((l) => l.rows < FEW_ROWS);
+  if (few.length)
+    warn(
+      events,
+      'FEW_ROWS',
+      `${few.map((l) => `${l.lang} has ${l.rows} row${l.rows === 1 ? '' : 's'}`).join(', ')}: a language mean from so few sentences is mostly noise (use at least hundreds)`,
+    );
+  const byBase = new Map<string, string[]>();
+  for (const { lang } of p.languages) {
+    const base = lang.split('-')[0] as string;
+    byBase.set(base, [...(byBase.get(base) ?? []), lang]);
+  }
+  for (const [base, langs] of byBase)
+    if (langs.length > 1)
+      warn(
+        events,
+        'LANGUAGE_VARIANT',
+        `${langs.join(' and ')} are fitted as ${langs.length} languages (variants of ${base}); if they are one language, name their files alike (${base}.npy)`,
+      );
   const model = (provenance?.manifest as { model?: { note?: string; id?: string } } | undefined)?.model;
   if (model?.note) warn(events, 'TEST_MODEL', `the embeddings come from ${model.id}: ${model.note}`);
 }

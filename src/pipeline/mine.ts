@@ -24,6 +24,7 @@ import { EmbeddingCache, cacheFor, cacheSchema } from './services/embedding-cach
 import { columnSchema } from './services/moments.js';
 import { modelSchema } from './services/model.js';
 import { dataKey, projectionKey, runSearch, searchSchema, searchSettings, type SearchReport } from './services/search/index.js';
+import { canonicalLanguageOptions } from '../io/languages.js';
 
 /** `lsar mine`: the two sides, the projection, the margin, and the search options. */
 export const mineSchema = {
@@ -109,7 +110,7 @@ interface Side {
 export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; summary: MineSummary }> {
   const start = Date.now();
   const options = {
-    ...validate(mineSchema, { ...given, projection: projectionOption(given.projection) }),
+    ...canonicalLanguageOptions(validate(mineSchema, { ...given, projection: projectionOption(given.projection) }), ['srcLang', 'trgLang']),
     projection: await projectionOf(given.projection),
   };
   const k = options.k;

@@ -16,6 +16,7 @@ import { EmbeddingCache, cacheFor, cacheSchema } from './services/embedding-cach
 import { columnSchema } from './services/moments.js';
 import { modelSchema } from './services/model.js';
 import { dataKey, projectionKey, runSearch, searchSchema, searchSettings } from './services/search/index.js';
+import { canonicalLanguageOptions } from '../io/languages.js';
 
 /** `lsar search`: the searched rows, the queries, the projection, and the search options. */
 export const searchVerbSchema = {
@@ -79,7 +80,10 @@ function project(
 
 export async function searchNeighbors(given: SearchOptions): Promise<SearchResult> {
   const options = {
-    ...validate(searchVerbSchema, { ...given, projection: projectionOption(given.projection) }),
+    ...canonicalLanguageOptions(validate(searchVerbSchema, { ...given, projection: projectionOption(given.projection) }), [
+      'lang',
+      'queryLang',
+    ]),
     projection: await projectionOf(given.projection),
   };
   const settings = searchSettings(options);

@@ -27,7 +27,13 @@ export const statsSchema = {
     positional: true,
     description: 'Directory of <lang>.npy (.parquet, .jsonl) files (this shard); with --lang-column, a Parquet file or a directory of them',
   },
-  input: { type: 'strings', alias: 'i', noSplit: true, description: 'A language file as <lang>=<file.npy>; repeatable (instead of dir)' },
+  input: {
+    type: 'strings',
+    alias: 'i',
+    noSplit: true,
+    description:
+      'A language file as <lang>=<file.npy|.parquet|.jsonl>; repeat for each language (instead of dir); with --lang-column, just files',
+  },
   gram: { type: 'boolean', default: false, description: 'Also X^T X per language (d x d): needed to fit lir, abtt and whiten' },
   out: { type: 'string', alias: 'o', required: true, description: 'Output: shard.stats.json (written atomically)' },
   ...columnSchema,

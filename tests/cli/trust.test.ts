@@ -2,10 +2,11 @@
  * Issue 19 "Trust": inputs that were lost, crashed lsar or came back silently wrong with exit 0.
  * Each case runs bin/lsar.js as a user does and failed before its fix.
  */
-import { linkSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { saveProjection } from '../../src/io/artifact.js';
@@ -225,4 +226,204 @@ describe('10. serve refuses a queue that a request could never fit', () => {
       /--max-queue 50 is smaller than --max-inputs 2048: a request of 2048 inputs could never be queued/,
     );
   });
+});
+
+describe('11, 12. repeated options and unreadable or misplaced inputs (every command: tests/cli/battery.test.ts)', () => {
+  it('--port 0 --port 1 is refused (yargs keeps only the last when the first is 0); a .npy or a file/ as -p is named as such', async () => {
+    oneLine(await runBin(['serve', '--model', TINY_BERT, '--port', '0', '--port', '1']), 2, /--port takes one value, but was given 2/);
+    const { dir, emb } = await setup();
+    const de = join(emb, 'de.npy');
+    oneLine(await runBin(['project', '-p', de, '--in', de, '--out', join(dir, 'o.npy')]), 1, /de\.npy: a \.npy file, not a projection/);
+    oneLine(
+      await runBin(['project', '-p', `${de}/`, '--in', de, '--out', join(dir, 'o.npy')]),
+      1,
+      /de\.npy\/: not a directory: expected the projection\.json/,
+    );
+    oneLine(
+      await runBin(['fit', '-i', `en=${emb}`, '-i', `de=${de}`, '--out', join(dir, 'x.json')]),
+      2,
+      /emb": expected a \.npy, \.parquet or \.jsonl file/,
+    );
+  }, 60_000);
+});
+
+/** A tmpfs of `size` mounted on a new directory (root only), with what stops it. */
+function smallDisk(size: string): { dir: string; unmount: () => void } | string {
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
+  const dir = mkdtempSync(join(tmpdir(), 'lsar-disk-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return 'mounting a tmpfs is not allowed here';
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('13. a disk that fills up during the write', () => {
+  const probe = smallDisk('4k');
+  if (typeof probe !== 'string') probe.unmount();
+  it.skipIf(typeof probe === 'string')(
+    `project (.npy, .jsonl, .parquet, a directory), embed and mine: one line naming the output, nothing left behind${typeof probe === 'string' ? ` (skipped: ${probe})` : ''}`,
+    async () => {
+      const disk = smallDisk('64k');
+      if (typeof disk === 'string') return expect.fail(disk);
+      try {
+        // 300 rows x 64 values: about 77 kB as .npy, 190 kB as JSON Lines: the first writes fit, the rest do not
+        const dir = await tempDir();
+        const data = planted(['en', 'de'], 300, 64, 2);
+        for (const l of ['en', 'de']) await writeFile(join(dir, `${l}.npy`), encodeNpy(data[l] as Float32Array, [300, 64]));
+        await saveProjection(join(dir, 'p.json'), fitFromArrays(data, 64, { method: 'lsar' }));
+        await writeFile(join(dir, 'long.txt'), Array.from({ length: 300 }, (_, i) => `${i} ${'x'.repeat(3000)}`).join('\n') + '\n');
+        const runs: [string[], RegExp][] = [
+          [
+            ['project', '-p', join(dir, 'p.json'), '--in', join(dir, 'en.npy'), '--out', join(disk.dir, 'o.npy')],
+            /o\.npy: cannot write \(ENOSPC/,
+          ],
+          [
+            ['project', '-p', join(dir, 'p.json'), '--in', join(dir, 'en.npy'), '--out', join(disk.dir, 'o.jsonl')],
+            /o\.jsonl: cannot write \(ENOSPC/,
+          ],
+          [
+            ['project', '-p', join(dir, 'p.json'), '--in', join(dir, 'en.npy'), '--out', join(disk.dir, 'o.parquet')],
+            /o\.parquet: cannot write Parquet \(ENOSPC/,
+          ],
+          [['project', '-p', join(dir, 'p.json'), '--in', dir, '--out', join(disk.dir, 'many')], /many\/de\.npy: cannot write \(ENOSPC/],
+          [
+            [
+              'mine',
+              '--src',
+              join(dir, 'en.npy'),
+              '--trg',
+              join(dir, 'de.npy'),
+              // texts beside each pair: 300 lines of 3000 characters, more than the disk holds
+              '--src-text',
+              join(dir, 'long.txt'),
+              '--trg-text',
+              join(dir, 'long.txt'),
+              '--threshold',
+              '0',
+              '--out',
+              join(disk.dir, 'm.tsv'),
+            ],
+            /m\.tsv: cannot write \(ENOSPC/,
+          ],
+        ];
+        for (const [args, message] of runs) {
+          oneLine(await runBin([...args, '-q']), 1, message);
+          expect(await readdir(disk.dir), args.join(' ')).toEqual([]);
+        }
+        const lines = Array.from({ length: 3000 }, (_, i) => `sentence ${i}`).join('\n');
+        await writeFile(join(dir, 'en.txt'), lines);
+        oneLine(
+          await runBin(['embed', '--model', TINY_BERT, '-i', `en=${join(dir, 'en.txt')}`, '--out', join(disk.dir, 'e'), '-q']),
+          1,
+          /e\/en\.npy: cannot write \(ENOSPC/,
+        );
+        expect(await readdir(disk.dir)).toEqual([]);
+      } finally {
+        disk.unmount();
+      }
+    },
+    120_000,
+  );
+});
+
+describe('15. temporaries of killed runs', () => {
+  it('any stale temporary of a dead process in the output directory is removed when lsar writes there (not only the same target)', async () => {
+    const { dir, emb, p } = await setup();
+    const out = join(dir, 'out');
+    await mkdir(out);
+    // pid 2^22 + 1 is above Linux's pid_max (4194304): no such process
+    const dead = 4_194_305;
+    const stale = [`.de.npy.tmp-${dead}-0123abcd`, `.other.jsonl.tmp-${dead}-89abcdef`, `.idx.tmp-${dead}-00ff00ff.json`];
+    for (const s of stale) await writeFile(join(out, s), 'partial');
+    const alive = `.x.npy.tmp-${process.pid}-0123abcd`; // this test's own process is alive: kept
+    await writeFile(join(out, alive), 'in progress');
+    await writeFile(join(out, 'keep.tmp-1-notours'), 'a user file');
+    const r = await runBin(['project', '-p', p, '--in', join(emb, 'en.npy'), '--out', join(out, 'en.npy'), '-q']);
+    expect(r.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual([alive, 'en.npy', 'keep.tmp-1-notours'].sort());
+  });
+});
+
+describe('rough edges', () => {
+  it('project --lang deu finds de (canonicalised as fit does); fit warns about en-US beside en and a 1-row language', async () => {
+    const { dir, emb } = await setup();
+    const lir = join(dir, 'lir.json');
+    expect((await runBin(['fit', emb, '--method', 'lir', '--out', lir, '-q'])).code).toBe(0);
+    const r = await runBin(['project', '-p', lir, '--lang', 'deu', '--in', join(emb, 'de.npy'), '--out', join(dir, 'o.npy'), '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const cased = join(dir, 'cased');
+    await mkdir(cased);
+    const data = planted(['en', 'xx', 'fr'], 30, D, 9);
+    await writeFile(join(cased, 'en.npy'), encodeNpy(data.en as Float32Array, [30, D]));
+    await writeFile(join(cased, 'EN_us.npy'), encodeNpy(data.xx as Float32Array, [30, D]));
+    await writeFile(join(cased, 'fr.npy'), encodeNpy((data.fr as Float32Array).subarray(0, D), [1, D]));
+    const f = await runBin(['fit', cased, '--out', join(dir, 'c.json')]);
+    expect(f.code).toBe(0);
+    expect(f.stderr).toMatch(/warning: fr has 1 row: a language mean from so few sentences is mostly noise/);
+    expect(f.stderr).toMatch(
+      /warning: en and en-us are fitted as 2 languages \(variants of en\); if they are one language, name their files alike \(en\.npy\)/,
+    );
+  }, 60_000);
+
+  it("retrieve: --data without Tatoeba files says so (not the embeddings); pairs with lir needs the sides' languages", async () => {
+    const { dir, emb } = await setup();
+    const notTatoeba = join(dir, 'xq');
+    await mkdir(notTatoeba);
+    await writeFile(join(notTatoeba, 'de.json'), '{}');
+    oneLine(
+      await runBin(['retrieve', 'tatoeba', '--data', notTatoeba, '-e', emb, '--fit-embeddings', emb, '-q']),
+      1,
+      /xq: no Tatoeba files found \(expected LASER's tatoeba\.<xxx>-eng\.<xxx> files\)/,
+    );
+    oneLine(
+      await runBin([
+        'retrieve',
+        'pairs',
+        '--queries',
+        join(emb, 'de.npy'),
+        '--targets',
+        join(emb, 'en.npy'),
+        '--methods',
+        'lir',
+        '--fit-embeddings',
+        emb,
+        '-q',
+      ]),
+      2,
+      /lir-1 need each side's language: give --query-lang \(or --lang-column\) and --target-lang/,
+    );
+  }, 60_000);
+
+  it('project --in shards/ with the files in part-*/: says so, and --recursive writes each at its path under --out', async () => {
+    const { dir, emb, p } = await setup();
+    const shards = join(dir, 'shards');
+    for (const [part, langs] of [
+      ['part-0', ['en', 'de']],
+      ['part-1', ['en', 'fr']],
+    ] as const) {
+      await mkdir(join(shards, part), { recursive: true });
+      for (const l of langs) await writeFile(join(shards, part, `${l}.npy`), await readFile(join(emb, `${l}.npy`)));
+    }
+    oneLine(
+      await runBin(['project', '-p', p, '--in', shards, '--out', join(dir, 'out'), '-q']),
+      1,
+      /shards: no \.npy, \.parquet or \.jsonl files at its top, but 4 in its sub-directories \(part-0\/, part-1\/\): add --recursive/,
+    );
+    expect((await runBin(['project', '-p', p, '--in', shards, '--out', join(dir, 'out'), '--recursive', '-q'])).code).toBe(0);
+    const written = await readdir(join(dir, 'out'), { recursive: true, withFileTypes: true });
+    expect(
+      written
+        .filter((e) => e.isFile())
+        .map((e) => `${basename(e.parentPath)}/${e.name}`)
+        .sort(),
+    ).toEqual(['part-0/de.npy', 'part-0/en.npy', 'part-1/en.npy', 'part-1/fr.npy']);
+  }, 60_000);
 });

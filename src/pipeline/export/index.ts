@@ -10,6 +10,7 @@ import { projectionOf, projectionOption } from '../../io/artifact.js';
 import { madeLikeSchema } from '../services/embedding-settings.js';
 import { exportModel, type ModelExportSummary } from './model.js';
 import { exportProjection } from './projection.js';
+import { canonicalLanguageOptions } from '../../io/languages.js';
 
 export const exportSchema = {
   projection: { type: 'string', alias: 'p', description: 'Projection from lsar fit (JSON, its directory, or .safetensors)' },
@@ -44,7 +45,7 @@ export type ExportSummary =
 
 /** The library call behind `lsar export`. */
 export async function exportArtifact(given: ExportOptions): Promise<ExportSummary> {
-  const o = validate(exportSchema, { ...given, projection: projectionOption(given.projection) });
+  const o = canonicalLanguageOptions(validate(exportSchema, { ...given, projection: projectionOption(given.projection) }), ['lang']);
   if (o.model !== undefined) {
     if (o.format === 'safetensors')
       throw createError(

@@ -9,7 +9,7 @@ import type { Events } from '../../core/events.js';
 import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
 import { columnSchema } from '../services/moments.js';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { needsLanguage, type Projection } from '../../core/projection.js';
 import { projectionFiles, projectionOf, projectionOption } from '../../io/artifact.js';
 import { refuseOverwrite } from '../../io/same-file.js';
@@ -49,6 +49,12 @@ export const projectSchema = {
     description:
       'Parquet output: the name of the projected column (default: replace the embedding column; a new name keeps the original beside it)',
   },
+  recursive: {
+    type: 'boolean',
+    default: false,
+    description:
+      'A directory --in: also the files in its sub-directories (shards/part-*/), each written under --out at the same relative path',
+  },
   normalize: { type: 'boolean', default: false, description: 'L2-normalise each output row' },
   dtype: {
     type: 'string',
@@ -72,7 +78,9 @@ export type ProjectVerbOptions = Omit<OptionsOf<typeof projectSchema>, 'projecti
  * or several inputs (or a directory) into an output directory, in one process.
  */
 export async function project(given: ProjectVerbOptions): Promise<{ method: string; many: boolean; outputs: ProjectSummary[] }> {
-  const o = validate(projectSchema, { ...given, projection: projectionOption(given.projection) ?? '<object>' });
+  const o = canonicalLanguageOptions(validate(projectSchema, { ...given, projection: projectionOption(given.projection) ?? '<object>' }), [
+    'lang',
+  ]);
   const projection = await projectionOf(given.projection);
   const common = {
     ...(o.lang !== undefined ? { lang: o.lang } : {}),
@@ -98,15 +106,17 @@ export async function project(given: ProjectVerbOptions): Promise<{ method: stri
   if (inputs.includes('-')) throw createError('USAGE', `${opt('in')} -: stdin cannot be combined with other inputs`, { param: 'in' });
   if (o.out === '-' || isEmbeddingFile(o.out))
     throw createError('USAGE', `${opt('out')} ${o.out}: several inputs need an output directory (${opt('out')} dir/)`, { param: 'out' });
-  const outputs = await projectFiles(projection, { ...common, inputs, outDir: o.out });
+  const outputs = await projectFiles(projection, { ...common, inputs, outDir: o.out, recursive: o.recursive });
   return { method: projection.method, many, outputs };
 }
 
 export interface ProjectFilesOptions extends Omit<ProjectOptions, 'input' | 'output' | 'stdin' | 'stdout'> {
   /** Files or directories (every .npy, .parquet and .jsonl file in them). */
   inputs: string[];
-  /** Directory for the outputs, each named as its input. */
+  /** Directory for the outputs, each named as its input (its path below a directory input with `recursive`). */
   outDir: string;
+  /** Directory inputs: also the files of their sub-directories. */
+  recursive?: boolean;
 }
 
 /**
@@ -115,7 +125,8 @@ export interface ProjectFilesOptions extends Omit<ProjectOptions, 'input' | 'out
  * `lang`, a language column, or the file's name (`de.npy`).
  */
 export async function projectFiles(projection: Projection, options: ProjectFilesOptions): Promise<ProjectSummary[]> {
-  const files: string[] = [];
+  // each file with its output's path relative to outDir
+  const files: { path: string; rel: string }[] = [];
   for (const i of options.inputs) {
     let st;
     try {
@@ -124,24 +135,33 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
       throw createError('NOT_FOUND', `${i}: no such file or directory`);
     }
     if (st.isDirectory()) {
-      const names = (await readdir(i)).filter((n) => !n.startsWith('.') && isEmbeddingFile(n)).sort();
-      if (names.length === 0) throw createError('EMPTY', `${i}: no .npy, .parquet or .jsonl files found`);
-      files.push(...names.map((n) => join(i, n)));
-    } else files.push(i);
+      const found = await embeddingFilesUnder(i, options.recursive === true);
+      if (found.length === 0) {
+        const below = options.recursive ? [] : await embeddingFilesUnder(i, true);
+        if (below.length)
+          throw createError(
+            'EMPTY',
+            `${i}: no .npy, .parquet or .jsonl files at its top, but ${below.length} in its sub-directories (${listSome([...new Set(below.map((f) => dirname(f) + '/'))])}): add ${opt('recursive')} to project them (each written at the same path under ${opt('out')})`,
+            { param: 'recursive' },
+          );
+        throw createError('EMPTY', `${i}: no .npy, .parquet or .jsonl files found`);
+      }
+      files.push(...found.map((rel) => ({ path: join(i, rel), rel })));
+    } else files.push({ path: i, rel: basename(i) });
   }
   const outs = new Map<string, string>();
   for (const f of files) {
-    const out = join(options.outDir, basename(f));
+    const out = join(options.outDir, f.rel);
     const prev = outs.get(out);
     if (prev)
-      throw createError('USAGE', `${prev} and ${f} would both be written to ${out}: give inputs with different names`, {
+      throw createError('USAGE', `${prev} and ${f.path} would both be written to ${out}: give inputs with different names`, {
         params: ['outDir'],
       });
-    outs.set(out, f);
+    outs.set(out, f.path);
   }
   await refuseOverwrite(
     [...outs.keys()].map((path) => ({ path, param: 'outDir' })),
-    [...files, ...projectionFiles(projection)],
+    [...files.map((f) => f.path), ...projectionFiles(projection)],
   );
   const byName = needsLanguage(projection.method) && options.lang === undefined && options.langColumn === undefined;
   const langOf = (f: string): string | undefined => {
@@ -168,4 +188,23 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
 }
 
 import { projectStream, type ProjectOptions, type ProjectSummary } from './stream.js';
+import { canonicalLanguageOptions } from '../../io/languages.js';
 export { projectStream, type ProjectOptions, type ProjectSummary } from './stream.js';
+
+/** The embedding files in `dir` (and, with `recursive`, below it), as paths relative to `dir`, sorted; hidden entries skipped. */
+async function embeddingFilesUnder(dir: string, recursive: boolean, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  const entries = (await readdir(join(dir, prefix), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const rel = prefix ? join(prefix, e.name) : e.name;
+    if (e.isDirectory()) {
+      if (recursive) out.push(...(await embeddingFilesUnder(dir, true, rel)));
+    } else if (isEmbeddingFile(e.name)) out.push(rel);
+  }
+  return out;
+}
+
+function listSome(items: string[], n = 3): string {
+  return items.slice(0, n).join(', ') + (items.length > n ? `, ... (${items.length})` : '');
+}

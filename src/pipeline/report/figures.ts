@@ -5,7 +5,7 @@
  */
 import type { InspectResult } from '../inspect-result.js';
 import type { MetricTable, RetrieveResult } from '../retrieve/result.js';
-import { barsSvg, COLORS, groupStyle, isMany, linesSvg, scatterPanelsSvg, spectrumSvg, type LineSeries } from './svg.js';
+import { barRowHeight, barsSvg, COLORS, groupStyle, isMany, linesSvg, scatterPanelsSvg, spectrumSvg, type LineSeries } from './svg.js';
 
 export interface Figure {
   /** File stem of the SVG and id of the HTML element. */
@@ -71,7 +71,8 @@ export function perLanguageFigure(id: string, t: MetricTable, task: string): Fig
       params: toggle('method'),
       mark: 'bar',
       width: many ? 420 : Math.max(300, categories.length * methods.length * 12),
-      height: many ? { step: Math.max(10, methods.length * 5) } : 260,
+      // a step is per method bar by default (yOffset); `for: 'position'` makes it per language, as the SVG's rows
+      height: many ? { step: barRowHeight(methods.length), for: 'position' } : 260,
       encoding: {
         ...(many
           ? { y: cat, yOffset: { field: 'method', sort: methods }, x: val }

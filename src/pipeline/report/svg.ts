@@ -102,14 +102,22 @@ function verticalBars(spec: BarsSpec): string {
   return out.join('\n') + '\n';
 }
 
+/** Horizontal bars: each bar's thickness, and the height of a category's row of bars (the SVG and the Vega-Lite spec share them). */
+function barHeight(series: number): number {
+  return Math.max(3, Math.min(6, 14 / series));
+}
+export function barRowHeight(series: number): number {
+  return Math.max(12, barHeight(series) * series + 4);
+}
+
 function horizontalBars(spec: BarsSpec): string {
   const { categories: cats, series } = spec;
   const items = series.map((s, i) => ({ name: s.name, color: COLORS[i % COLORS.length] as string }));
   const lw = legendWidth(items, spec.legendTitle);
   const columns = Math.min(3, Math.ceil(cats.length / 40));
   const perCol = Math.ceil(cats.length / columns);
-  const barH = Math.max(3, Math.min(6, 14 / series.length));
-  const rowH = Math.max(12, barH * series.length + 4);
+  const barH = barHeight(series.length);
+  const rowH = barRowHeight(series.length);
   const labelW = Math.max(...cats.map(textW)) + 6;
   const top = 46;
   const colPlotW = Math.max(110, Math.floor((640 - 16 - lw - 16 - columns * (labelW + 14)) / columns));

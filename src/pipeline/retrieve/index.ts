@@ -30,6 +30,7 @@ import { prepareMethods, type MethodOptions, type MethodRun } from './methods.js
 import { evaluateMining, loadMiningSets } from './mining-task.js';
 import { evaluateLareqa, evaluatePairs } from './tasks.js';
 import { RETRIEVE_FORMAT_VERSION, type MetricTable, type RetrieveResult } from './result.js';
+import { canonicalLanguageOptions } from '../../io/languages.js';
 
 export { RETRIEVE_FORMAT_VERSION, type MetricTable, type RetrieveResult, type Task } from './result.js';
 
@@ -130,7 +131,7 @@ export type RetrieveOptions = OptionsOf<typeof retrieveSchema> & {
 
 /** Run the evaluation. */
 export async function retrieve(given: RetrieveOptions): Promise<RetrieveResult> {
-  const options = validate(retrieveSchema, given);
+  const options = canonicalLanguageOptions(validate(retrieveSchema, given), ['queryLang', 'targetLang']);
   const settings = searchSettings(options);
   // a report directory that cannot be made fails before the work, not after it
   if (options.report !== undefined) await checkOutputDir(options.report);

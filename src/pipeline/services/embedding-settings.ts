@@ -54,6 +54,13 @@ export function manifestOf(p: Projection | undefined): EmbedManifest | undefined
   return m?.format === 'lsar-embeddings' ? m : undefined;
 }
 
+/** A setting as a user reads it: `--layer 3`, "the last layer" for no layer recorded. */
+function setting(param: string, value: unknown): string {
+  if (param === 'layer' && (value === null || value === undefined)) return "the model's last layer";
+  if (value === undefined) return `${opt(param)} unset`;
+  return `${opt(param)} ${JSON.stringify(value)}`;
+}
+
 /** Embedding settings: those given, else those the projection's embeddings were made with; a conflict is refused. */
 export function resolveSettings(
   o: GivenSettings,
@@ -73,7 +80,7 @@ export function resolveSettings(
       if (value !== undefined && value !== recorded) {
         throw createError(
           'USAGE',
-          `${what} was fitted on embeddings made with ${opt(param)} ${JSON.stringify(recorded)} (its embedding manifest); ${doing} with ${opt(param)} ${JSON.stringify(value)} would apply it to other vectors: drop ${opt(param)}, or fit on embeddings made with ${opt(param)} ${JSON.stringify(value)}`,
+          `${what} was fitted on embeddings made with ${setting(param, recorded)} (its embedding manifest); ${doing} with ${setting(param, value)} would apply it to other vectors: drop ${opt(param)}, or fit on embeddings made with ${setting(param, value)}`,
           { param, params: [param] },
         );
       }

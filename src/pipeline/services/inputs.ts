@@ -45,14 +45,20 @@ export async function resolveInputs(spec: InputSpec): Promise<LanguageInput[]> {
   if (spec.dir !== undefined) return listLanguageFiles(spec.dir, EMBEDDING_EXTS);
   if (given.length === 1 && !given[0]!.includes('=') && (await isDirectory(given[0] as string)))
     return listLanguageFiles(given[0] as string, EMBEDDING_EXTS);
-  const inputs = given.map((g) => {
-    if (g.includes('=')) return parseLanguageAssignment(g);
-    if (!EXT.test(g))
+  const inputs: LanguageInput[] = [];
+  for (const g of given) {
+    if (g.includes('=')) inputs.push(parseLanguageAssignment(g));
+    else if (EXT.test(g)) inputs.push(languageInput(basename(g).replace(EXT, ''), g));
+    else if (!(await exists(g))) throw createError('NOT_FOUND', `${g}: no such file or directory`);
+    else
       throw createError('USAGE', `input "${g}": expected <lang>=<file>, a <lang>.npy (.parquet, .jsonl) file or a directory of them`, {
         param: 'inputs',
       });
-    return languageInput(basename(g).replace(EXT, ''), g);
-  });
+  }
   checkUniqueLanguages(inputs);
   return inputs;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
 }
