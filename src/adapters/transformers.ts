@@ -178,7 +178,11 @@ export class Encoder {
       env.localModelPath = dirname(asPath) + '/';
       id = basename(asPath);
     } else {
-      env.allowLocalModels = false;
+      // transformers.js 4 reads its cache only when local models are allowed (with neither
+      // local nor remote models allowed it refuses to start): allow them from a directory that
+      // holds none, so a Hub id comes from the cache (revision-aware) or the Hub, never elsewhere
+      env.allowLocalModels = true;
+      env.localModelPath = join(cacheDir, '.lsar-no-local-models') + '/';
       env.cacheDir = cacheDir;
       env.useFSCache = true;
       id = options.model;
@@ -189,7 +193,9 @@ export class Encoder {
       dtype,
       session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
       ...(options.revision ? { revision: options.revision } : {}),
-      ...(local || options.offline ? { local_files_only: true } : {}),
+      // a Hub id is read from the cache (remote models disallowed when offline): transformers.js 4
+      // refuses local_files_only while local models are disallowed
+      ...(local ? { local_files_only: true } : {}),
       ...(local ? {} : { cache_dir: cacheDir }),
     };
     let tok: Tok;
@@ -235,7 +241,8 @@ export class Encoder {
     Encoder.loads++;
     encoder.spec = {
       id,
-      opts: { ...opts, local_files_only: true },
+      // the worker reads the files the main thread has just loaded: from the directory or the cache, never the network
+      opts: { ...opts, ...(local ? { local_files_only: true } : {}) },
       env: {
         allowLocalModels: env.allowLocalModels,
         localModelPath: env.localModelPath,

@@ -1,13 +1,13 @@
 /** lsar embed on the offline fixture model (tests/fixtures/tiny-bert), through the real transformers.js path. */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../src/adapters/transformers.js';
 import { readNpy } from '../../src/io/npy.js';
 import { embedCorpora, type EmbedManifest } from '../../src/pipeline/embed.js';
-import { listFiles, ROOT, runCli, tempDir } from '../helpers.js';
+import { listFiles, ROOT, runBin, runCli, tempDir } from '../helpers.js';
 
 const MODEL = join(ROOT, 'tests', 'fixtures', 'tiny-bert');
 const lines = (lang: string, n: number) =>
@@ -211,6 +211,40 @@ describe('embedCorpora', () => {
     for (let k = 0; k < 32; k++) n2 += (x.data[k] as number) ** 2;
     expect(Math.abs(n2 - 1)).toBeLessThan(1e-5);
   });
+});
+
+describe('a Hub id from the model cache (as a first download leaves it)', () => {
+  it('loads from --cache-dir with and without --offline through bin/lsar.js, tokenising in the worker pool; same rows as the directory (1e-6)', async () => {
+    const dir = await tempDir();
+    const cache = join(dir, 'cache');
+    // transformers.js's file cache: <cache dir>/<owner>/<name>/<file> for the main revision
+    await cp(MODEL, join(cache, 'someone', 'tiny-model'), { recursive: true });
+    await writeFile(join(dir, 'en.txt'), lines('en', 40).join('\n') + '\n');
+    const direct = await runBin(['embed', '-i', `en=${join(dir, 'en.txt')}`, '--model', MODEL, '--out', join(dir, 'd'), '-q']);
+    expect(direct.code).toBe(0);
+    const want = await readNpy(join(dir, 'd', 'en.npy'));
+    for (const extra of [[], ['--offline']]) {
+      const out = join(dir, `c${extra.length}`);
+      const r = await runBin([
+        'embed',
+        '-i',
+        `en=${join(dir, 'en.txt')}`,
+        '--model',
+        'someone/tiny-model',
+        '--cache-dir',
+        cache,
+        '--out',
+        out,
+        '-q',
+        ...extra,
+      ]);
+      expect(r.stderr.replace(/^lsar: warning: .*\n/gm, '')).toBe('');
+      expect(r.code).toBe(0);
+      const got = await readNpy(join(out, 'en.npy'));
+      expect(got.rows).toBe(40);
+      expect(maxAbs(got.data, want.data)).toBeLessThan(1e-6);
+    }
+  }, 60_000);
 });
 
 describe('lsar embed: bad input', () => {
