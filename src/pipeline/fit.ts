@@ -16,7 +16,7 @@ import { canonicalLanguage } from '../io/languages.js';
 import { refuseOverwrite } from '../io/same-file.js';
 import { VERSION } from '../version.js';
 import { EmbeddingCache, defaultEmbedDir, cacheSchema } from './services/embedding-cache.js';
-import { resolveInputs } from './services/inputs.js';
+import { resolveInputs, languageFilesSchema } from './services/inputs.js';
 import { modelOptions, modelSchema } from './services/model.js';
 import { columnSchema, momentsFromFiles, type ColumnOptions, type Provenance } from './services/moments.js';
 import { fitFromStats } from './stats.js';
@@ -145,13 +145,7 @@ export const fitSchema = {
     description:
       'Directory of <lang>.npy (.parquet, .jsonl) files (language = file stem, ISO 639-1 or 639-3); with --lang-column, a Parquet file or a directory of them',
   },
-  input: {
-    type: 'strings',
-    alias: 'i',
-    noSplit: true,
-    description:
-      'A language file as <lang>=<file.npy|.parquet|.jsonl>; repeat for each language (instead of dir); with --lang-column, just files',
-  },
+  ...languageFilesSchema,
   corpora: {
     type: 'string',
     alias: 'c',

@@ -15,7 +15,7 @@ import { languageMoments } from '../core/moments.js';
 import type { Events } from '../core/events.js';
 import { loadStats, saveStats, type LanguageStats, type ShardStats } from '../io/stats-file.js';
 import { validate, type OptionsOf, type Schema } from '../core/schema.js';
-import { resolveInputs } from './services/inputs.js';
+import { resolveInputs, languageFilesSchema } from './services/inputs.js';
 import { columnSchema, readLanguageFiles, type ColumnOptions, type Provenance } from './services/moments.js';
 
 export { loadStats, saveStats, type LanguageStats, type ShardStats } from '../io/stats-file.js';
@@ -27,13 +27,7 @@ export const statsSchema = {
     positional: true,
     description: 'Directory of <lang>.npy (.parquet, .jsonl) files (this shard); with --lang-column, a Parquet file or a directory of them',
   },
-  input: {
-    type: 'strings',
-    alias: 'i',
-    noSplit: true,
-    description:
-      'A language file as <lang>=<file.npy|.parquet|.jsonl>; repeat for each language (instead of dir); with --lang-column, just files',
-  },
+  ...languageFilesSchema,
   gram: { type: 'boolean', default: false, description: 'Also X^T X per language (d x d): needed to fit lir, abtt and whiten' },
   out: { type: 'string', alias: 'o', required: true, description: 'Output: shard.stats.json (written atomically)' },
   ...columnSchema,

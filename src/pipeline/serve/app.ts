@@ -12,7 +12,7 @@ import { basename, resolve } from 'node:path';
 import { createError, opt } from '../../core/errors.js';
 import { warnings, type Events } from '../../core/events.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
-import { applyInPlace, createOperator, type Projector } from '../../core/apply.js';
+import { createOperator, projectRows, type Projector } from '../../core/apply.js';
 import { normalizeRowsInPlace } from '../../core/rows.js';
 import { validate, type OptionsOf, type Resolved } from '../../core/schema.js';
 import type { Encoder } from '../../adapters/transformers.js';
@@ -140,8 +140,7 @@ export async function createServer(given: ServeOptions): Promise<LsarServer> {
   const forward = async (batch: number[][]) => {
     const r = await embedBatch(model.encoder as Encoder, batch, { ...settings, normalize: settings.normalizeInput });
     if (op) {
-      const p = applyInPlace(op, r.data, batch.length);
-      if (p.problem) throw createError('NON_FINITE', `the model gave NaN or Inf for an input`);
+      const p = projectRows(op, r.data, batch.length, "the model's output");
       return { ...r, data: p.data, dim: p.dim };
     }
     if (o.normalize) normalizeRowsInPlace(r.data, r.dim, batch.length);

@@ -4,6 +4,7 @@
  * `<lang>.<ext>`; with a language column, the files whose rows carry their language (a file, or
  * every .parquet file of a directory).
  */
+import type { Schema } from '../../core/schema.js';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createError, opt } from '../../core/errors.js';
@@ -62,3 +63,14 @@ export async function resolveInputs(spec: InputSpec): Promise<LanguageInput[]> {
 async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined)) !== undefined;
 }
+
+/** The `-i <lang>=<file>` option of the verbs that read per-language files (fit, stats). */
+export const languageFilesSchema = {
+  input: {
+    type: 'strings',
+    alias: 'i',
+    noSplit: true,
+    description:
+      'A language file as <lang>=<file.npy|.parquet|.jsonl>; repeat for each language (instead of dir); with --lang-column, just files',
+  },
+} as const satisfies Schema;
