@@ -43,7 +43,7 @@ export { inspect, type InspectOptions, type InspectResult } from './pipeline/ins
 export { writeInspectReport } from './pipeline/report/inspect.js';
 export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
 export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/services/search/index.js';
-export { mine, type MineOptions, type MineSummary } from './pipeline/mine.js';
+export { mine, type MineOptions, type MineSummary } from './pipeline/mine/index.js';
 export { computeStats, saveStats, loadStats, stats, type ShardStats } from './pipeline/stats.js';
 export { createServer, type LsarServer, type ServeOptions } from './pipeline/serve/index.js';
 export { exportModel, type ModelExportOptions, type ModelExportSummary } from './pipeline/export/model.js';

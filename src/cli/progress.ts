@@ -80,6 +80,10 @@ export function cliEvents(
   const events: Events = {
     progress(stage, done, total, detail = {}) {
       const unit = detail.unit ?? 'items';
+      if (detail.final && unit === '') {
+        p.update(`${stage}${detail.note ? `: ${detail.note}` : ''}`, true);
+        return;
+      }
       if (detail.final) {
         p.update(`${stage}: ${done.toLocaleString('en-US')} ${unit}${detail.note ? `, ${detail.note}` : ''}`, true);
         return;

@@ -24,7 +24,7 @@ export type WarningCode = keyof typeof WARNING_CODES;
 
 /** What a progress report counts, and how a stage ended. */
 export interface ProgressDetail {
-  /** What `done` counts (rows, sentences, files); default items. */
+  /** What `done` counts (rows, sentences, files); default items; '' for a final line that counts nothing. */
   unit?: string;
   /** A short remark shown beside the count ("up to date, skipped", "padding 14%"). */
   note?: string;

@@ -7,6 +7,7 @@
  * thread or on a worker (pipeline/services/moments.ts spreads files over the pool).
  */
 import { MomentAccumulator } from '../core/moments.js';
+import { shardRange, type Shard } from '../core/shard.js';
 import { createError } from '../core/errors.js';
 import { openEmbeddings } from './embeddings.js';
 import { CONTENT_HASH, contentHashFile } from './hash.js';
@@ -23,7 +24,10 @@ export interface LanguageSums {
 
 export interface FileMoments {
   path: string;
+  /** Rows summed (the shard's, with a shard). */
   rows: number;
+  /** With a shard: the rows [start, end) summed, of `total` in the file. */
+  range?: { start: number; end: number; total: number };
   dim: number;
   dtype: string;
   /** Per language, in order of first appearance. */
@@ -42,6 +46,15 @@ export interface FileMomentsOptions {
   langColumn?: string;
   /** The dimension every file must have (with the file that set it, for the message). */
   dim?: { dim: number; of: string };
+  /** Sum only this shard's rows (a contiguous range; may be empty). */
+  shard?: Shard;
+}
+
+/** The part [from, to) of a block starting at row `start` with `rows` rows that lies in [a, b). */
+function overlap(start: number, rows: number, a: number, b: number): [number, number] {
+  const from = Math.max(0, a - start);
+  const to = Math.min(rows, b - start);
+  return to > from ? [from, to] : [0, 0];
 }
 
 /** The sums of one file; see the module comment. */
@@ -72,13 +85,19 @@ async function npyMoments(path: string, options: FileMomentsOptions): Promise<Fi
           direct.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
         )
       : r.blocks(options.blockRows);
+    const [a, z] = options.shard ? shardRange(r.rows, options.shard) : [0, r.rows];
     for await (const b of blocks) {
-      const bad = acc.add(b.data, b.rows);
-      if (bad >= 0) throw createError('NON_FINITE', `${path}: row ${b.start + bad} holds NaN or Inf`);
+      // rows outside the shard are read (the content hash covers the whole file) but not summed
+      const [from, to] = overlap(b.start, b.rows, a, z);
+      if (to === from) continue;
+      const d = r.dim;
+      const bad = acc.add(from === 0 && to === b.rows ? b.data : b.data.subarray(from * d, to * d), to - from);
+      if (bad >= 0) throw createError('NON_FINITE', `${path}: row ${b.start + from + bad} holds NaN or Inf`);
     }
     return {
       path,
       rows: acc.count,
+      ...(options.shard ? { range: { start: a, end: z, total: r.rows } } : {}),
       dim: r.dim,
       dtype: r.header.dtype,
       langs: [sums('', acc)],
@@ -98,6 +117,10 @@ async function loaderMoments(path: string, options: FileMomentsOptions): Promise
   });
   const accs = new Map<string, MomentAccumulator>();
   let rows = 0;
+  let summed = 0;
+  // a shard needs the row count first: Parquet's footer has it; JSON Lines are counted in a first pass
+  const total = options.shard ? (src.rows ?? (await countRows(path, options))) : Infinity;
+  const [lo, hi] = options.shard ? shardRange(total, options.shard) : [0, Infinity];
   try {
     for await (const b of src.blocks(options.blockRows)) {
       const d = src.dim as number;
@@ -106,21 +129,24 @@ async function loaderMoments(path: string, options: FileMomentsOptions): Promise
         if (!acc) accs.set(label, (acc = new MomentAccumulator(d, { secondMoment: options.secondMoment === true })));
         const bad = acc.add(b.data.subarray(from * d, to * d), to - from);
         if (bad >= 0) throw createError('NON_FINITE', `${path}: row ${b.start + from + bad} holds NaN or Inf`);
+        summed += to - from;
       };
+      const [s0, s1] = overlap(b.start, b.rows, lo, hi);
       if (b.langs) {
-        for (let a = 0; a < b.rows;) {
+        for (let a = s0; a < s1;) {
           let z = a + 1;
-          while (z < b.rows && b.langs[z] === b.langs[a]) z++;
+          while (z < s1 && b.langs[z] === b.langs[a]) z++;
           add(b.langs[a] as string, a, z);
           a = z;
         }
-      } else add('', 0, b.rows);
+      } else if (s1 > s0) add('', s0, s1);
       rows += b.rows;
     }
     if (rows === 0) throw createError('EMPTY', `${path}: no rows`);
     return {
       path,
-      rows,
+      rows: summed,
+      ...(options.shard ? { range: { start: lo, end: hi, total } } : {}),
       dim: src.dim as number,
       dtype: src.dtype,
       langs: [...accs].map(([lang, acc]) => sums(lang, acc)),
@@ -130,4 +156,19 @@ async function loaderMoments(path: string, options: FileMomentsOptions): Promise
     for (const acc of accs.values()) acc.dispose();
     await src.close();
   }
+}
+
+/** The rows of a file whose count its format does not give up front (JSON Lines). */
+async function countRows(path: string, options: FileMomentsOptions): Promise<number> {
+  const src = await openEmbeddings(path, {
+    ...(options.column !== undefined ? { column: options.column } : {}),
+    ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
+  });
+  let n = 0;
+  try {
+    for await (const b of src.blocks(options.blockRows)) n += b.rows;
+  } finally {
+    await src.close();
+  }
+  return n;
 }

@@ -14,7 +14,17 @@ import { canonicalLanguage } from './languages.js';
 
 /** Where the statistics' rows came from: the files summarised (with their content hashes). */
 export interface StatsSource {
-  inputs: { lang: string; file: string; hash?: string; hashAlgorithm?: string; rows: number; dim: number; dtype: string }[];
+  inputs: {
+    lang: string;
+    file: string;
+    hash?: string;
+    hashAlgorithm?: string;
+    rows: number;
+    dim: number;
+    dtype: string;
+    /** A row shard (lsar stats --shard): the rows [start, end) of the file's `total` that were summed. */
+    range?: { start: number; end: number; total: number };
+  }[];
   shards?: string[];
   manifest?: unknown;
 }

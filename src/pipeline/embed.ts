@@ -5,6 +5,8 @@
  * and written back in their original order. Re-running skips languages whose output
  * matches the manifest (same input hash, model and options).
  */
+import { shardSchema, taskShard } from './services/shard.js';
+import { shardName, shardRange, type Shard } from '../core/shard.js';
 import { readError } from '../io/fs-errors.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,6 +37,7 @@ export const embedSchema = {
   out: { type: 'string', alias: 'o', required: true, description: 'Output directory: <lang>.npy and manifest.json' },
   force: { type: 'boolean', default: false, description: 'Re-embed languages whose output is already current' },
   ...modelSchema,
+  ...shardSchema,
 } as const satisfies Schema;
 
 export type EmbedOptions = OptionsOf<typeof embedSchema> & {
@@ -57,6 +60,8 @@ export interface LanguageEntry {
   /** Size and XXH3-128 of the .npy written: a file edited since is not taken as current. */
   outputBytes: number;
   outputXxh3: string;
+  /** With a shard: the input's non-empty lines [start, end) of `total` embedded here. */
+  range?: { start: number; end: number; total: number };
 }
 
 export interface EmbedManifest {
@@ -65,6 +70,8 @@ export interface EmbedManifest {
   transformersVersion: string;
   model: Partial<ModelInfo>;
   options: { dtype: Dtype; pooling: Pooling; excludeSpecial: boolean; layer: number | null; normalize: boolean; maxLength: number };
+  /** The task of a job array whose lines these are (lsar embed --shard), written to <out>/shard-<i>-of-<N>/. */
+  shard?: Shard;
   languages: Record<string, LanguageEntry>;
 }
 
@@ -160,12 +167,14 @@ interface Prepared {
   /** The manifest's entry when the output is current (the language is skipped). */
   current?: LanguageEntry;
   lines: string[];
+  /** With a shard: which lines these are. */
+  range?: { start: number; end: number; total: number };
   /** Tokens of the first window, tokenised while the previous language runs. */
   first?: Promise<number[][]>;
 }
 
 /** A language's input read and hashed, and whether its output is current. */
-async function prepare(input: LanguageInput, out: OutputDir, force: boolean): Promise<Prepared> {
+async function prepare(input: LanguageInput, out: OutputDir, force: boolean, shard: Shard | undefined): Promise<Prepared> {
   const bytes = await readFile(input.path).catch((e: unknown) => {
     throw readError(input.path, e, 'a text file (one sentence per line)');
   });
@@ -174,7 +183,10 @@ async function prepare(input: LanguageInput, out: OutputDir, force: boolean): Pr
   if (current) return { input, inputSha256, current, lines: [] };
   const lines = await readLines(input.path);
   if (lines.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
-  return { input, inputSha256, lines };
+  if (!shard) return { input, inputSha256, lines };
+  // this task's lines: a contiguous range of the non-empty lines (possibly none)
+  const [start, end] = shardRange(lines.length, shard);
+  return { input, inputSha256, lines: lines.slice(start, end), range: { start, end, total: lines.length } };
 }
 
 export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> {
@@ -186,11 +198,14 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
   const inputs: LanguageInput[] =
     options.corpora !== undefined ? await listLanguageFiles(options.corpora, '.txt') : (options.input ?? []).map(parseLanguageAssignment);
   checkUniqueLanguages(inputs);
+  // a shard writes its own directory below --out: tasks of an array never share files
+  const shard = taskShard(options, given.events);
+  const outDir = shard ? join(options.out, shardName(shard)) : options.out;
   await refuseOverwrite(
-    [join(options.out, 'manifest.json'), ...inputs.map((i) => join(options.out, `${i.lang}.npy`))].map((path) => ({ path, param: 'out' })),
+    [join(outDir, 'manifest.json'), ...inputs.map((i) => join(outDir, `${i.lang}.npy`))].map((path) => ({ path, param: 'out' })),
     inputs.map((i) => i.path),
   );
-  await checkOutputDir(options.out);
+  await checkOutputDir(outDir);
   const events = given.events;
   const handle = given.encoder ?? new ModelHandle(modelOptions(options), events);
   let undo: (() => Promise<void>) | undefined;
@@ -200,34 +215,40 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
     const { transformersVersion, ...info } = encoder.info;
     const model = { ...info } as Partial<ModelInfo>;
     delete model.outputs;
-    undo = await makeOutputDir(options.out);
-    const out = await OutputDir.open(options.out, {
+    undo = await makeOutputDir(outDir);
+    const out = await OutputDir.open(outDir, {
       format: 'lsar-embeddings',
       lsarVersion: VERSION,
       transformersVersion,
       model,
       options: opts,
+      ...(shard ? { shard } : {}),
     });
     const tokenize = (texts: string[]) => tokenizeInPool(encoder.spec, texts);
     const window = options.batchSize * WINDOW_BATCHES;
     // Look one language ahead: read (and hash) the next file, and tokenise its first window
     // while the model runs on this one's last.
-    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput, out, options.force);
+    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput, out, options.force, shard);
     for (let k = 0; k < inputs.length; k++) {
       const cur: Prepared = await (next as Promise<Prepared>);
-      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput, out, options.force) : undefined;
+      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput, out, options.force, shard) : undefined;
       next?.catch(() => undefined);
-      const { input, inputSha256, lines, current } = cur;
+      const { input, inputSha256, lines, current, range } = cur;
       const stage = `embed ${input.lang}`;
       if (current) {
         events?.progress?.(stage, current.rows, current.rows, { unit: 'rows', note: 'up to date, skipped', final: true });
+        continue;
+      }
+      if (lines.length === 0) {
+        // more tasks than lines: this shard has none of this language
+        events?.progress?.(stage, 0, 0, { unit: 'rows', note: 'no lines in this shard', final: true });
         continue;
       }
       const following = next;
       const { rows, dim, truncated, padding, writer } = await embedLines(
         encoder,
         lines,
-        join(options.out, `${input.lang}.npy`),
+        join(outDir, `${input.lang}.npy`),
         { ...opts, batchSize: options.batchSize, maxTokens: options.maxTokens },
         (done) => events?.progress?.(stage, done, lines.length, { unit: 'sentences' }),
         tokenize,
@@ -245,7 +266,16 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
           },
         },
       );
-      const entry = { input: input.path, inputSha256, lines: lines.length, rows, dim, truncated, padding: Math.round(padding * 1e4) / 1e4 };
+      const entry = {
+        input: input.path,
+        inputSha256,
+        lines: lines.length,
+        rows,
+        dim,
+        truncated,
+        padding: Math.round(padding * 1e4) / 1e4,
+        ...(range ? { range } : {}),
+      };
       await out.commit(input.lang, writer, entry);
       const notes = [...(truncated ? [`${truncated} truncated`] : []), `padding ${(100 * padding).toFixed(0)}%`];
       events?.progress?.(stage, rows, rows, { unit: 'rows', note: notes.join(', '), final: true });

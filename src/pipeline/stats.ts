@@ -6,6 +6,8 @@
  * job runner can compute the shards (a Slurm array, a Kubernetes Indexed Job, Ray or Spark
  * tasks running the CLI).
  */
+import { shardSchema, taskShard } from './services/shard.js';
+import type { Shard } from '../core/shard.js';
 import { createError } from '../core/errors.js';
 import { needsSecondMoment, parseMethod, type FitOptions, type LanguageMoments, type Projection } from '../core/projection.js';
 import { fitProjection, resolveParams } from '../core/fit.js';
@@ -31,6 +33,7 @@ export const statsSchema = {
   gram: { type: 'boolean', default: false, description: 'Also X^T X per language (d x d): needed to fit lir, abtt and whiten' },
   out: { type: 'string', alias: 'o', required: true, description: 'Output: shard.stats.json (written atomically)' },
   ...columnSchema,
+  ...shardSchema,
 } as const satisfies Schema;
 
 export type StatsVerbOptions = OptionsOf<typeof statsSchema> & { events?: Events };
@@ -38,6 +41,8 @@ export type StatsVerbOptions = OptionsOf<typeof statsSchema> & { events?: Events
 export interface StatsOptions extends ColumnOptions {
   /** Also X^T X per language (lir, abtt and whiten need it). */
   gram?: boolean;
+  /** Only this task's rows of each file (every row of every file is in exactly one shard). */
+  shard?: Shard;
   events?: Events;
 }
 
@@ -49,8 +54,10 @@ export async function stats(options: StatsVerbOptions): Promise<ShardStats> {
     ...(o.input !== undefined ? { inputs: o.input } : {}),
     ...(o.langColumn !== undefined ? { langColumn: o.langColumn } : {}),
   });
+  const shard = taskShard(o, options.events);
   return writeStats(inputs, o.out, {
     gram: o.gram,
+    ...(shard ? { shard } : {}),
     ...(o.column !== undefined ? { column: o.column } : {}),
     ...(o.langColumn !== undefined ? { langColumn: o.langColumn } : {}),
     ...(options.events ? { events: options.events } : {}),
@@ -72,6 +79,7 @@ export async function writeStats(inputs: LanguageInput[], out: string, options: 
 export async function computeStats(inputs: LanguageInput[], options: StatsOptions = {}): Promise<ShardStats> {
   const r = await readLanguageFiles(inputs, {
     secondMoment: options.gram === true,
+    ...(options.shard ? { shard: options.shard } : {}),
     ...(options.column !== undefined ? { column: options.column } : {}),
     ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
     ...(options.events ? { events: options.events } : {}),
@@ -89,7 +97,8 @@ export async function computeStats(inputs: LanguageInput[], options: StatsOption
  * (by its content hash) summarised in two shards.
  */
 export function checkDisjoint(shards: { path: string; stats: ShardStats }[]): void {
-  const seen = new Map<string, { shard: string; file: string }>();
+  // per file content: the row ranges counted, by whom (a whole file is one range)
+  const seen = new Map<string, { shard: string; file: string; start: number; end: number; total?: number }[]>();
   for (const { path, stats } of shards) {
     const own = new Set<string>();
     for (const i of stats.source.inputs) {
@@ -97,17 +106,39 @@ export function checkDisjoint(shards: { path: string; stats: ShardStats }[]): vo
       const key = `${i.hashAlgorithm ?? ''}:${i.hash}`;
       if (own.has(key)) continue;
       own.add(key);
-      const prev = seen.get(key);
-      if (prev) {
+      const r = i.range ?? { start: 0, end: Infinity };
+      const list = seen.get(key) ?? [];
+      const clash = list.find((p) => p.start < r.end && r.start < p.end);
+      if (clash) {
         throw createError(
           'INPUT',
-          prev.shard === path
+          clash.shard === path
             ? `${path} is given twice: its rows would be counted twice`
-            : `${i.file} (in ${path}) has the same content as ${prev.file} (in ${prev.shard}): its rows would be counted twice; give each shard's statistics once, made from disjoint parts of the data`,
+            : `${i.file} (in ${path}${i.range ? `, rows ${r.start}-${r.end}` : ''}) has the same content as ${clash.file} (in ${clash.shard}${Number.isFinite(clash.end) ? `, rows ${clash.start}-${clash.end}` : ''}): its rows would be counted twice; give each shard's statistics once, made from disjoint parts of the data`,
           { param: 'stats' },
         );
       }
-      seen.set(key, { shard: path, file: i.file });
+      list.push({ shard: path, file: i.file, start: r.start, end: r.end, ...(i.range ? { total: i.range.total } : {}) });
+      seen.set(key, list);
+    }
+  }
+  // a file read in row shards (lsar stats --shard) must be read whole: a missing task would fit on part of it
+  for (const list of seen.values()) {
+    const total = list.find((p) => p.total !== undefined)?.total;
+    if (total === undefined) continue;
+    const sorted = [...list].sort((a, b) => a.start - b.start);
+    let next = 0;
+    for (const p of sorted) {
+      if (p.start > next) break;
+      next = Math.max(next, p.end);
+    }
+    if (next < total) {
+      const gap = sorted.find((p) => p.start > next)?.start ?? total;
+      throw createError(
+        'INPUT',
+        `rows ${next}-${gap} of ${(list[0] as { file: string }).file} (of ${total}) are in none of the stats files given: give every shard's statistics (did a task fail?)`,
+        { param: 'stats' },
+      );
     }
   }
 }

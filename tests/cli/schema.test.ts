@@ -6,7 +6,7 @@ import { embedSchema } from '../../src/pipeline/embed.js';
 import { exportSchema } from '../../src/pipeline/export/index.js';
 import { fitSchema } from '../../src/pipeline/fit.js';
 import { inspectSchema } from '../../src/pipeline/inspect.js';
-import { mineSchema } from '../../src/pipeline/mine.js';
+import { mineSchema } from '../../src/pipeline/mine/index.js';
 import { projectSchema } from '../../src/pipeline/project/index.js';
 import { retrieveSchema } from '../../src/pipeline/retrieve/index.js';
 import { searchVerbSchema } from '../../src/pipeline/search.js';

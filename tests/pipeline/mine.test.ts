@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy.js';
-import { mine } from '../../src/pipeline/mine.js';
+import { mine } from '../../src/pipeline/mine/index.js';
 import { gaussian, ROOT, runCli, tempDir } from '../helpers.js';
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'mine');

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { shardName } from '../../core/shard.js';
 import { embedCorpora, embedSchema } from '../../pipeline/embed.js';
 import { defineCommand } from '../command.js';
 import { cliEvents, outputSchema } from '../progress.js';
@@ -20,6 +22,9 @@ export const embedCommand = defineCommand({
     ui.done();
     const n = Object.keys(manifest.languages).length;
     if (o.json) io.stdout.write(JSON.stringify(manifest, null, 1) + '\n');
-    else io.stdout.write(`embedded ${n} language${n === 1 ? '' : 's'} with ${manifest.model.id} into ${o.out}\n`);
+    else
+      io.stdout.write(
+        `embedded ${n} language${n === 1 ? '' : 's'} with ${manifest.model.id} into ${manifest.shard ? join(o.out, shardName(manifest.shard)) : o.out}\n`,
+      );
   },
 });

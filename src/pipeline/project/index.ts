@@ -2,6 +2,8 @@
  * `lsar project`: apply a fitted projection to embeddings, in constant memory: one stream
  * (./stream.ts; Parquet to Parquet in ./parquet.ts), or many files in one process.
  */
+import { shardSchema, taskShard } from '../services/shard.js';
+import { shardItems, type Shard } from '../../core/shard.js';
 import type { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createError, opt } from '../../core/errors.js';
@@ -63,6 +65,7 @@ export const projectSchema = {
     defaultText: 'float64 for float64 input, else float32',
   },
   ...columnSchema,
+  ...shardSchema,
 } as const satisfies Schema;
 
 export type ProjectVerbOptions = Omit<OptionsOf<typeof projectSchema>, 'projection'> & {
@@ -93,6 +96,13 @@ export async function project(given: ProjectVerbOptions): Promise<{ method: stri
   };
   const inputs = o.in;
   const many = inputs.length > 1 || (inputs[0] !== '-' && (await stat(inputs[0] as string).catch(() => undefined))?.isDirectory() === true);
+  const shard = taskShard(o, given.events);
+  if (shard && !many)
+    throw createError(
+      'USAGE',
+      `${opt('shard')} ${shard.index}/${shard.count}: project splits the input files among the tasks; give a directory or several files (or ${opt('shard')} none to project this one file whole)`,
+      { param: 'shard' },
+    );
   if (!many) {
     const summary = await projectStream(projection, {
       ...common,
@@ -106,7 +116,7 @@ export async function project(given: ProjectVerbOptions): Promise<{ method: stri
   if (inputs.includes('-')) throw createError('USAGE', `${opt('in')} -: stdin cannot be combined with other inputs`, { param: 'in' });
   if (o.out === '-' || isEmbeddingFile(o.out))
     throw createError('USAGE', `${opt('out')} ${o.out}: several inputs need an output directory (${opt('out')} dir/)`, { param: 'out' });
-  const outputs = await projectFiles(projection, { ...common, inputs, outDir: o.out, recursive: o.recursive });
+  const outputs = await projectFiles(projection, { ...common, inputs, outDir: o.out, recursive: o.recursive, ...(shard ? { shard } : {}) });
   return { method: projection.method, many, outputs };
 }
 
@@ -117,6 +127,8 @@ export interface ProjectFilesOptions extends Omit<ProjectOptions, 'input' | 'out
   outDir: string;
   /** Directory inputs: also the files of their sub-directories. */
   recursive?: boolean;
+  /** Project only this task's files (a contiguous part of all the inputs' files, in order). */
+  shard?: Shard;
 }
 
 /**
@@ -150,7 +162,7 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
     } else files.push({ path: i, rel: basename(i) });
   }
   const outs = new Map<string, string>();
-  for (const f of files) {
+  for (const f of options.shard ? shardItems(files, options.shard) : files) {
     const out = join(options.outDir, f.rel);
     const prev = outs.get(out);
     if (prev)

@@ -4,6 +4,7 @@
  * the data are large, the languages of language columns gathered across files (labels
  * canonicalised: fra and fr rows are one language), and the inputs' provenance recorded.
  */
+import type { Shard } from '../../core/shard.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createError, opt } from '../../core/errors.js';
@@ -25,6 +26,8 @@ export interface SourceFile {
   rows: number;
   dim: number;
   dtype: string;
+  /** With a shard: the file's rows [start, end) that were read, of `total`. */
+  range?: { start: number; end: number; total: number };
 }
 
 export interface Provenance {
@@ -60,6 +63,8 @@ export interface MomentsOptions extends ColumnOptions {
   hash?: boolean;
   /** Called with (languages, dim) once known, before the sums are used. */
   check?: (languages: number, dim: number) => void;
+  /** Read only this shard's rows of each file (lsar stats --shard). */
+  shard?: Shard;
   events?: Events;
 }
 
@@ -167,6 +172,7 @@ export async function readLanguageFiles(
     ...(options.blockRows ? { blockRows: options.blockRows } : {}),
     ...(options.column !== undefined ? { column: options.column } : {}),
     ...(options.langColumn !== undefined ? { langColumn: options.langColumn } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
   });
   const dim = (files[0] as FileMoments).dim;
   // gather languages: a file's own, or each label of its language column (canonicalised)
@@ -195,6 +201,7 @@ export async function readLanguageFiles(
     rows: f.rows,
     dim: f.dim,
     dtype: f.dtype,
+    ...(f.range ? { range: f.range } : {}),
   }));
   return { languages, dim, provenance: { inputs: sources, ...(manifest !== undefined ? { manifest } : {}) } };
 }

@@ -44,6 +44,8 @@ export interface SearchJob extends SearchSettings {
   key?: IndexKey;
   /** An index already open over the targets (kept open). */
   index?: VectorIndex;
+  /** The queries of the whole job when this search is one task's part (the index is chosen for the whole job). */
+  plannedQueries?: number;
 }
 
 /** What a search did: the kind of index, why, and for HNSW the ef and the measured recall. */
@@ -194,7 +196,7 @@ export async function runSearch(
 ): Promise<{ top: TopK; report: SearchReport; recall?: Recall }> {
   const { index, choice } = job.index
     ? { index: job.index, choice: { kind: job.index.kind, reason: `the ${job.index.kind} index given` } }
-    : await openIndex(targets, queries.rows, job);
+    : await openIndex(targets, job.plannedQueries ?? queries.rows, job);
   try {
     const tuned = await searchTuned(index, targets, queries, k, {
       recall: job.recall ?? RECALL_TARGET,
