@@ -6,12 +6,12 @@ const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
 const { closeWorkerPool } = await dist('adapters/pool.js');
 // Modules load before the clock starts, as the Python reference imports numpy and faiss first.
 const modules = {
-  'exact-search': ['io/embeddings.js', 'pipeline/vector-search/index.js'],
+  'exact-search': ['io/embeddings.js', 'pipeline/services/search/index.js'],
   'retrieve-pairs': ['pipeline/retrieve/index.js'],
   fit: ['pipeline/fit.js', 'io/inputs.js'],
-  hnsw: ['io/embeddings.js', 'pipeline/vector-search/index.js'],
+  hnsw: ['io/embeddings.js', 'pipeline/services/search/index.js'],
   project: ['io/artifact.js', 'pipeline/project/index.js'],
-  mine: ['pipeline/mine.js'],
+  mine: ['pipeline/mine/index.js'],
 };
 for (const m of modules[task] ?? []) await dist(m);
 const t0 = process.hrtime.bigint();
@@ -19,7 +19,7 @@ const secs = () => Number(process.hrtime.bigint() - t0) / 1e9;
 const out = {};
 if (task === 'exact-search') {
   const { readEmbeddings } = await dist('io/embeddings.js');
-  const { buildIndex } = await dist('pipeline/vector-search/index.js');
+  const { buildIndex } = await dist('pipeline/services/search/index.js');
   const x = await readEmbeddings(a.index);
   const q = await readEmbeddings(a.queries);
   const index = await buildIndex(x, { kind: 'exact', owned: true });
@@ -39,7 +39,7 @@ if (task === 'exact-search') {
   out.rank = r.projection.rank;
 } else if (task === 'hnsw') {
   const { readEmbeddings } = await dist('io/embeddings.js');
-  const { buildIndex, searchTuned } = await dist('pipeline/vector-search/index.js');
+  const { buildIndex, searchTuned } = await dist('pipeline/services/search/index.js');
   const x = await readEmbeddings(a.index);
   const q = await readEmbeddings(a.queries);
   const t1 = secs();
@@ -70,7 +70,7 @@ if (task === 'exact-search') {
   await projectStream(await loadProjection(a.projection), { input: a.input, output: a.output });
   out.seconds = secs();
 } else if (task === 'mine') {
-  const { mine } = await dist('pipeline/mine.js');
+  const { mine } = await dist('pipeline/mine/index.js');
   const { summary } = await mine({ src: a.src, trg: a.trg, out: a.out, k: 4, search: a.search });
   out.seconds = secs();
   out.pairs = summary.pairs;

@@ -41,7 +41,7 @@ export { retrieve, type RetrieveOptions, type RetrieveResult, type MetricTable }
 export { writeReport } from './pipeline/report/markdown.js';
 export { inspect, type InspectOptions, type InspectResult } from './pipeline/inspect.js';
 export { writeInspectReport } from './pipeline/report/inspect.js';
-export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search.js';
+export { searchNeighbors, type SearchOptions, type SearchResult } from './pipeline/search/index.js';
 export { buildIndex, saveIndex, loadIndex, type IndexOptions } from './pipeline/services/search/index.js';
 export { mine, type MineOptions, type MineSummary } from './pipeline/mine/index.js';
 export { computeStats, saveStats, loadStats, stats, type ShardStats } from './pipeline/stats.js';

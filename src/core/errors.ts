@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   ARTIFACT: 'a projection artifact is invalid',
   INDEX: 'a saved search index is invalid or was built from other data',
   OUTPUT: 'an output cannot be written',
+  STORE: 'a vector store (PostgreSQL, PGlite) cannot be reached, or its table does not fit',
   INPUT: 'an input file is malformed',
   MODEL: 'a model cannot be found or loaded',
   DEPENDENCY: 'an optional package is not installed',

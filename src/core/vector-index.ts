@@ -1,7 +1,7 @@
 /**
  * The one search interface (as faiss's Index): build an index over vectors, `add` more,
  * `search` the top-k of query rows. Exact and approximate (HNSW, src/adapters/hnsw.ts)
- * indexes are interchangeable behind it; saving and loading are in src/pipeline/vector-search.ts.
+ * indexes are interchangeable behind it; saving and loading are in src/pipeline/services/search/store.ts.
  *
  * Metrics: `cosine` (rows L2-normalised by the index, queries too; scores are cosines) or
  * `dot` (raw inner products).

@@ -106,6 +106,20 @@ const TABLE: Record<string, Partial<Record<Case, string[] | null>>> = {
     repeated: ['search', '--index', 'emb/de.npy', '--queries', 'emb/en.npy', '-p', 'p.json', '-p', 'p.json'],
     'full disk': ['search', '--index', 'emb/de.npy', '--queries', 'emb/en.npy', '--index-out', 'full/idx'],
   },
+  'project --out pglite:': {
+    missing: ['project', '-p', 'p.json', '--in', 'missing.npy', '--out', 'pglite:db'],
+    directory: ['project', '-p', 'p.json', '--in', 'emb/de.npy', '--out', 'pglite:emb/de.npy'],
+    unreadable: ['project', '-p', 'p.json', '--in', 'emb/de.npy', '--out', 'pglite:locked/db'],
+    repeated: ['project', '-p', 'p.json', '--in', 'emb/de.npy', '--out', 'pglite:db', '--table', 'a', '--table', 'b'],
+    'full disk': ['project', '-p', 'p.json', '--in', 'emb/de.npy', '--out', 'pglite:full/db'],
+  },
+  'search --index pglite:': {
+    missing: ['search', '--index', 'pglite:nodb', '--queries', 'emb/en.npy'],
+    directory: ['search', '--index', 'pglite:emb/de.npy', '--queries', 'emb/en.npy'],
+    unreadable: ['search', '--index', 'pglite:locked/db', '--queries', 'emb/en.npy'],
+    repeated: ['search', '--index', 'pglite:db', '--table', 'a', '--table', 'b', '--queries', 'emb/en.npy'],
+    'full disk': null,
+  },
   mine: {
     missing: ['mine', '--src', 'missing.npy', '--trg', 'emb/en.npy', '--out', 'm.tsv'],
     directory: ['mine', '--src', 'adir.npy', '--trg', 'emb/en.npy', '--out', 'm.tsv'],
@@ -133,7 +147,7 @@ const TABLE: Record<string, Partial<Record<Case, string[] | null>>> = {
 /** What each case must say (besides: one line, exit 1 or 2, no stack). */
 const SAYS: Record<Case, RegExp> = {
   missing: /no such (file|directory|projection file)/,
-  directory: /is a directory|no such projection file|expected a \.npy/,
+  directory: /is a directory|no such projection file|expected a \.npy|is a file; expected a directory/,
   unreadable: /permission denied/,
   repeated: /takes one value, but was given 2/,
   'full disk': /no space left on device/,

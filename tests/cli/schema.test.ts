@@ -9,7 +9,7 @@ import { inspectSchema } from '../../src/pipeline/inspect.js';
 import { mineSchema } from '../../src/pipeline/mine/index.js';
 import { projectSchema } from '../../src/pipeline/project/index.js';
 import { retrieveSchema } from '../../src/pipeline/retrieve/index.js';
-import { searchVerbSchema } from '../../src/pipeline/search.js';
+import { searchVerbSchema } from '../../src/pipeline/search/index.js';
 import { serveSchema } from '../../src/pipeline/serve/index.js';
 import { statsSchema } from '../../src/pipeline/stats.js';
 import type { OptionSpec, Schema } from '../../src/core/schema.js';
@@ -81,7 +81,7 @@ describe('option schemas', () => {
   });
 
   it('the library and the CLI refuse a value out of range with the same message (the CLI naming the flag)', async () => {
-    const { searchNeighbors } = await import('../../src/pipeline/search.js');
+    const { searchNeighbors } = await import('../../src/pipeline/search/index.js');
     const lib = await searchNeighbors({ index: 'x.npy', queries: 'q.npy', k: 0 }).catch((e: Error & { code: string; param: string }) => e);
     expect(lib).toMatchObject({ code: 'RANGE', param: 'k', message: 'k must be a whole number from 1 to 1000000, got 0' });
     const cli = await runCli(['search', '-x', 'x.npy', '--queries', 'q.npy', '-k', '0']);

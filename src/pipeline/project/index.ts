@@ -38,7 +38,14 @@ export const projectSchema = {
     type: 'string',
     default: '-',
     description:
-      'Output: .npy, .parquet, .jsonl, or - for JSON Lines on stdout; a directory for several inputs (files are written atomically)',
+      'Output: .npy, .parquet, .jsonl, or - for JSON Lines on stdout; a directory for several inputs (files are written atomically); or a vector store: postgresql://user@host/db (pgvector) or pglite:<dir> (embedded, no server), one transaction per input file',
+  },
+  table: {
+    type: 'string',
+    default: 'lsar_embeddings',
+    description:
+      'Vector store output: the table (created with source, row, lang, id, text and a vector(d) column, or appended to after a dimension check; a file written again replaces its rows)',
+    group: 'Vector store:',
   },
   lang: {
     type: 'string',
@@ -49,7 +56,7 @@ export const projectSchema = {
   as: {
     type: 'string',
     description:
-      'Parquet output: the name of the projected column (default: replace the embedding column; a new name keeps the original beside it)',
+      'Parquet output: the name of the projected column (default: replace the embedding column; a new name keeps the original beside it); vector store: the vector column (default embedding)',
   },
   recursive: {
     type: 'boolean',
@@ -95,6 +102,22 @@ export async function project(given: ProjectVerbOptions): Promise<{ method: stri
     ...(given.events ? { events: given.events } : {}),
   };
   const inputs = o.in;
+  if (isStoreTarget(o.out)) {
+    if (inputs.includes('-'))
+      throw createError('USAGE', `${opt('in')} -: a vector store output needs named input files (each row records its source file)`, {
+        param: 'in',
+      });
+    const shard = taskShard(o, given.events);
+    const files = await inputFiles(inputs, o.recursive);
+    const langOf = languageOf(projection, common.lang, common.langColumn);
+    const outputs = await projectToStore(
+      projection,
+      (shard ? shardItems(files, shard) : files).map((f) => ({ path: f.path, lang: langOf(f.path) })),
+      { target: o.out, table: o.table, vectorColumn: o.as ?? DEFAULT_COLUMN },
+      { ...common, input: '' },
+    );
+    return { method: projection.method, many: files.length > 1, outputs };
+  }
   const many = inputs.length > 1 || (inputs[0] !== '-' && (await stat(inputs[0] as string).catch(() => undefined))?.isDirectory() === true);
   const shard = taskShard(o, given.events);
   if (shard && !many)
@@ -138,29 +161,7 @@ export interface ProjectFilesOptions extends Omit<ProjectOptions, 'input' | 'out
  */
 export async function projectFiles(projection: Projection, options: ProjectFilesOptions): Promise<ProjectSummary[]> {
   // each file with its output's path relative to outDir
-  const files: { path: string; rel: string }[] = [];
-  for (const i of options.inputs) {
-    let st;
-    try {
-      st = await stat(i);
-    } catch {
-      throw createError('NOT_FOUND', `${i}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      const found = await embeddingFilesUnder(i, options.recursive === true);
-      if (found.length === 0) {
-        const below = options.recursive ? [] : await embeddingFilesUnder(i, true);
-        if (below.length)
-          throw createError(
-            'EMPTY',
-            `${i}: no .npy, .parquet or .jsonl files at its top, but ${below.length} in its sub-directories (${listSome([...new Set(below.map((f) => dirname(f) + '/'))])}): add ${opt('recursive')} to project them (each written at the same path under ${opt('out')})`,
-            { param: 'recursive' },
-          );
-        throw createError('EMPTY', `${i}: no .npy, .parquet or .jsonl files found`);
-      }
-      files.push(...found.map((rel) => ({ path: join(i, rel), rel })));
-    } else files.push({ path: i, rel: basename(i) });
-  }
+  const files = await inputFiles(options.inputs, options.recursive === true);
   const outs = new Map<string, string>();
   for (const f of options.shard ? shardItems(files, options.shard) : files) {
     const out = join(options.outDir, f.rel);
@@ -175,12 +176,7 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
     [...outs.keys()].map((path) => ({ path, param: 'outDir' })),
     [...files.map((f) => f.path), ...projectionFiles(projection)],
   );
-  const byName = needsLanguage(projection.method) && options.lang === undefined && options.langColumn === undefined;
-  const langOf = (f: string): string | undefined => {
-    if (!byName) return options.lang;
-    const stem = basename(f).replace(/\.[^.]+$/, '');
-    return canonicalLanguage(stem, f).lang;
-  };
+  const langOf = languageOf(projection, options.lang, options.langColumn);
   // each output is whole or absent; a run that wrote none leaves no directory it made
   const undo = await makeOutputDir(options.outDir);
   const out: ProjectSummary[] = [];
@@ -201,6 +197,9 @@ export async function projectFiles(projection: Projection, options: ProjectFiles
 
 import { projectStream, type ProjectOptions, type ProjectSummary } from './stream.js';
 import { canonicalLanguageOptions } from '../../io/languages.js';
+import { isStoreTarget } from '../../adapters/pgvector.js';
+import { DEFAULT_COLUMN } from '../../io/parquet.js';
+import { projectToStore } from './store.js';
 export { projectStream, type ProjectOptions, type ProjectSummary } from './stream.js';
 
 /** The embedding files in `dir` (and, with `recursive`, below it), as paths relative to `dir`, sorted; hidden entries skipped. */
@@ -219,4 +218,42 @@ async function embeddingFilesUnder(dir: string, recursive: boolean, prefix = '')
 
 function listSome(items: string[], n = 3): string {
   return items.slice(0, n).join(', ') + (items.length > n ? `, ... (${items.length})` : '');
+}
+
+/** The embedding files of the inputs (directories: their files, below them with `recursive`), each with its path relative to its directory. */
+async function inputFiles(inputs: string[], recursive: boolean): Promise<{ path: string; rel: string }[]> {
+  const files: { path: string; rel: string }[] = [];
+  for (const i of inputs) {
+    let st;
+    try {
+      st = await stat(i);
+    } catch {
+      throw createError('NOT_FOUND', `${i}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      const found = await embeddingFilesUnder(i, recursive);
+      if (found.length === 0) {
+        const below = recursive ? [] : await embeddingFilesUnder(i, true);
+        if (below.length)
+          throw createError(
+            'EMPTY',
+            `${i}: no .npy, .parquet or .jsonl files at its top, but ${below.length} in its sub-directories (${listSome([...new Set(below.map((f) => dirname(f) + '/'))])}): add ${opt('recursive')} to project them (each written at the same path under ${opt('out')})`,
+            { param: 'recursive' },
+          );
+        throw createError('EMPTY', `${i}: no .npy, .parquet or .jsonl files found`);
+      }
+      files.push(...found.map((rel) => ({ path: join(i, rel), rel })));
+    } else files.push({ path: i, rel: basename(i) });
+  }
+  return files;
+}
+
+/** Each file's language: `lang`, or (lir and demean without a language column) the file's name, de.npy. */
+function languageOf(
+  projection: Projection,
+  lang: string | undefined,
+  langColumn: string | undefined,
+): (file: string) => string | undefined {
+  const byName = needsLanguage(projection.method) && lang === undefined && langColumn === undefined;
+  return (f) => (byName ? canonicalLanguage(basename(f).replace(/\.[^.]+$/, ''), f).lang : lang);
 }
