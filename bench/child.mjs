@@ -12,6 +12,8 @@ const modules = {
   hnsw: ['io/embeddings.js', 'pipeline/services/search/index.js'],
   project: ['io/artifact.js', 'pipeline/project/index.js'],
   mine: ['pipeline/mine/index.js'],
+  truth: ['io/embeddings.js', 'pipeline/services/search/index.js'],
+  'hnsw-engine': ['io/embeddings.js', 'pipeline/services/search/index.js', 'adapters/usearch.js'],
 };
 for (const m of modules[task] ?? []) await dist(m);
 const t0 = process.hrtime.bigint();
@@ -83,6 +85,51 @@ if (task === 'exact-search') {
     const [, i, j] = line.split('\t');
     if (i !== undefined && Number(i) === Number(j) && Number(i) < a.half) out.gold++;
   }
+} else if (task === 'truth') {
+  // exact top-k of every query, the ground truth of the engines' recall
+  const { readEmbeddings } = await dist('io/embeddings.js');
+  const { buildIndex } = await dist('pipeline/services/search/index.js');
+  const { writeFileSync } = await import('node:fs');
+  const x = await readEmbeddings(a.index);
+  const q = await readEmbeddings(a.queries);
+  const index = await buildIndex(x, { kind: 'exact', owned: true });
+  const top = await index.search(q, a.k);
+  writeFileSync(a.out, JSON.stringify(Array.from(top.indices)));
+  out.seconds = secs();
+} else if (task === 'hnsw-engine') {
+  // one HNSW engine behind VectorIndex: build, then the smallest ef of 64, 128, ... whose
+  // recall@10 on all queries reaches a.recall; search_s is the search of all queries at that ef
+  const { readEmbeddings } = await dist('io/embeddings.js');
+  const { buildIndex } = await dist('pipeline/services/search/index.js');
+  const { UsearchIndex } = await dist('adapters/usearch.js');
+  const { readFileSync } = await import('node:fs');
+  const x = await readEmbeddings(a.index);
+  const q = await readEmbeddings(a.queries);
+  const truth = JSON.parse(readFileSync(a.truth, 'utf8'));
+  const k = 10;
+  const params = { m: a.m, efConstruction: a.efConstruction };
+  const t1 = secs();
+  let index;
+  if (a.engine === 'usearch') {
+    index = UsearchIndex.create(x.dim, 'cosine', params);
+    await index.add(x, { owned: true });
+  } else index = await buildIndex(x, { kind: 'hnsw', hnsw: params, owned: true });
+  out.build_s = secs() - t1;
+  for (let ef = 64; ; ef *= 2) {
+    const t2 = secs();
+    const top = await index.search(q, k, { ef });
+    const s = secs() - t2;
+    let hits1 = 0;
+    let hits10 = 0;
+    for (let i = 0; i < q.rows; i++) {
+      if (truth[i * k] === top.indices[i * k]) hits1++;
+      const set = new Set(truth.slice(i * k, i * k + k));
+      for (let j = 0; j < k; j++) if (set.has(top.indices[i * k + j])) hits10++;
+    }
+    Object.assign(out, { ef, search_s: s, recall1: hits1 / q.rows, recall10: hits10 / (k * q.rows) });
+    if (out.recall10 >= a.recall || ef >= 4096) break;
+  }
+  await index.dispose();
 } else throw new Error(`unknown task ${task}`);
 await closeWorkerPool();
 console.log(JSON.stringify(out));

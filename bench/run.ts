@@ -1,5 +1,5 @@
 /**
- * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet|serve|inspect]). Every figure is printed next to a
+ * Benchmarks (npm run bench [-- search|fit|project|mine|embed|export|parquet|serve|inspect|hnsw-engines]). Every figure is printed next to a
  * baseline measured in the same run on the same files (numpy + faiss, C++ hnswlib, onnxruntime,
  * or a plain copy), so the ratios hold on any machine. BENCH_SCALE=0.1 shrinks the data for a
  * quick look; BENCH_REPS sets the runs per median (3). Data goes to .bench/ (reused).
@@ -10,6 +10,7 @@ import { closeWorkerPool } from '../src/adapters/pool.js';
 import { benchEmbed } from './embed.js';
 import { benchExport } from './export.js';
 import { benchFit } from './fit.js';
+import { benchHnswEngines } from './hnsw-engines.js';
 import { benchInspect } from './inspect.js';
 import { benchMine } from './mine.js';
 import { benchParquet } from './parquet.js';
@@ -28,6 +29,7 @@ const parts: Record<string, (rows: Row[]) => Promise<void | Record<string, unkno
   parquet: benchParquet,
   serve: benchServe,
   inspect: benchInspect,
+  'hnsw-engines': benchHnswEngines,
 };
 const which = process.argv[2] ?? 'all';
 if (which !== 'all' && !parts[which]) {
@@ -45,11 +47,11 @@ for (const [name, f] of Object.entries(parts)) {
   Object.assign(extra, await f(rows));
 }
 await closeWorkerPool();
-console.log('\nstage | lsar | reference | ratio');
+if (rows.length > 0) console.log('\nstage | lsar | reference | ratio');
 for (const r of rows) {
   const v = (x: number) => (r.unit === 's' ? `${x.toFixed(2)} s` : r.unit === 'MiB' ? `${Math.round(x)} MiB` : x.toFixed(4));
   console.log(
     `${r.stage} | ${v(r.lsar)} | ${r.reference !== undefined ? v(r.reference) : '-'} | ${r.reference !== undefined && r.unit !== '' ? (r.lsar / r.reference).toFixed(2) + 'x' : '-'}`,
   );
 }
-console.log(JSON.stringify({ bench: which, rows, ...extra }));
+console.log(JSON.stringify({ bench: which, ...(rows.length > 0 || !('results' in extra) ? { rows } : {}), ...extra }));

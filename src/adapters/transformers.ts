@@ -6,11 +6,16 @@
  *   config.json  tokenizer.json  tokenizer_config.json  onnx/model.onnx  (model_fp16.onnx, model_quantized.onnx)
  */
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { Pooling } from '../core/pooling.js';
+import { readSentenceTransformers, type SentenceTransformersConfig } from '../io/sentence-transformers.js';
 import { createError, firstLine, opt } from '../core/errors.js';
 import { halfTable } from '../io/half.js';
+import { writeDirAtomic } from '../io/atomic.js';
+import { decodeModel, encodeModel } from './onnx.js';
+import { tapLayer } from './layer-tap.js';
 import { hashFile } from '../io/hash.js';
 import { importOptional } from '../io/optional.js';
 import type { TokenizerSpec } from './worker-protocol.js';
@@ -33,6 +38,8 @@ export interface EncoderOptions {
   revision?: string;
   /** onnxruntime intra-op threads (default: every core; tokenisation runs ahead on the worker pool and costs little beside a real model). */
   threads?: number;
+  /** The hidden state to be read: a standard export without it gets it added to its graph (./layer-tap.ts). */
+  layer?: number;
 }
 
 export interface ModelInfo {
@@ -49,13 +56,15 @@ export interface ModelInfo {
   note?: string;
   /** A model exported by `lsar export`: what its `sentence_embedding` output computes (config.json `lsar_export`). */
   export?: LsarExport;
+  /** A standard export whose graph lsar extended with a hidden state: the layer, the tensor tapped, the edited copy. */
+  tapped?: { layer: number; tensor: string; dir: string };
 }
 
 /** What an exported model's `sentence_embedding` output computes, recorded in its config.json. */
 export interface LsarExport {
   /** The projection inside (null: pooling and normalisation only). */
   projection: { method: string; rank?: number; remove: number; key: string; languages: string[] } | null;
-  pooling: 'mean' | 'cls';
+  pooling: Pooling;
   excludeSpecial: boolean;
   layer: number | null;
   /** The pooled vectors are L2-normalised before the projection (as the fitted embeddings were). */
@@ -128,6 +137,8 @@ export class Encoder {
   spec!: TokenizerSpec;
   /** The model's directory (local, or in the download cache). */
   root = '';
+  /** A sentence-transformers model's own pipeline (modules.json): pooling, Dense, Normalize, prompts. */
+  st?: SentenceTransformersConfig;
   /** Models loaded by this process so far (one per command run is the rule). */
   static loads = 0;
   readonly specialIds: Set<number>;
@@ -236,8 +247,33 @@ export class Encoder {
       ...(typeof config.lsar_note === 'string' ? { note: config.lsar_note } : {}),
       ...(config.lsar_export && outputs.includes('sentence_embedding') ? { export: config.lsar_export } : {}),
     };
+    const layer = options.layer;
+    if (layer !== undefined && !info.export && !outputs.includes(`hidden_states.${layer}`)) {
+      // a standard export: load a copy whose graph also outputs this hidden state
+      await model.dispose().catch(() => undefined);
+      const { dir, tensor } = await tappedCopy(root, MODEL_FILE[dtype], layer, cacheDir);
+      const tappedEncoder = await Encoder.load({ ...options, model: dir, offline: true, layer: undefined });
+      Object.assign(tappedEncoder.info, {
+        id: info.id,
+        path: info.path,
+        revision: info.revision,
+        files: info.files,
+        tapped: { layer, tensor, dir },
+      });
+      if (!info.path) delete tappedEncoder.info.path;
+      return tappedEncoder;
+    }
     const encoder = new Encoder(tok, model, info, config.max_position_embeddings ?? 512, T.Tensor);
     encoder.root = root;
+    if (!local && !existsSync(join(root, 'modules.json')) && env.allowRemoteModels)
+      await fetchSentenceTransformersFiles(String(env.remoteHost ?? 'https://huggingface.co/'), id, options.revision ?? 'main', root);
+    try {
+      const st = await readSentenceTransformers(root);
+      if (st) encoder.st = st;
+    } catch (e) {
+      await model.dispose().catch(() => undefined);
+      throw e;
+    }
     Encoder.loads++;
     encoder.spec = {
       id,
@@ -322,4 +358,74 @@ export class Encoder {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/**
+ * A Hub model's sentence-transformers files (transformers.js downloads only what it runs):
+ * modules.json, then each module's config (and a Dense layer's model.safetensors) and
+ * config_sentence_transformers.json, into the model's cache directory. A model without
+ * modules.json is not a sentence-transformers model; a failed download of one of its files is
+ * left for readSentenceTransformers to report.
+ */
+async function fetchSentenceTransformersFiles(host: string, id: string, revision: string, root: string): Promise<void> {
+  const url = (f: string) => `${host.replace(/\/?$/, '/')}${id}/resolve/${encodeURIComponent(revision)}/${f}`;
+  const get = async (f: string): Promise<Uint8Array | undefined> => {
+    try {
+      const r = await fetch(url(f));
+      return r.ok ? new Uint8Array(await r.arrayBuffer()) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const modules = await get('modules.json');
+  if (!modules) return;
+  const files: [string, Uint8Array][] = [['modules.json', modules]];
+  let list: { path?: string; type?: string }[] = [];
+  try {
+    list = JSON.parse(new TextDecoder().decode(modules)) as typeof list;
+  } catch {
+    /* readSentenceTransformers reports it */
+  }
+  for (const m of list) {
+    if (!m.path) continue;
+    const c = await get(`${m.path}/config.json`);
+    if (c) files.push([`${m.path}/config.json`, c]);
+    if (String(m.type).endsWith('.Dense')) {
+      const w = await get(`${m.path}/model.safetensors`);
+      if (w) files.push([`${m.path}/model.safetensors`, w]);
+    }
+  }
+  const st = await get('config_sentence_transformers.json');
+  if (st) files.push(['config_sentence_transformers.json', st]);
+  for (const [f, bytes] of files) {
+    await mkdir(dirname(join(root, f)), { recursive: true });
+    await writeFile(join(root, f), bytes);
+  }
+}
+
+/**
+ * A copy of the model in `root` whose graph also outputs hidden_states.<layer>, in the cache
+ * (`<cacheDir>/lsar-tapped/<hash of the graph>-layer<N>/`, reused while the source graph is the
+ * same): the top-level files as they are, the edited graph, its external data linked.
+ */
+async function tappedCopy(root: string, onnxFile: string, layer: number, cacheDir: string): Promise<{ dir: string; tensor: string }> {
+  const src = join(root, 'onnx', onnxFile);
+  const key = (await hashFile(src)).slice(0, 16);
+  const dir = join(cacheDir, 'lsar-tapped', `${key}-layer${layer}`);
+  const done = join(dir, 'onnx', onnxFile);
+  const model = decodeModel(await readFile(src));
+  const { tensor } = tapLayer(model, layer, src);
+  if (existsSync(done)) return { dir, tensor };
+  await mkdir(dirname(dir), { recursive: true });
+  await writeDirAtomic(dir, async (tmp) => {
+    for (const e of await readdir(root, { withFileTypes: true }))
+      if (e.isFile() && !e.name.startsWith('.')) await copyFile(join(root, e.name), join(tmp, e.name));
+    await mkdir(join(tmp, 'onnx'));
+    await writeFile(join(tmp, 'onnx', onnxFile), encodeModel(model));
+    for (const t of model.graph.initializer) {
+      const location = t.externalData?.find((d) => d.key === 'location')?.value;
+      if (location && !existsSync(join(tmp, 'onnx', location))) await symlink(join(root, 'onnx', location), join(tmp, 'onnx', location));
+    }
+  });
+  return { dir, tensor };
 }

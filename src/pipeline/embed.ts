@@ -25,7 +25,16 @@ import { NpyWriter } from '../io/npy.js';
 import { readLines } from '../io/text.js';
 import type { Events } from '../core/events.js';
 import { VERSION } from '../version.js';
-import { checkExportedOptions, embedBatch, ModelHandle, modelOptions, modelSchema, truncateIds } from './services/model.js';
+import {
+  checkExportedOptions,
+  embedBatch,
+  ModelHandle,
+  modelOptions,
+  modelRowSettings,
+  modelSchema,
+  truncateIds,
+  type SentenceTransformersApplied,
+} from './services/model.js';
 import { DEFAULT_MODEL } from '../adapters/transformers.js';
 
 export type { ModelOptions } from './services/model.js';
@@ -69,7 +78,20 @@ export interface EmbedManifest {
   lsarVersion: string;
   transformersVersion: string;
   model: Partial<ModelInfo>;
-  options: { dtype: Dtype; pooling: Pooling; excludeSpecial: boolean; layer: number | null; normalize: boolean; maxLength: number };
+  options: {
+    dtype: Dtype;
+    pooling: Pooling;
+    excludeSpecial: boolean;
+    layer: number | null;
+    normalize: boolean;
+    maxLength: number;
+    /** Put before every sentence (--prompt, or the model's prompt named by --prompt-name). */
+    prompt?: string;
+    /** Tokens at the start left out of pooling (the prompt, when the model's Pooling excludes it). */
+    skipFirst?: number;
+    /** A sentence-transformers model: its modules, and the pooling, Dense and Normalize applied. */
+    sentenceTransformers?: SentenceTransformersApplied;
+  };
   /** The task of a job array whose lines these are (lsar embed --shard), written to <out>/shard-<i>-of-<N>/. */
   shard?: Shard;
   languages: Record<string, LanguageEntry>;
@@ -81,7 +103,7 @@ export const WINDOW_BATCHES = 8;
 const MAX_CHARS = 20_000;
 
 /** How this run's rows are made: the options given, or, for a model made by lsar export, those inside it. */
-function rowSettings(encoder: Encoder, options: Resolved<typeof embedSchema>): EmbedManifest['options'] {
+function rowSettings(encoder: Encoder, options: Resolved<typeof embedSchema>, events?: Events): EmbedManifest['options'] {
   const maxLength = Math.min(options.maxLength ?? encoder.maxLength, encoder.maxLength);
   // A model exported by lsar export pools and projects inside: its own settings are what its rows are.
   const ex = encoder.info.export;
@@ -90,11 +112,11 @@ function rowSettings(encoder: Encoder, options: Resolved<typeof embedSchema>): E
     ? { dtype: options.dtype, pooling: ex.pooling, excludeSpecial: ex.excludeSpecial, layer: ex.layer, normalize: ex.normalize, maxLength }
     : {
         dtype: options.dtype,
-        pooling: options.pooling,
         excludeSpecial: options.excludeSpecial,
         layer: options.layer ?? null,
         normalize: options.normalize,
         maxLength,
+        ...modelRowSettings(encoder, options, events),
       };
 }
 
@@ -174,15 +196,17 @@ interface Prepared {
 }
 
 /** A language's input read and hashed, and whether its output is current. */
-async function prepare(input: LanguageInput, out: OutputDir, force: boolean, shard: Shard | undefined): Promise<Prepared> {
+async function prepare(input: LanguageInput, out: OutputDir, force: boolean, shard: Shard | undefined, prompt?: string): Promise<Prepared> {
   const bytes = await readFile(input.path).catch((e: unknown) => {
     throw readError(input.path, e, 'a text file (one sentence per line)');
   });
   const inputSha256 = hashBytes(bytes);
   const current = force ? undefined : await out.current(input.lang, inputSha256);
   if (current) return { input, inputSha256, current, lines: [] };
-  const lines = await readLines(input.path);
-  if (lines.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
+  const read = await readLines(input.path);
+  if (read.length === 0) throw createError('EMPTY', `${input.path}: no non-empty lines to embed`);
+  // a prompt goes before every sentence (sentence-transformers encode(prompt=...))
+  const lines = prompt !== undefined ? read.map((l) => prompt + l) : read;
   if (!shard) return { input, inputSha256, lines };
   // this task's lines: a contiguous range of the non-empty lines (possibly none)
   const [start, end] = shardRange(lines.length, shard);
@@ -211,7 +235,7 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
   let undo: (() => Promise<void>) | undefined;
   try {
     const encoder = await handle.get();
-    const opts = rowSettings(encoder, options);
+    const opts = rowSettings(encoder, options, events);
     const { transformersVersion, ...info } = encoder.info;
     const model = { ...info } as Partial<ModelInfo>;
     delete model.outputs;
@@ -228,10 +252,10 @@ export async function embedCorpora(given: EmbedOptions): Promise<EmbedManifest> 
     const window = options.batchSize * WINDOW_BATCHES;
     // Look one language ahead: read (and hash) the next file, and tokenise its first window
     // while the model runs on this one's last.
-    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput, out, options.force, shard);
+    let next: Promise<Prepared> | undefined = prepare(inputs[0] as LanguageInput, out, options.force, shard, opts.prompt);
     for (let k = 0; k < inputs.length; k++) {
       const cur: Prepared = await (next as Promise<Prepared>);
-      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput, out, options.force, shard) : undefined;
+      next = k + 1 < inputs.length ? prepare(inputs[k + 1] as LanguageInput, out, options.force, shard, opts.prompt) : undefined;
       next?.catch(() => undefined);
       const { input, inputSha256, lines, current, range } = cur;
       const stage = `embed ${input.lang}`;

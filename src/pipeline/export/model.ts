@@ -7,7 +7,7 @@
  */
 import { copyFile, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve, relative, isAbsolute } from 'node:path';
-import { createError } from '../../core/errors.js';
+import { createError, opt } from '../../core/errors.js';
 import type { Pooling } from '../../core/pooling.js';
 import { needsLanguage, outputDim, type Projection } from '../../core/projection.js';
 import { planFor } from '../../core/apply.js';
@@ -15,6 +15,7 @@ import { DataType, decodeModel, encodeModel, valueInfo, type OnnxModel, type Onn
 import { Encoder, MODEL_FILE, type Dtype, type LsarExport } from '../../adapters/transformers.js';
 import { loadProjection, projectionFiles } from '../../io/artifact.js';
 import { writeDirAtomic } from '../../io/atomic.js';
+import { tapLayer } from '../../adapters/layer-tap.js';
 import { VERSION } from '../../version.js';
 import { checkSameModel, manifestOf, resolveSettings, type Settings } from '../services/embedding-settings.js';
 import { projectionKey } from '../services/search/index.js';
@@ -89,6 +90,9 @@ async function openGraph(
     );
   }
   const g = model.graph;
+  // a standard export: the layer's output is added to the graph (the export writes a new graph anyway)
+  const layer = /^hidden_states\.(\d+)$/.exec(hiddenName);
+  if (layer && !g.output.some((v) => v.name === hiddenName)) tapLayer(model, Number(layer[1]), file);
   const hidden = g.output.find((v) => v.name === hiddenName);
   if (!hidden) {
     const layers = g.output.map((v) => v.name).filter((n) => n.startsWith('hidden_states.'));
@@ -131,6 +135,14 @@ function appendSentenceEmbedding(
     hidden.type?.tensorType?.elemType === DataType.FLOAT16
       ? b.one('Cast', [hidden.name], [{ name: 'to', type: 2, i: DataType.FLOAT }])
       : hidden.name;
+  if (settings.pooling !== 'mean' && settings.pooling !== 'cls')
+    throw createError(
+      'USAGE',
+      `${opt('pooling')} ${settings.pooling}: lsar export builds mean or cls pooling into the graph; embed with lsar instead`,
+      {
+        param: 'pooling',
+      },
+    );
   x = appendPooling(b, x, 'attention_mask', 'input_ids', {
     pooling: settings.pooling,
     excludeSpecial: settings.excludeSpecial,
@@ -190,8 +202,22 @@ export async function exportModel(o: ModelExportOptions): Promise<ModelExportSum
   const root = encoder.root;
   const specialIds = [...encoder.specialIds].sort((a, b) => a - b);
   const info = encoder.info;
+  const st = encoder.st;
   await encoder.dispose();
   const name = info.path ?? info.id;
+  if (
+    st &&
+    (st.dense.length > 0 || st.normalize || (o.pooling === undefined && st.pooling !== undefined && st.pooling !== settings.pooling))
+  )
+    throw createError(
+      'USAGE',
+      `${name} is a sentence-transformers model (${st.modules.join(', ')}): lsar export builds mean or cls pooling into the graph, not its ${[
+        ...(st.pooling && st.pooling !== settings.pooling ? [`${st.pooling} pooling`] : []),
+        ...(st.dense.length ? ['Dense layers'] : []),
+        ...(st.normalize ? ['Normalize'] : []),
+      ].join(', ')}; embed it with lsar embed (which applies them), or export its Transformer alone from a copy without modules.json`,
+      { param: 'model' },
+    );
   if (info.export || info.outputs.includes('sentence_embedding')) {
     throw createError('USAGE', `${name} already has a sentence_embedding output (made by lsar export?): export from the original model`, {
       param: 'model',

@@ -76,6 +76,8 @@ async function loadModel(
     checkExportedOptions(o.model, ex, { ...o, normalize: undefined });
   }
   checkSameModel(c.manifest, enc.info.files, o.model);
+  // a sentence-transformers model pools as its configuration says, unless --pooling or the projection's manifest says otherwise
+  if (!ex && !c.manifest && o.pooling === undefined && enc.st?.pooling) settings.pooling = enc.st.pooling;
   model.maxTokens = Math.min(o.maxLength ?? enc.maxLength, enc.maxLength);
   // one pass to learn the output dimension (and warm the session)
   const probe = await embedBatch(enc, [enc.encode('lsar')], { ...settings, normalize: settings.normalizeInput });

@@ -5,7 +5,8 @@
  */
 import { createError, opt } from '../../core/errors.js';
 import { warn, type Events } from '../../core/events.js';
-import { poolBatch, POOLINGS, type Pooling } from '../../core/pooling.js';
+import { applyDense, poolBatch, POOLINGS, type Pooling } from '../../core/pooling.js';
+import { normalizeRowsInPlace } from '../../core/rows.js';
 import { DEFAULT_MODEL, DTYPES, Encoder, type EncoderOptions, type LsarExport } from '../../adapters/transformers.js';
 import type { OptionsOf, Schema } from '../../core/schema.js';
 
@@ -16,6 +17,8 @@ export interface PoolingSettings {
   pooling: Pooling;
   excludeSpecial: boolean;
   normalize: boolean;
+  /** Tokens left out of pooling at the start of each sequence (a prompt, with [CLS], when the model's Pooling excludes it). */
+  skipFirst?: number;
 }
 
 /** The model a command embeds with, and how its token states become sentence vectors. */
@@ -49,8 +52,20 @@ export const modelSchema = {
   pooling: {
     type: 'string',
     choices: POOLINGS,
-    default: 'mean',
-    description: 'mean: attention-mask-aware mean of token states (special tokens included, as in the paper); cls: the first token',
+    description:
+      "mean: attention-mask-aware mean of token states (special tokens included, as in the paper); cls: the first token; max, mean_sqrt_len_tokens, weightedmean, lasttoken: as sentence-transformers. Given for a sentence-transformers model, it overrides the model's own (with a warning)",
+    defaultText: "the model's sentence-transformers pooling (1_Pooling/config.json), else mean",
+    group: 'Model and embedding:',
+  },
+  prompt: {
+    type: 'string',
+    description: 'Text put before every sentence (as sentence-transformers encode(prompt=...)), e.g. "query: " for multilingual-e5',
+    group: 'Model and embedding:',
+  },
+  promptName: {
+    type: 'string',
+    description: "One of the model's prompts (config_sentence_transformers.json), as encode(prompt_name=...)",
+    defaultText: "the model's default_prompt_name, if it has one",
     group: 'Model and embedding:',
   },
   excludeSpecial: {
@@ -132,6 +147,7 @@ export class ModelHandle {
       ...(o.dtype ? { dtype: o.dtype } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
       ...(o.threads ? { threads: o.threads } : {}),
+      ...(o.layer !== undefined ? { layer: o.layer } : {}),
     } satisfies EncoderOptions).then((enc) => {
       if (enc.info.note) warn(this.events, 'TEST_MODEL', `the embeddings come from ${enc.info.path ?? enc.info.id}: ${enc.info.note}`);
       return enc;
@@ -192,10 +208,83 @@ export async function embedBatch(encoder: Encoder, batch: number[][], opts: Pool
     special = new Uint8Array(mask.length);
     batch.forEach((seq, i) => seq.forEach((t, j) => (special![i * dims[1] + j] = encoder.specialIds.has(t) ? 1 : 0)));
   }
-  const data = poolBatch(hidden, dims, mask, special, {
+  const st = encoder.st;
+  const after = st ? st.dense.length > 0 || st.normalize : false;
+  let data = poolBatch(hidden, dims, mask, special, {
     pooling: opts.pooling,
     excludeSpecial: opts.excludeSpecial,
-    normalize: opts.normalize,
+    ...(opts.skipFirst ? { skipFirst: opts.skipFirst } : {}),
+    normalize: opts.normalize && !after,
   });
-  return { data, dim: dims[2] };
+  let dim = dims[2];
+  if (st && after) {
+    // the model's own modules after pooling, in order: Dense layers, then Normalize
+    for (const layer of st.dense) {
+      data = applyDense(data, batch.length, layer);
+      dim = layer.outFeatures;
+    }
+    if (st.normalize || opts.normalize) normalizeRowsInPlace(data, dim, batch.length);
+  }
+  return { data, dim };
+}
+
+/** What a sentence-transformers model's configuration made of a run's rows (recorded in the manifest). */
+export interface SentenceTransformersApplied {
+  modules: string[];
+  pooling: { mode: Pooling; from: 'model' | 'option' };
+  includePrompt: boolean;
+  dense: { path: string; inFeatures: number; outFeatures: number; activation: string }[];
+  normalize: boolean;
+}
+
+/**
+ * The pooling and prompt of a run: `--pooling` if given (for a sentence-transformers model that
+ * pools otherwise, with a warning), else the model's own, else mean; `--prompt`, or the model's
+ * prompt named by `--prompt-name` (or its default_prompt_name). With the model's Pooling set to
+ * include_prompt false, the prompt's tokens (with [CLS]) are left out of pooling.
+ */
+export function modelRowSettings(
+  encoder: Encoder,
+  o: { pooling?: Pooling | undefined; prompt?: string | undefined; promptName?: string | undefined },
+  events?: Events,
+): { pooling: Pooling; prompt?: string; skipFirst?: number; sentenceTransformers?: SentenceTransformersApplied } {
+  const st = encoder.st;
+  const where = encoder.info.path ?? encoder.info.id;
+  if (o.prompt !== undefined && o.promptName !== undefined)
+    throw createError('USAGE', `give ${opt('prompt')} or ${opt('promptName')}, not both`, { params: ['prompt', 'promptName'] });
+  let prompt = o.prompt;
+  const name = o.promptName ?? (o.prompt === undefined ? st?.defaultPromptName : undefined);
+  if (name !== undefined) {
+    const known = st?.prompts ?? {};
+    if (!(name in known))
+      throw createError(
+        'USAGE',
+        `${opt('promptName')} ${name}: ${where} has ${Object.keys(known).length ? `the prompts ${Object.keys(known).join(', ')}` : 'no prompts (config_sentence_transformers.json)'}`,
+        { param: 'promptName' },
+      );
+    prompt = known[name];
+  }
+  if (prompt === '') prompt = undefined;
+  const own = st?.pooling;
+  if (o.pooling !== undefined && own !== undefined && o.pooling !== own)
+    warn(events, 'POOLING_OVERRIDE', `${opt('pooling')} ${o.pooling} overrides ${where}'s own ${own} pooling (its 1_Pooling/config.json)`);
+  const pooling = o.pooling ?? own ?? 'mean';
+  // sentence-transformers: prompt_length = the prompt's tokens without the final [SEP]
+  const skipFirst = prompt !== undefined && st && !st.includePrompt ? Math.max(0, encoder.encode(prompt).length - 1) : undefined;
+  return {
+    pooling,
+    ...(prompt !== undefined ? { prompt } : {}),
+    ...(skipFirst ? { skipFirst } : {}),
+    ...(st
+      ? {
+          sentenceTransformers: {
+            modules: st.modules,
+            pooling: { mode: pooling, from: o.pooling !== undefined ? 'option' : 'model' },
+            includePrompt: st.includePrompt,
+            dense: st.dense.map((d) => ({ path: d.path, inFeatures: d.inFeatures, outFeatures: d.outFeatures, activation: d.activation })),
+            normalize: st.normalize,
+          },
+        }
+      : {}),
+  };
 }
