@@ -37,6 +37,68 @@ export const PACKAGES = [
   'inkscape',
 ];
 
+/**
+ * Languages the packages above have no catalogs for (jv, sw, tl: the XTREME Tatoeba languages
+ * missing otherwise) are filled from these packages, which have; their lines count for those
+ * languages only, so the other corpora (and English) are exactly the PACKAGES' ones.
+ */
+export const FILL_PACKAGES: Record<string, string[]> = {
+  jv: [
+    'cinnamon-l10n',
+    'mate-desktop-common',
+    'mate-control-center-common',
+    'mate-panel-common',
+    'pluma-common',
+    'atril-common',
+    'engrampa-common',
+    'eom-common',
+    'marco-common',
+    'mate-applets-common',
+    'mate-power-manager-common',
+    'mate-system-monitor-common',
+    'mate-terminal-common',
+    'mate-utils-common',
+    'mate-media-common',
+    'terminator',
+    'navit-data',
+  ],
+  sw: [
+    'cinnamon-l10n',
+    'pidgin-data',
+    'tuxpaint-data',
+    'minetest-data',
+    'libgammu-i18n',
+    'sugar-session',
+    'libsugarext-data',
+    'alacarte',
+    'lollypop',
+    'terminator',
+    'navit-data',
+    'mate-menu',
+  ],
+  tl: [
+    'cinnamon-l10n',
+    'aptitude-common',
+    'debconf-i18n',
+    'dpkg',
+    'apt',
+    'synaptic',
+    'tasksel-data',
+    'tasksel',
+    'gdebi-core',
+    'login',
+    'mate-control-center-common',
+    'software-properties-common',
+    'python-apt-common',
+    'lightdm',
+    'transmission-gtk',
+    'onboard-common',
+    'rednotebook',
+    'tuxpaint-data',
+    'tuxmath-data',
+  ],
+};
+
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -160,7 +222,10 @@ function licenceOf(extract: string, pkg: string): string {
 function main(): void {
   const tmp = mkdtempSync(join(tmpdir(), 'lsar-corpora-'));
   try {
-    execFileSync('apt-get', ['download', ...PACKAGES], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
+    const fill = [...new Set(Object.entries(FILL_PACKAGES).flatMap(([l, p]) => (LANGS.has(l) ? p : [])))].filter(
+      (p) => !PACKAGES.includes(p),
+    );
+    execFileSync('apt-get', ['download', ...PACKAGES, ...fill], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
     const versions: Record<string, { version: string; licence: string }> = {};
     const byLang = new Map<string, Map<string, string>>(); // lang -> line -> package
     const english = new Map<string, string>();
@@ -168,6 +233,7 @@ function main(): void {
       .filter((f) => f.endsWith('.deb'))
       .sort()) {
       const pkg = deb.split('_')[0] as string;
+      const filler = !PACKAGES.includes(pkg);
       const x = join(tmp, `x-${pkg}`);
       mkdirSync(x);
       execFileSync('dpkg-deb', ['-x', join(tmp, deb), x]);
@@ -176,12 +242,13 @@ function main(): void {
       for (const { loc, file } of existsSync(localeDir) ? findMo(localeDir) : []) {
         const lang = localeToLang(loc);
         if (!lang || !LANGS.has(lang)) continue;
+        if (filler && !FILL_PACKAGES[lang]?.includes(pkg)) continue;
         const map = byLang.get(lang) ?? new Map<string, string>();
         byLang.set(lang, map);
         for (const [id, str] of parseMo(readFileSync(file))) {
           if (!str || str === id) continue; // untranslated
           for (const l of cleanLines(str)) if (!map.has(l)) map.set(l, pkg);
-          for (const l of cleanLines(id)) if (!english.has(l)) english.set(l, pkg);
+          if (!filler) for (const l of cleanLines(id)) if (!english.has(l)) english.set(l, pkg);
         }
       }
     }
@@ -195,7 +262,10 @@ function main(): void {
       // Deterministic sample: order by a hash of the line.
       lines.sort((a, b) => (createHash('sha1').update(a[0]).digest('hex') < createHash('sha1').update(b[0]).digest('hex') ? -1 : 1));
       const keep = lines.slice(0, MAX);
-      if (keep.length < 300) continue;
+      if (keep.length < 300) {
+        console.log(`${lang}: ${keep.length} usable lines (fewer than 300): left out`);
+        continue;
+      }
       writeFileSync(join(OUT, `${lang}.txt`), keep.map(([l]) => l).join('\n') + '\n');
       const pkgs = [...new Set(keep.map(([, p]) => p))].sort();
       rows.push(`| ${lang} | ${keep.length} | ${lines.length} | ${pkgs.join(', ')} |`);
@@ -227,7 +297,11 @@ function main(): void {
       '',
       '## Files',
       '',
-      `Languages: the 36 XTREME Tatoeba languages that Debian's catalogs cover, and English. At most ${MAX} lines per language; languages with fewer than 300 usable lines are left out (none of the selected ones); jv, sw and tl have no catalogs in these packages.`,
+      `Languages: the XTREME Tatoeba languages that Debian's catalogs cover, and English. At most ${MAX} lines per language; languages with fewer than 300 usable lines are left out. jv, sw and tl have no catalogs in the main packages: theirs come from other Debian packages that have (${Object.entries(
+        FILL_PACKAGES,
+      )
+        .map(([l, p]) => `${l}: ${p.join(', ')}`)
+        .join('; ')}), and only for them.`,
       '',
       '| lang | lines | available | packages |',
       '| --- | --- | --- | --- |',

@@ -42,6 +42,8 @@ const env = (): NodeJS.ProcessEnv => ({
   ...process.env,
   PATH: `${join(root, 'bin')}:${process.env.PATH ?? ''}`,
   HF_HOME: join(root, 'hf'),
+  // the sentence-transformers walkthrough's model: the fixture with LaBSE's modules (CLS, Dense, Normalize)
+  LSAR_ST_MODEL: join(root, 'st-labse'),
   LSAR_CACHE_DIR: join(work, '.lsar-cache'),
 });
 
@@ -62,6 +64,8 @@ async function prelude(): Promise<void> {
   if (HAS_SHARED) symlinkSync(SHARED, join(root, 'shared'));
   // the model cache: each Hub id of the README holds the fixture, as transformers.js caches a download
   for (const id of HUB_IDS) cpSync(TINY_BERT, join(root, 'hf', 'transformers.js', id), { recursive: true });
+  cpSync(TINY_BERT, join(root, 'st-labse'), { recursive: true });
+  cpSync(join(ROOT, 'tests', 'fixtures', 'st', 'labse'), join(root, 'st-labse'), { recursive: true });
   mkdirSync(join(work, 'models'));
   cpSync(TINY_BERT, join(work, 'models', 'minilm'), { recursive: true });
   writeFixture(join(work, 'models', 'mbert'), join(ROOT, 'corpora'), { ...FIXTURE, name: 'tiny-bert-12', layers: 12 });

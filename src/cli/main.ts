@@ -18,6 +18,7 @@ import { serveCommand } from './commands/serve.js';
 import { retrieveCommand } from './commands/retrieve.js';
 import { searchCommand } from './commands/search.js';
 import { statsCommand } from './commands/stats.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { processIO, type CliIO } from './progress.js';
 
 const COMMANDS: Command[] = [
@@ -31,6 +32,7 @@ const COMMANDS: Command[] = [
   statsCommand,
   exportCommand,
   serveCommand,
+  reproduceCommand,
 ];
 
 /** A library message as the CLI says it: the options it names (marked, see core/errors) shown as flags. */

@@ -31,7 +31,6 @@ const VERBS: Record<string, Schema> = {
 /** Options whose meaning differs between commands on purpose, and why (everything else must agree). */
 const DIFFERENT: Record<string, string> = {
   model: 'serve requires it; the others default to the small multilingual model or need none',
-  pooling: 'export and serve default to how the projection was made, the others to mean',
   excludeSpecial: 'export and serve default to how the projection was made',
   methods: 'retrieve compares none and lsar by default, inspect five methods',
   rank: 'fit takes one rank, retrieve and inspect a list to sweep',

@@ -8,7 +8,6 @@ import type { Events } from '../../core/events.js';
 import { validate, type OptionsOf, type Schema } from '../../core/schema.js';
 import type { Projection } from '../../core/projection.js';
 import { createOperator, projectRows } from '../../core/apply.js';
-import type { IndexKind } from '../../core/vector-index.js';
 import { projectionFiles, projectionOf, projectionOption } from '../../io/artifact.js';
 import { checkColumnApplies, readEmbeddings } from '../../io/embeddings.js';
 import { refuseOverwrite } from '../../io/same-file.js';
@@ -22,6 +21,8 @@ import { outputDim } from '../../core/projection.js';
 import { DEFAULT_COLUMN } from '../../io/parquet.js';
 import { isStoreTarget, storeLabel } from '../../adapters/pgvector.js';
 import { openStoreSearch, searchStore, type StoreSearch } from './store.js';
+import type { SearchResult } from './result.js';
+export type { Neighbor, SearchResult } from './result.js';
 import type { SearchSettings } from '../services/search/index.js';
 
 /** `lsar search`: the searched rows, the queries, the projection, and the search options. */
@@ -67,26 +68,6 @@ export type SearchOptions = Omit<OptionsOf<typeof searchVerbSchema>, 'projection
   stdin?: Readable;
   events?: Events;
 };
-
-export interface Neighbor {
-  /** The row (in its source file, for a vector store). */
-  index: number;
-  /** Vector store: the file the row came from. */
-  source?: string;
-  score: number;
-  label?: string;
-}
-
-export interface SearchResult {
-  /** The kind of index searched, and why (auto's estimates, or the mode asked for). */
-  search: IndexKind;
-  reason: string;
-  /** HNSW: the ef used and the recall against exact search measured on a sample of the queries. */
-  ef?: number;
-  recall?: { at1: number; at10: number; queries: number };
-  k: number;
-  results: { query: number; neighbors: Neighbor[] }[];
-}
 
 /** The projected rows as float32 (in place when `x` is float32 and `owned`, else a copy). */
 function project(

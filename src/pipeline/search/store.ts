@@ -14,7 +14,7 @@ import { openStore, quoteTable, type VectorStore } from '../../adapters/pgvector
 import { HNSW_DEFAULTS } from '../../adapters/hnsw.js';
 import { projectionKey, type SearchSettings } from '../services/search/index.js';
 import { columnType, keyOfComment } from '../project/store.js';
-import type { SearchResult } from './index.js';
+import type { SearchResult } from './result.js';
 
 export interface StoreSearch extends SearchSettings {
   target: string;
@@ -75,9 +75,9 @@ export async function searchStore(db: VectorStore, s: StoreSearch, q: Embeddings
   const { op, ops, score } = OPS[s.metric];
   const mode = s.search === 'hnsw' ? 'hnsw' : 'exact';
   // one statement per batch of queries: each query's k nearest rows by a lateral subquery
-  const sql = `SELECT q.i, n.source, n."row", n.score FROM unnest($1::text[]) WITH ORDINALITY AS q(v, i)
-    CROSS JOIN LATERAL (SELECT source, "row", ${score.replace('d', `(${col} ${op} q.v::vector)`)} AS score
-      FROM ${table} ORDER BY ${col} ${op} q.v::vector LIMIT ${s.k}) n ORDER BY q.i, n.score DESC, n.source, n."row"`;
+  const sql = `SELECT q.i, n.source, n."row", n.score FROM unnest($1::text[]::vector[]) WITH ORDINALITY AS q(v, i)
+    CROSS JOIN LATERAL (SELECT source, "row", ${score.replace('d', `(${col} ${op} q.v)`)} AS score
+      FROM ${table} ORDER BY ${col} ${op} q.v LIMIT ${s.k}) n ORDER BY q.i, n.score DESC, n.source, n."row"`;
   const texts = await labelColumns(db, s.table);
   type Hit = { source: string; row: number; score: number };
   const batch = async (rows: number[]): Promise<Hit[][]> => {
