@@ -246,8 +246,8 @@ export class Encoder {
       ...(config.lsar_export && outputs.includes('sentence_embedding') ? { export: config.lsar_export } : {}),
     };
     const layer = options.layer;
-    if (layer !== undefined && !info.export && !outputs.includes(`hidden_states.${layer}`)) {
-      // a standard export: load a copy whose graph also outputs this hidden state
+    if (layer !== undefined && !info.export && !outputs.some((o) => o.startsWith('hidden_states.'))) {
+      // a standard export (no per-layer outputs): load a copy whose graph also outputs this hidden state
       await model.dispose().catch(() => undefined);
       const { dir, tensor } = await tappedCopy(root, MODEL_FILE[dtype], layer, cacheDir);
       const tappedEncoder = await Encoder.load({ ...options, model: dir, offline: true, layer: undefined });

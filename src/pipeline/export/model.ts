@@ -90,9 +90,9 @@ async function openGraph(
     );
   }
   const g = model.graph;
-  // a standard export: the layer's output is added to the graph (the export writes a new graph anyway)
+  // a standard export (no per-layer outputs): the layer's output is added to the graph (the export writes a new graph anyway)
   const layer = /^hidden_states\.(\d+)$/.exec(hiddenName);
-  if (layer && !g.output.some((v) => v.name === hiddenName)) tapLayer(model, Number(layer[1]), file);
+  if (layer && !g.output.some((v) => v.name.startsWith('hidden_states.'))) tapLayer(model, Number(layer[1]), file);
   const hidden = g.output.find((v) => v.name === hiddenName);
   if (!hidden) {
     const layers = g.output.map((v) => v.name).filter((n) => n.startsWith('hidden_states.'));
