@@ -13,18 +13,22 @@ import { writeFileAtomic } from './atomic.js';
 import { canonicalLanguage } from './languages.js';
 
 /** Where the statistics' rows came from: the files summarised (with their content hashes). */
+/** One input file as read for fitting: its language, content hash, shape and (with a shard) the rows read. */
+export interface SourceFile {
+  lang: string;
+  file: string;
+  /** Content hash of the file and its algorithm (xxh3-128; artifacts of lsar 0.1 recorded `sha256`). */
+  hash?: string;
+  hashAlgorithm?: string;
+  rows: number;
+  dim: number;
+  dtype: string;
+  /** A row shard (lsar stats --shard): the rows [start, end) of the file's `total` that were read. */
+  range?: { start: number; end: number; total: number };
+}
+
 export interface StatsSource {
-  inputs: {
-    lang: string;
-    file: string;
-    hash?: string;
-    hashAlgorithm?: string;
-    rows: number;
-    dim: number;
-    dtype: string;
-    /** A row shard (lsar stats --shard): the rows [start, end) of the file's `total` that were summed. */
-    range?: { start: number; end: number; total: number };
-  }[];
+  inputs: SourceFile[];
   shards?: string[];
   manifest?: unknown;
 }

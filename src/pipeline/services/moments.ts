@@ -17,18 +17,8 @@ import { checkUniqueLanguages, languageInput, type LanguageInput } from '../../i
 import { readFileMoments, type FileMoments, type FileMomentsOptions, type LanguageSums } from '../../io/moments-file.js';
 import { NpyReader } from '../../io/npy.js';
 
-export interface SourceFile {
-  lang: string;
-  file: string;
-  /** Content hash of the file and its algorithm (xxh3-128; artifacts of lsar 0.1 recorded `sha256`). */
-  hash?: string;
-  hashAlgorithm?: string;
-  rows: number;
-  dim: number;
-  dtype: string;
-  /** With a shard: the file's rows [start, end) that were read, of `total`. */
-  range?: { start: number; end: number; total: number };
-}
+export type { SourceFile } from '../../io/stats-file.js';
+import type { SourceFile } from '../../io/stats-file.js';
 
 export interface Provenance {
   inputs: SourceFile[];
