@@ -61,6 +61,8 @@ export const FILL_PACKAGES: Record<string, string[]> = {
     'mate-media-common',
     'terminator',
     'navit-data',
+    // MediaWiki's messages (JSON catalogs, translatewiki.net): the only sizeable Javanese text in Debian
+    'mediawiki',
   ],
   sw: [
     'cinnamon-l10n',
@@ -204,6 +206,29 @@ function findMo(dir: string, out: { loc: string; file: string }[] = []): { loc: 
   return out;
 }
 
+/**
+ * MediaWiki-style JSON catalogs (`.../i18n/[...]/<lang>.json`: message key -> text, `@metadata`
+ * apart), as filler packages ship them (MediaWiki and its extensions).
+ */
+function findJsonCatalogs(dir: string, langs: Set<string>, out: { loc: string; file: string }[] = []): { loc: string; file: string }[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isDirectory()) findJsonCatalogs(p, langs, out);
+    else if (name.endsWith('.json') && /\/i18n\//.test(p) && langs.has(name.slice(0, -5))) out.push({ loc: name.slice(0, -5), file: p });
+  }
+  return out;
+}
+
+/** The messages of a JSON catalog, without wiki markup or parameters ($1, {{PLURAL:...}}, [[links]], ''bold''). */
+export function jsonMessages(text: string): string[] {
+  const j = JSON.parse(text) as Record<string, unknown>;
+  return Object.entries(j)
+    .filter(([k, v]) => !k.startsWith('@') && typeof v === 'string')
+    .map(([, v]) => v as string)
+    .filter((v) => !/\$\d|\{\{|\}\}|\[\[|\]\]|\[https?|''|__|~~~/.test(v));
+}
+
 function licenceOf(extract: string, pkg: string): string {
   const f = join(extract, 'usr', 'share', 'doc', pkg, 'copyright');
   if (!existsSync(f)) return 'see the package copyright file';
@@ -251,6 +276,14 @@ function main(): void {
           if (!filler) for (const l of cleanLines(id)) if (!english.has(l)) english.set(l, pkg);
         }
       }
+      if (filler) {
+        const fillLangs = new Set(Object.keys(FILL_PACKAGES).filter((l) => LANGS.has(l) && FILL_PACKAGES[l]?.includes(pkg)));
+        for (const { loc: lang, file } of fillLangs.size > 0 ? findJsonCatalogs(x, fillLangs) : []) {
+          const map = byLang.get(lang) ?? new Map<string, string>();
+          byLang.set(lang, map);
+          for (const str of jsonMessages(readFileSync(file, 'utf8'))) for (const l of cleanLines(str)) if (!map.has(l)) map.set(l, pkg);
+        }
+      }
     }
     const evalLines = evaluationLines();
     mkdirSync(OUT, { recursive: true });
@@ -277,8 +310,9 @@ function main(): void {
       'deduplicated, in a fixed pseudo-random order (by SHA-1 of the line). Rebuilt by',
       "`npx tsx scripts/build-corpora.ts` (needs apt-get, dpkg-deb and Debian's mirror).",
       '',
-      '**Source.** Translated message catalogs (gettext `.mo` files under `usr/share/locale/<lang>/`)',
-      'in Debian 12 (bookworm) packages, i.e. the user-interface text of these free-software projects',
+      '**Source.** Translated message catalogs (gettext `.mo` files under `usr/share/locale/<lang>/`;',
+      "for jv also MediaWiki's JSON catalogs, `i18n/jv.json`, without messages that carry wiki markup or",
+      'parameters) in Debian 12 (bookworm) packages, i.e. the user-interface text of these free-software projects',
       'as written by their translation teams. `en.txt` holds English source strings (msgids) of the',
       'same catalogs. Strings with placeholders, markup or URLs are dropped; accelerator marks are',
       'removed; a line needs 4+ words and 20+ characters (8+ characters in scripts written without',
