@@ -79,6 +79,8 @@ export class TopKAccumulator {
   private readonly slack: Float64Array;
   private readonly cand: number[][];
   private readonly cap: number;
+  /** Per query, best[k-1] - slack as of the last update by addTransposed (never above it). */
+  private floors?: Float64Array;
 
   constructor(
     private readonly queries: Embeddings,
@@ -134,6 +136,36 @@ export class TopKAccumulator {
     }
   }
 
+  /**
+   * A block whose columns are this accumulator's queries and whose rows are its targets (the
+   * scores of the other direction, read row by row: no transpose, no strided reads).
+   */
+  addTransposed(b: ScoreBlock): void {
+    const kk = this.kk;
+    if (kk === 0) return;
+    const floors = (this.floors ??= new Float64Array(this.queries.rows).fill(-Infinity));
+    const { best, slack, cand, cap } = this;
+    const { scores, cols, t0 } = b;
+    const floor = floors.subarray(t0, t0 + cols);
+    for (let r = 0; r < b.rows; r++) {
+      const row = scores.subarray(r * cols, (r + 1) * cols);
+      const target = b.q0 + r;
+      for (let j = 0; j < cols; j++) {
+        const s = row[j] as number;
+        if (s < (floor[j] as number)) continue;
+        const q = t0 + j;
+        const last = q * kk + kk - 1;
+        if (s > (best[last] as number)) {
+          this.offer(best.subarray(q * kk, q * kk + kk), s);
+          floors[q] = (best[last] as number) - (slack[q] as number);
+        }
+        const list = cand[q] as number[];
+        list.push(target, s);
+        if (list.length > 2 * cap) this.prune(q, floors[q] as number);
+      }
+    }
+  }
+
   /** Insert a float32 score into a query's descending top-k values. */
   private offer(best: Float32Array, s: number): void {
     const kk = best.length;
@@ -186,6 +218,36 @@ export class TopKAccumulator {
 /** Exact top-k targets of every query by dot product (pass normalised rows for cosine), on this thread. */
 export function exactTopK(queries: Embeddings, targets: Embeddings, k: number, options: BlockOptions = {}): TopK {
   const acc = new TopKAccumulator(queries, targets, k);
+  for (const b of scoreBlocks(queries, targets, options)) acc.add(b);
+  return acc.finish();
+}
+
+/**
+ * Both directions of an exact k-NN from one pass of score blocks: queries -> targets (`k`,
+ * from each block's rows) and targets -> queries (`kBack`, from its columns); the same results
+ * as two searches, for half the multiply-adds.
+ */
+export class MutualAccumulator {
+  readonly forward: TopKAccumulator;
+  readonly backward: TopKAccumulator;
+  constructor(queries: Embeddings, targets: Embeddings, k: number, kBack: number) {
+    this.forward = new TopKAccumulator(queries, targets, k);
+    this.backward = new TopKAccumulator(targets, queries, kBack);
+  }
+
+  add(b: ScoreBlock): void {
+    this.forward.add(b);
+    this.backward.addTransposed(b);
+  }
+
+  finish(): { forward: TopK; backward: TopK } {
+    return { forward: this.forward.finish(), backward: this.backward.finish() };
+  }
+}
+
+/** exactTopK both ways from one pass (the WebAssembly kernel, on this thread). */
+export function exactTopKBoth(queries: Embeddings, targets: Embeddings, k: number, kBack: number, options: BlockOptions = {}) {
+  const acc = new MutualAccumulator(queries, targets, k, kBack);
   for (const b of scoreBlocks(queries, targets, options)) acc.add(b);
   return acc.finish();
 }

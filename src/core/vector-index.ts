@@ -8,7 +8,7 @@
  */
 import { concatRows, type Embeddings } from './embeddings.js';
 import { createError } from './errors.js';
-import { exactTopK, TopKAccumulator, type ScoreBlock } from './exact-search.js';
+import { exactTopK, exactTopKBoth, MutualAccumulator, TopKAccumulator, type ScoreBlock } from './exact-search.js';
 import { normalizeRows, normalizeRowsInPlace } from './rows.js';
 import type { TopK } from './topk.js';
 
@@ -111,6 +111,22 @@ export class ExactIndex implements VectorIndex {
       return acc.finish();
     }
     return exactTopK(q, this.rows, k);
+  }
+
+  /**
+   * Both directions from one pass of scores: each query's top-k rows (`forward`) and each
+   * row's top-`kBack` queries (`backward`, labels = query rows); half the work of two searches
+   * (margin mining needs both).
+   */
+  async searchBoth(queries: Embeddings, k: number, kBack: number): Promise<{ forward: TopK; backward: TopK }> {
+    checkDim(this, queries, 'search');
+    const q = prepareRows(queries, this.metric);
+    if (this.gemm && q.rows * this.rows.rows * this.dim >= GEMM_MIN_WORK) {
+      const acc = new MutualAccumulator(q, this.rows, k, kBack);
+      for await (const b of this.gemm(q, this.rows, k)) acc.add(b);
+      return acc.finish();
+    }
+    return exactTopKBoth(q, this.rows, k, kBack);
   }
 
   async dispose(): Promise<void> {

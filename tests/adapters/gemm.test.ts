@@ -1,7 +1,7 @@
 /** The GEMM scorer (onnxruntime MLAS) gives exact search the same results as the WebAssembly kernel. */
 import { describe, expect, it } from 'vitest';
 import { embeddings } from '../../src/core/embeddings.js';
-import { exactTopK, TopKAccumulator } from '../../src/core/exact-search.js';
+import { exactTopK, MutualAccumulator, TopKAccumulator } from '../../src/core/exact-search.js';
 import { normalizeRows } from '../../src/core/rows.js';
 import { GEMM_MIN_WORK } from '../../src/core/vector-index.js';
 import { gemmScorer } from '../../src/adapters/gemm.js';
@@ -37,6 +37,36 @@ describe('exact search through the GEMM scorer', () => {
     const index = await buildIndex(embeddings(t, d), { kind: 'exact' });
     const viaIndex = await index.search(embeddings(q, d), 10);
     expect(Array.from(viaIndex.indices)).toEqual(Array.from(exactTopK(embeddings(q, d), embeddings(t, d), 10).indices));
+  });
+
+  it('searches both ways from one pass (columns read in JS) equal two exact searches', async () => {
+    const g = gaussian(22);
+    const d = 40;
+    const [n, m] = [1500, 2300];
+    const a = normalizeRows(Float32Array.from({ length: n * d }, g), d);
+    const b = normalizeRows(Float32Array.from({ length: m * d }, g), d);
+    b.copyWithin(2000 * d, 0, 100 * d); // ties in b
+    a.set(b.subarray(0, 30 * d), 0); // a's first rows hit a tied pair of b; b's first rows tie with them
+    a.set(b.subarray(0, 30 * d), 1000 * d);
+    const gemm = await gemmScorer();
+    for (const [k, kb] of [
+      [4, 4],
+      [1, 10],
+    ] as const) {
+      const acc = new MutualAccumulator(embeddings(a, d), embeddings(b, d), k, kb);
+      for await (const blk of gemm!.blocks(embeddings(a, d), embeddings(b, d), k, { targetChunk: 700, queryBatch: 301 })) acc.add(blk);
+      const got = acc.finish();
+      const fwd = exactTopK(embeddings(a, d), embeddings(b, d), k);
+      const bwd = exactTopK(embeddings(b, d), embeddings(a, d), kb);
+      expect(Array.from(got.forward.indices)).toEqual(Array.from(fwd.indices));
+      expect(Array.from(got.forward.scores)).toEqual(Array.from(fwd.scores));
+      expect(Array.from(got.backward.indices)).toEqual(Array.from(bwd.indices));
+      expect(Array.from(got.backward.scores)).toEqual(Array.from(bwd.scores));
+    }
+    // through the index (GEMM for this size), the same
+    const index = await buildIndex(embeddings(b, d), { kind: 'exact' });
+    const both = await (index as import('../../src/core/vector-index.js').ExactIndex).searchBoth(embeddings(a, d), 4, 4);
+    expect(Array.from(both.backward.indices)).toEqual(Array.from(exactTopK(embeddings(b, d), embeddings(a, d), 4).indices));
   });
 
   it('a row whose block top-k does not reach below the floor is scanned in full', async () => {

@@ -72,8 +72,15 @@ describe('lsar mine (CLI)', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout) as { pairs: number; search: { forward: { kind: string } }; scores: { min: number } };
+    const summary = JSON.parse(r.stdout) as {
+      pairs: number;
+      search: { forward: { kind: string; reason: string }; backward: { reason: string } };
+      scores: { min: number };
+    };
     expect(summary.pairs).toBe(40);
+    // exact both ways: one pass of scores serves both directions
+    expect(summary.search.forward.reason).toMatch(/both directions from one pass of scores$/);
+    expect(summary.search.backward.reason).toMatch(/both directions from one pass of scores$/);
     expect(summary.scores.min).toBeGreaterThan(1);
     const first = readFileSync(out, 'utf8').split('\n')[0]!.split('\t');
     expect(first).toEqual([expect.stringMatching(/^1\.88141/), '11', '18', 'source 11', 'target 18']);

@@ -14,7 +14,7 @@ import { checkColumnApplies } from '../../io/embeddings.js';
 import { canonicalLanguageOptions } from '../../io/languages.js';
 import { refuseOverwrite } from '../../io/same-file.js';
 import { cacheFor } from '../services/embedding-cache.js';
-import { dataKey, projectionKey, runSearch, searchSettings } from '../services/search/index.js';
+import { dataKey, projectionKey, runSearchBoth, searchSettings } from '../services/search/index.js';
 import { taskShard } from '../services/shard.js';
 import { mineSchema, type MineOptions, type MineSummary } from './schema.js';
 import { mineFromNeighbours, mineShard, neighbourFiles } from './shards.js';
@@ -113,10 +113,13 @@ export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; sum
     ...(keys ? { key: keys[side] } : {}),
   });
   if (shard && keys) return mineShard(options, shard, src.vectors, trg.vectors, { job, keys, progress, start, k });
-  progress(`${k}-NN source -> target (${n} x ${m})`, n);
-  const fwd = await runSearch(trg.vectors, src.vectors, Math.min(k, m), job('trg'));
-  progress(`${k}-NN target -> source`, m);
-  const bwd = await runSearch(src.vectors, trg.vectors, Math.min(k, n), job('src'));
+  progress(`${k}-NN source -> target and target -> source (${n} x ${m})`, n);
+  const { forward: fwd, backward: bwd } = await runSearchBoth(
+    src.vectors,
+    trg.vectors,
+    { forward: Math.min(k, m), backward: Math.min(k, n) },
+    { forward: job('trg'), backward: job('src') },
+  );
   return finishMining(options, {
     fwd: fwd.top,
     bwd: bwd.top,

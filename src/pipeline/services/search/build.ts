@@ -69,18 +69,20 @@ export interface Choice {
 
 /**
  * The index kind for a job of `queries` queries over `rows` rows: exact or HNSW as asked, or
- * under `auto` the one estimated faster (an HNSW index already built counts without its build).
+ * under `auto` the one estimated faster (an HNSW index already built counts without its build;
+ * `both`: the job is one direction of a search both ways, where exact does both in one pass).
  */
 export async function chooseKind(
   mode: SearchMode,
-  job: { rows: number; queries: number; dim: number; efConstruction?: number; built?: IndexKind },
+  job: { rows: number; queries: number; dim: number; efConstruction?: number; built?: IndexKind; both?: boolean },
 ): Promise<Choice> {
   if (mode !== 'auto') return { kind: mode, reason: `${mode} search as asked` };
   if (job.built) return { kind: job.built, reason: `the saved ${job.built} index` };
   const cores = Math.max(1, availableParallelism());
   const macs = job.rows * job.queries * job.dim;
   const rate = (await gemmScorer()) ? COSTS.gemmMacPerSecond * cores : COSTS.wasmMacPerSecond;
-  const exact = macs / rate;
+  // searched both ways (mine), one exact pass of scores serves both directions: half of it each
+  const exact = macs / rate / (job.both ? 2 : 1);
   const scale = job.dim / 768;
   const build = (job.rows * COSTS.hnswInsertSeconds * scale * ((job.efConstruction ?? HNSW_DEFAULTS.efConstruction) / 200)) / cores;
   const hnsw = build + (job.queries * COSTS.hnswQuerySeconds * scale) / cores;
