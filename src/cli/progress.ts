@@ -45,16 +45,23 @@ export class Progress {
 
   private key: string | undefined;
   private keyStart = Date.now();
+  private keyDone = 0;
 
-  /** Rate and ETA text for `done` of `total` units; the clock restarts when `key` (e.g. the language) changes. */
+  /**
+   * Rate and ETA text for `done` of `total` units; the clock restarts when `key` (e.g. the
+   * language) changes, counting from that first report's `done` (work before it took an unknown
+   * time), and no rate is shown before half a second of it.
+   */
   rate(done: number, total: number | undefined, unit: string, key?: string): string {
     if (key !== this.key) {
       this.key = key;
       this.keyStart = key === undefined ? this.started : Date.now();
+      this.keyDone = key === undefined ? 0 : done;
     }
-    const secs = Math.max(1e-3, (Date.now() - this.keyStart) / 1000);
-    const perSec = done / secs;
-    let s = `${done.toLocaleString('en-US')}${total !== undefined ? `/${total.toLocaleString('en-US')}` : ''} ${unit}, ${Math.round(perSec).toLocaleString('en-US')} ${unit}/s`;
+    const secs = (Date.now() - this.keyStart) / 1000;
+    const perSec = secs >= 0.5 ? (done - this.keyDone) / secs : 0;
+    let s = `${done.toLocaleString('en-US')}${total !== undefined ? `/${total.toLocaleString('en-US')}` : ''} ${unit}`;
+    if (perSec > 0) s += `, ${Math.round(perSec).toLocaleString('en-US')} ${unit}/s`;
     if (total !== undefined && perSec > 0 && done < total) s += `, ETA ${Math.ceil((total - done) / perSec)} s`;
     return s;
   }

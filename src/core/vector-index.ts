@@ -8,7 +8,7 @@
  */
 import { concatRows, type Embeddings } from './embeddings.js';
 import { createError } from './errors.js';
-import { exactTopK, exactTopKBoth, MutualAccumulator, TopKAccumulator, type ScoreBlock } from './exact-search.js';
+import { exactTopK, MutualAccumulator, scoreBlocks, TopKAccumulator, type ScoreBlock } from './exact-search.js';
 import { normalizeRows, normalizeRowsInPlace } from './rows.js';
 import type { TopK } from './topk.js';
 
@@ -118,15 +118,23 @@ export class ExactIndex implements VectorIndex {
    * row's top-`kBack` queries (`backward`, labels = query rows); half the work of two searches
    * (margin mining needs both).
    */
-  async searchBoth(queries: Embeddings, k: number, kBack: number): Promise<{ forward: TopK; backward: TopK }> {
+  async searchBoth(
+    queries: Embeddings,
+    k: number,
+    kBack: number,
+    progress?: (rowsDone: number) => void,
+  ): Promise<{ forward: TopK; backward: TopK }> {
     checkDim(this, queries, 'search');
     const q = prepareRows(queries, this.metric);
-    if (this.gemm && q.rows * this.rows.rows * this.dim >= GEMM_MIN_WORK) {
-      const acc = new MutualAccumulator(q, this.rows, k, kBack);
-      for await (const b of this.gemm(q, this.rows, k)) acc.add(b);
-      return acc.finish();
+    const acc = new MutualAccumulator(q, this.rows, k, kBack);
+    const blocks =
+      this.gemm && q.rows * this.rows.rows * this.dim >= GEMM_MIN_WORK ? this.gemm(q, this.rows, k) : scoreBlocks(q, this.rows);
+    for await (const b of blocks) {
+      acc.add(b);
+      // blocks go through the rows in chunks, each chunk against every query
+      if (b.q0 + b.rows === q.rows) progress?.(b.t0 + b.cols);
     }
-    return exactTopKBoth(q, this.rows, k, kBack);
+    return acc.finish();
   }
 
   async dispose(): Promise<void> {

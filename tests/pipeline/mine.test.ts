@@ -91,6 +91,31 @@ describe('lsar mine (CLI)', () => {
     );
   });
 
+  it('exact search both ways reports progress in target rows, up to all of them', async () => {
+    const dir = await tempDir();
+    const g = gaussian(8);
+    const d = 16;
+    const [n, m] = [300, 9000];
+    await writeFile(join(dir, 's.npy'), encodeNpy(Float32Array.from({ length: n * d }, g), [n, d]));
+    await writeFile(join(dir, 't.npy'), encodeNpy(Float32Array.from({ length: m * d }, g), [m, d]));
+    const seen: [string, number, number | undefined][] = [];
+    await mine({
+      src: join(dir, 's.npy'),
+      trg: join(dir, 't.npy'),
+      out: join(dir, 'p.tsv'),
+      search: 'exact',
+      events: { progress: (stage, done, total) => seen.push([stage, done, total]) },
+    });
+    const knn = seen.filter(([stage]) => stage === `mine: 4-NN both ways (${n} x ${m})`);
+    // announced at 0, then chunks of 4,096 target rows (GEMM or WebAssembly alike): 4096, 8192, 9000
+    expect(knn.map(([, done, total]) => [done, total])).toEqual([
+      [0, m],
+      [4096, m],
+      [8192, m],
+      [m, m],
+    ]);
+  });
+
   it('--unify mines unique texts and names their first rows', async () => {
     const dir = await tempDir();
     const g = gaussian(31);

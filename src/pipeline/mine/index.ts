@@ -113,12 +113,14 @@ export async function mine(given: MineOptions): Promise<{ pairs: MinedPairs; sum
     ...(keys ? { key: keys[side] } : {}),
   });
   if (shard && keys) return mineShard(options, shard, src.vectors, trg.vectors, { job, keys, progress, start, k });
-  progress(`${k}-NN source -> target and target -> source (${n} x ${m})`, n);
+  const knnStage = `${k}-NN both ways (${n} x ${m})`;
+  progress(knnStage, m);
   const { forward: fwd, backward: bwd } = await runSearchBoth(
     src.vectors,
     trg.vectors,
     { forward: Math.min(k, m), backward: Math.min(k, n) },
     { forward: job('trg'), backward: job('src') },
+    (done, total, what) => given.events?.progress?.(`mine: ${knnStage}`, done, total, { unit: 'rows', note: what }),
   );
   return finishMining(options, {
     fwd: fwd.top,

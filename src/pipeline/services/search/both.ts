@@ -18,13 +18,14 @@ export interface SearchRun {
 
 /**
  * `a`'s top-`k.forward` rows of `b` (job `forward`: the index over `b`) and `b`'s top-`k.backward`
- * rows of `a` (job `backward`: the index over `a`).
+ * rows of `a` (job `backward`: the index over `a`). `progress`: rows of `b` done, of the exact pass.
  */
 export async function runSearchBoth(
   a: Embeddings,
   b: Embeddings,
   k: { forward: number; backward: number },
   jobs: { forward: SearchJob; backward: SearchJob },
+  progress?: (rowsDone: number, total: number, what: string) => void,
 ): Promise<{ forward: SearchRun; backward: SearchRun }> {
   const forward: SearchJob = { ...jobs.forward, both: true };
   const backward: SearchJob = { ...jobs.backward, both: true };
@@ -45,7 +46,7 @@ export async function runSearchBoth(
       const index = await exactIndex(b.dim, metric);
       try {
         await index.add(b, { owned: forward.owned === true });
-        const r = await index.searchBoth(a, k.forward, k.backward);
+        const r = await index.searchBoth(a, k.forward, k.backward, progress && ((done) => progress(done, b.rows, 'exact, both ways')));
         const report = (c: Choice): SearchReport => ({ kind: 'exact', reason: `${c.reason}; both directions from one pass of scores` });
         return { forward: { top: r.forward, report: report(cf) }, backward: { top: r.backward, report: report(cb) } };
       } finally {
