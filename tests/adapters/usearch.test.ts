@@ -23,6 +23,7 @@ describe('UsearchIndex', () => {
     const b = await exact.search(q, 10);
     let hits = 0;
     let worst = 0;
+    let self = 0;
     for (let i = 0; i < q.rows; i++) {
       const truth = new Map(Array.from(b.indices.subarray(i * 10, i * 10 + 10)).map((id, j) => [id, b.scores[i * 10 + j] as number]));
       for (let j = 0; j < 10; j++) {
@@ -32,10 +33,12 @@ describe('UsearchIndex', () => {
           worst = Math.max(worst, Math.abs((truth.get(id) as number) - (a.scores[i * 10 + j] as number)));
         }
       }
-      // the query is its own best match
-      expect(a.indices[i * 10]).toBe(i);
+      if (a.indices[i * 10] === i) self++;
     }
     expect(hits / (10 * q.rows)).toBeGreaterThanOrEqual(0.99);
+    // each query is its own best match, up to the recall allowed: USearch builds on 2 threads, so
+    // its graph differs from run to run (one CI run in several missed query 43's own row at ef 128)
+    expect(self).toBeGreaterThanOrEqual(99);
     expect(worst).toBeLessThanOrEqual(1e-5);
     await u.dispose();
   });
