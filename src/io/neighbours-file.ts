@@ -7,7 +7,13 @@
  *   <dir>/<fwd|bwd>.shard-<i>-of-<N>.indices.npy   float64 [rows, k] (row numbers, exact in float64)
  *   <dir>/<fwd|bwd>.shard-<i>-of-<N>.scores.npy    float64 [rows, k] (cosine similarities, best first)
  *   <dir>/<fwd|bwd>.shard-<i>-of-<N>.json          {"format": "lsar-neighbours", "formatVersion": 1,
- *        "direction", "shard": {index, count}, "rows": {start, end, total}, "targets", "k", "key", "search"}
+ *        "direction", "shard": {index, count}, "rows": {start, end, total}, "targets", "k", "key", "search"[, "over"]}
+ *
+ * A block with `over` {start, end} is partial: every row of its side, each with its k nearest
+ * among the other side's rows [start, end) only (a task that searched its block of sources
+ * both ways in one exact pass writes the targets' lists so). The partial blocks of a direction
+ * tile the other side, and the merge keeps each row's best k of their union (ties to the lower
+ * row, as one search): the same lists as one process.
  *
  * The JSON is written last: a block without it is not complete.
  */
@@ -37,11 +43,16 @@ export interface NeighbourMeta {
   /** What was searched: the two sides' data and the projection applied; equal across a job's blocks. */
   key: unknown;
   search?: unknown;
+  /** A partial block: the k-NN of every row among the other side's rows [start, end) only. */
+  over?: { start: number; end: number };
 }
 
 export async function writeNeighbours(dir: string, meta: NeighbourMeta, top: TopK): Promise<void> {
   const base = join(dir, `${meta.direction}.${shardName(meta.shard)}`);
   const rows = meta.rows.end - meta.rows.start;
+  // a task with an empty block (a side with fewer rows than tasks) has no lists: no arrays
+  if (rows === 0 || meta.k === 0)
+    return writeFileAtomic(`${base}.json`, JSON.stringify({ format: NEIGHBOURS_FORMAT, formatVersion: 1, ...meta }, null, 1) + '\n');
   await writeNpy(`${base}.indices.npy`, Float64Array.from(top.indices), rows, meta.k, '<f8');
   await writeNpy(`${base}.scores.npy`, top.scores, rows, meta.k, '<f8');
   await writeFileAtomic(`${base}.json`, JSON.stringify({ format: NEIGHBOURS_FORMAT, formatVersion: 1, ...meta }, null, 1) + '\n');
@@ -84,6 +95,7 @@ export async function readNeighbours(
         'INPUT',
         `${dir}: ${direction} neighbours of task${missing.length === 1 ? '' : 's'} ${missing.join(', ') || '(repeated)'} of ${count} missing: every task must have finished (did one fail?)`,
       );
+    if (blocks.some((b) => b.over)) return partialSide(dir, direction, blocks);
     const total = (blocks[0] as NeighbourMeta).rows.total;
     const k = (blocks[0] as NeighbourMeta).k;
     if (blocks.some((b) => b.k !== k))
@@ -93,14 +105,9 @@ export async function readNeighbours(
     for (const b of blocks) {
       if (b.rows.start !== next || b.rows.total !== total)
         throw createError('INPUT', `${dir}: ${direction} blocks do not tile rows 0-${total}`);
-      const base = join(dir, `${direction}.${shardName(b.shard)}`);
-      const idx = await readNpy(`${base}.indices.npy`);
-      const sc = await readNpy(`${base}.scores.npy`);
-      const rows = b.rows.end - b.rows.start;
-      if (idx.rows !== rows || sc.rows !== rows || idx.dim !== k || sc.dim !== k)
-        throw createError('INPUT', `${base}: ${idx.rows} x ${idx.dim} neighbours, expected ${rows} x ${k}`);
-      top.indices.set(Int32Array.from(idx.data), b.rows.start * k);
-      top.scores.set(sc.data, b.rows.start * k);
+      const block = await readBlock(dir, direction, b, b.rows.end - b.rows.start, k);
+      top.indices.set(Int32Array.from(block.indices), b.rows.start * k);
+      top.scores.set(block.scores, b.rows.start * k);
       next = b.rows.end;
     }
     if (next !== total) throw createError('INPUT', `${dir}: ${direction} blocks end at row ${next} of ${total}`);
@@ -111,4 +118,54 @@ export async function readNeighbours(
   if (fwd.targets !== bwd.total || bwd.targets !== fwd.total)
     throw createError('INPUT', `${dir}: fwd blocks searched ${fwd.targets} targets, but the bwd blocks cover ${bwd.total} rows`);
   return { fwd: fwd.top, bwd: bwd.top, n: fwd.total, m: bwd.total, k: first.kAsked, key: first.key, blocks: metas };
+}
+
+async function readBlock(dir: string, direction: Direction, b: NeighbourMeta, rows: number, k: number) {
+  if (rows === 0 || k === 0) return { indices: new Float64Array(0), scores: new Float64Array(0) };
+  const base = join(dir, `${direction}.${shardName(b.shard)}`);
+  const idx = await readNpy(`${base}.indices.npy`);
+  const sc = await readNpy(`${base}.scores.npy`);
+  if (idx.rows !== rows || sc.rows !== rows || idx.dim !== k || sc.dim !== k)
+    throw createError('INPUT', `${base}: ${idx.rows} x ${idx.dim} neighbours, expected ${rows} x ${k}`);
+  return { indices: idx.data, scores: sc.data };
+}
+
+/** A direction written as partial blocks: their `over` ranges tile the other side; each row's best k of the union. */
+async function partialSide(
+  dir: string,
+  direction: Direction,
+  blocks: NeighbourMeta[],
+): Promise<{ top: TopK; total: number; targets: number }> {
+  const first = blocks[0] as NeighbourMeta;
+  const { total } = first.rows;
+  const targets = first.targets;
+  const sorted = [...blocks].sort((a, b) => (a.over?.start ?? -1) - (b.over?.start ?? -1));
+  let next = 0;
+  for (const b of sorted) {
+    if (!b.over || b.over.start !== next || b.rows.start !== 0 || b.rows.end !== total || b.rows.total !== total || b.targets !== targets)
+      throw createError('INPUT', `${dir}: ${direction} partial blocks do not tile rows 0-${targets} of the other side`);
+    if (b.k !== Math.min(b.kAsked, b.over.end - b.over.start))
+      throw createError(
+        'INPUT',
+        `${dir}: ${direction} block of task ${b.shard.index}: k ${b.k}, expected ${Math.min(b.kAsked, b.over.end - b.over.start)}`,
+      );
+    next = b.over.end;
+  }
+  if (next !== targets) throw createError('INPUT', `${dir}: ${direction} partial blocks end at row ${next} of ${targets}`);
+  const k = Math.min(first.kAsked, targets);
+  const parts = [];
+  for (const b of sorted) parts.push({ k: b.k, ...(await readBlock(dir, direction, b, total, b.k)) });
+  const top: TopK = { k, indices: new Int32Array(total * k), scores: new Float64Array(total * k) };
+  const cand: { i: number; s: number }[] = [];
+  for (let r = 0; r < total; r++) {
+    cand.length = 0;
+    for (const p of parts)
+      for (let j = 0; j < p.k; j++) cand.push({ i: p.indices[r * p.k + j] as number, s: p.scores[r * p.k + j] as number });
+    cand.sort((x, y) => y.s - x.s || x.i - y.i);
+    for (let j = 0; j < k; j++) {
+      top.indices[r * k + j] = (cand[j] as { i: number }).i;
+      top.scores[r * k + j] = (cand[j] as { s: number }).s;
+    }
+  }
+  return { top, total, targets };
 }

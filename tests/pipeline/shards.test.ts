@@ -147,9 +147,48 @@ describe('--shard i/N: the tasks together give what one process gives', () => {
     const merged = await mine({ fromNeighbours: knn, out: join(dir, 'merged.tsv'), threshold: 0 });
     expect(merged.summary.pairs).toBe(one.summary.pairs);
     expect(await readFile(join(dir, 'merged.tsv'), 'utf8')).toBe(await readFile(join(dir, 'one.tsv'), 'utf8'));
+    // exact: each task searched its source rows both ways in one pass; the targets' lists are partial blocks
+    const bwd = JSON.parse(await readFile(join(knn, 'bwd.shard-00001-of-00004.json'), 'utf8')) as { over?: object; rows: object };
+    expect([bwd.over, bwd.rows]).toEqual([
+      { start: 25, end: 51 },
+      { start: 0, end: 64, total: 64 },
+    ]);
     const { rm } = await import('node:fs/promises');
+    await rm(join(knn, 'bwd.shard-00001-of-00004.json'));
+    await expect(mine({ fromNeighbours: knn, out: join(dir, 'x.tsv') })).rejects.toThrow(/bwd neighbours of task 1 of 4 missing/);
     await rm(join(knn, 'fwd.shard-00002-of-00004.json'));
     await expect(mine({ fromNeighbours: knn, out: join(dir, 'x.tsv') })).rejects.toThrow(/fwd neighbours of task 2 of 4 missing/);
+  });
+
+  it('mine: a side smaller than the task count (empty blocks), and HNSW tasks (tiled blocks), merge to one process', async () => {
+    const dir = await tempDir();
+    const emb = await data(dir);
+    // fr has 3 rows for 4 tasks: task 0's source block is empty
+    const one = await mine({
+      src: join(emb, 'fr.npy'),
+      trg: join(emb, 'de.npy'),
+      out: join(dir, 'one.tsv'),
+      search: 'exact',
+      threshold: 0,
+    });
+    const knn = join(dir, 'knn');
+    for (let i = 0; i < 4; i++)
+      await mine({ src: join(emb, 'fr.npy'), trg: join(emb, 'de.npy'), out: knn, search: 'exact', shard: `${i}/4` });
+    const merged = await mine({ fromNeighbours: knn, out: join(dir, 'merged.tsv'), threshold: 0 });
+    expect(merged.summary.pairs).toBe(one.summary.pairs);
+    expect(await readFile(join(dir, 'merged.tsv'), 'utf8')).toBe(await readFile(join(dir, 'one.tsv'), 'utf8'));
+    // HNSW searches each direction's block of rows (ef above the row counts: the exact lists)
+    const src = join(emb, 'en.npy');
+    const trg = join(emb, 'ja.npy');
+    const exact = await mine({ src, trg, out: join(dir, 'exact.tsv'), search: 'exact', threshold: 0 });
+    const hnsw = join(dir, 'hnsw');
+    for (let i = 0; i < 3; i++) await mine({ src, trg, out: hnsw, search: 'hnsw', ef: 500, shard: `${i}/3` });
+    const bwd = JSON.parse(await readFile(join(hnsw, 'bwd.shard-00001-of-00003.json'), 'utf8')) as { over?: object; rows: object };
+    expect([bwd.over, bwd.rows]).toEqual([undefined, { start: 21, end: 42, total: 64 }]);
+    const fromHnsw = await mine({ fromNeighbours: hnsw, out: join(dir, 'merged-hnsw.tsv'), threshold: 0 });
+    expect(fromHnsw.summary.pairs).toBe(exact.summary.pairs);
+    const pairs = (t: string) => t.split('\n').map((l) => l.split('\t').slice(1).join(' '));
+    expect(pairs(await readFile(join(dir, 'merged-hnsw.tsv'), 'utf8'))).toEqual(pairs(await readFile(join(dir, 'exact.tsv'), 'utf8')));
   });
 
   it('the shard comes from --shard, Slurm array variables, or a Kubernetes Indexed Job with a count; none ignores them', () => {

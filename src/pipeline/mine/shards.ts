@@ -4,7 +4,9 @@
  * all sources (io/neighbours-file.ts); `lsar mine --from-neighbours dir/` reads every block and
  * margin-scores them as one process would: the margin's neighbour means need each row's k-NN
  * over the whole other side, which the blocks hold. The index is chosen for the whole job's
- * queries, so every task searches as the single process does.
+ * queries, so every task searches as the single process does. With exact search, a task
+ * searches its source rows against every target once, both ways (each target's lists over
+ * those sources are a partial block, merged across tasks).
  */
 import { join } from 'node:path';
 import type { Embeddings } from '../../core/embeddings.js';
@@ -13,7 +15,7 @@ import type { MinedPairs } from '../../core/margin.js';
 import { shardName, shardRange, type Shard } from '../../core/shard.js';
 import { readLines } from '../../io/text.js';
 import { readNeighbours, writeNeighbours, type Direction } from '../../io/neighbours-file.js';
-import { runSearch, type SearchJob } from '../services/search/index.js';
+import { onePassChoices, runSearch, runSearchBoth, type SearchJob } from '../services/search/index.js';
 import type { MineOptions, MineSummary } from './schema.js';
 import { finishMining } from './sides.js';
 
@@ -49,29 +51,43 @@ export async function mineShard(
   const [a, b] = shardRange(n, shard);
   const [c, d] = shardRange(m, shard);
   const reports: Partial<Record<Direction, MineSummary['search']['forward']>> = {};
-  for (const [direction, queries, targets, from, to, side] of [
-    ['fwd', src, trg, a, b, 'trg'],
-    ['bwd', trg, src, c, d, 'src'],
-  ] as const) {
-    const kk = Math.min(k, targets.rows);
-    ctx.progress(`${direction === 'fwd' ? 'source -> target' : 'target -> source'} rows ${from}-${to} of ${queries.rows}`, to - from);
-    const r = await runSearch(targets, rowsOf(queries, from, to), kk, { ...ctx.job(side), plannedQueries: queries.rows });
-    reports[direction] = r.report;
-    await writeNeighbours(
-      options.out,
-      {
-        direction,
-        shard,
-        rows: { start: from, end: to, total: queries.rows },
-        targets: targets.rows,
-        k: kk,
-        kAsked: k,
-        key,
-        search: r.report,
-      },
-      r.top,
-    );
-  }
+  const meta = (direction: Direction, rows: [number, number], total: number, targets: number, kk: number, search: unknown) => ({
+    direction,
+    shard,
+    rows: { start: rows[0], end: rows[1], total },
+    targets,
+    k: kk,
+    kAsked: k,
+    key,
+    search,
+  });
+  // Exact both ways: the task's source rows against every target in one pass; its forward lists
+  // are complete, and every target's list over these sources is a partial block (the merge
+  // takes the best of the tasks'): half the multiply-adds of two searches per task.
+  const jobs = { forward: { ...ctx.job('trg'), plannedQueries: n }, backward: { ...ctx.job('src'), plannedQueries: m } };
+  const block = rowsOf(src, a, b);
+  const onePass = (await onePassChoices(block, trg, jobs)) !== undefined;
+  if (onePass) {
+    const kf = Math.min(k, m);
+    const kb = Math.min(k, b - a);
+    ctx.progress(`source rows ${a}-${b} of ${n} against every target, both ways`, m);
+    const r = await runSearchBoth(block, trg, { forward: kf, backward: kb }, jobs);
+    for (let i = 0; i < r.backward.top.indices.length; i++) r.backward.top.indices[i] = (r.backward.top.indices[i] as number) + a;
+    await writeNeighbours(options.out, meta('fwd', [a, b], n, m, kf, r.forward.report), r.forward.top);
+    await writeNeighbours(options.out, { ...meta('bwd', [0, m], m, n, kb, r.backward.report), over: { start: a, end: b } }, r.backward.top);
+    reports.fwd = r.forward.report;
+    reports.bwd = r.backward.report;
+  } else
+    for (const [direction, queries, targets, from, to, side] of [
+      ['fwd', src, trg, a, b, 'trg'],
+      ['bwd', trg, src, c, d, 'src'],
+    ] as const) {
+      const kk = Math.min(k, targets.rows);
+      ctx.progress(`${direction === 'fwd' ? 'source -> target' : 'target -> source'} rows ${from}-${to} of ${queries.rows}`, to - from);
+      const r = await runSearch(targets, rowsOf(queries, from, to), kk, { ...ctx.job(side), plannedQueries: queries.rows });
+      reports[direction] = r.report;
+      await writeNeighbours(options.out, meta(direction, [from, to], queries.rows, targets.rows, kk, r.report), r.top);
+    }
   const empty: MinedPairs = { src: new Int32Array(0), trg: new Int32Array(0), scores: new Float64Array(0) };
   const retrieval = options.retrieval ?? 'max';
   const margin = options.margin ?? 'ratio';
@@ -89,7 +105,13 @@ export async function mineShard(
       search: { forward: reports.fwd as MineSummary['search']['forward'], backward: reports.bwd as MineSummary['search']['forward'] },
       seconds: (Date.now() - ctx.start) / 1000,
       output: options.out,
-      shard: { index: shard.index, count: shard.count, sourceRows: [a, b], targetRows: [c, d], files: neighbourFiles(options.out, shard) },
+      shard: {
+        index: shard.index,
+        count: shard.count,
+        sourceRows: [a, b],
+        targetRows: onePass ? [0, m] : [c, d],
+        files: neighbourFiles(options.out, shard),
+      },
     },
   };
 }

@@ -16,7 +16,7 @@ export {
   type IndexOptions,
   type SearchMode,
 } from './build.js';
-export { runSearchBoth, type SearchRun } from './both.js';
+export { onePassChoices, runSearchBoth, type SearchRun } from './both.js';
 export { dataKey, loadIndex, projectionKey, saveIndex, type IndexKey } from './store.js';
 export { measureRecall, recallOf, recallProbe, searchTuned, type Recall, type TunedSearch } from './recall.js';
 export {
