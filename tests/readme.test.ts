@@ -47,8 +47,19 @@ const env = (): NodeJS.ProcessEnv => ({
   LSAR_CACHE_DIR: join(work, '.lsar-cache'),
 });
 
+/**
+ * Run a README command. GNU timeout runs it in a process group of its own and, at the limit,
+ * signals the whole group: no lsar started by the command outlives it (a plain spawnSync timeout
+ * signalled bash alone).
+ */
 function sh(cmd: string, timeout = 300_000): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { cwd: work, env: env(), encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  const r = spawnSync('timeout', ['-k', '5', String(timeout / 1000), 'bash', '-o', 'pipefail', '-c', cmd], {
+    cwd: work,
+    env: env(),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.status === 124) return { code: 124, stdout: r.stdout, stderr: `${r.stderr}\n[timed out after ${timeout / 1000} s]` };
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -177,6 +188,12 @@ describe('README shell examples, run as written', () => {
       300_000,
     );
   }
+  it('a command past its time limit leaves no process behind (the helper that runs them)', () => {
+    const marker = (31 + Math.random()).toFixed(6);
+    const r = sh(`sleep ${marker} & sleep ${marker}; wait`, 1000);
+    expect(r.code).toBe(124);
+    expect(spawnSync('pgrep', ['-f', `sleep ${marker}`], { encoding: 'utf8' }).stdout).toBe('');
+  });
   it('the sandbox kept the outputs the examples promise', () => {
     for (const f of [
       'emb/manifest.json',
