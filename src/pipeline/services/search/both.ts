@@ -53,9 +53,9 @@ export async function runSearchBoth(
   jobs: { forward: SearchJob; backward: SearchJob },
   progress?: (rowsDone: number, total: number, what: string) => void,
 ): Promise<{ forward: SearchRun; backward: SearchRun }> {
-  const forward: SearchJob = { ...jobs.forward, both: true };
-  const backward: SearchJob = { ...jobs.backward, both: true };
-  const choices = await onePassChoices(a, b, { forward, backward });
+  const { forward, backward } = jobs;
+  const choices = await onePassChoices(a, b, jobs);
+  // two runs (HNSW, or a saved index): each chosen as a search one way
   if (!choices) return { forward: await runSearch(b, a, k.forward, forward), backward: await runSearch(a, b, k.backward, backward) };
   const index = await exactIndex(b.dim, forward.metric ?? 'cosine');
   try {

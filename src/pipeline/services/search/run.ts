@@ -46,8 +46,6 @@ export interface SearchJob extends SearchSettings {
   index?: VectorIndex;
   /** The queries of the whole job when this search is one task's part (the index is chosen for the whole job). */
   plannedQueries?: number;
-  /** This search is one direction of a search both ways (mine): exact search does both in one pass, so costs half. */
-  both?: boolean;
 }
 
 /** What a search did: the kind of index, why, and for HNSW the ef and the measured recall. */
@@ -160,7 +158,6 @@ export async function openIndex(targets: Embeddings, queries: number, job: Searc
     dim: targets.dim,
     ...(job.hnsw?.efConstruction ? { efConstruction: job.hnsw.efConstruction } : {}),
     ...(loaded ? { built: loaded.kind } : {}),
-    ...(job.both ? { both: true } : {}),
   });
   if (loaded && job.search && job.search !== 'auto' && loaded.kind !== job.search) {
     await loaded.dispose();
