@@ -65,13 +65,23 @@ export async function readNeighbours(
   let names: string[];
   try {
     names = (await readdir(dir)).filter((f) => /^(fwd|bwd)\.shard-\d+-of-\d+\.json$/.test(f)).sort();
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw createError('INPUT', `${dir}: is a file; expected the directory of neighbour files of lsar mine --shard`);
     throw createError('NOT_FOUND', `${dir}: no such directory (expected the neighbour files of lsar mine --shard)`);
   }
   if (names.length === 0) throw createError('NOT_FOUND', `${dir}: no neighbour files (fwd.shard-<i>-of-<N>.json) of lsar mine --shard`);
   const metas: NeighbourMeta[] = [];
   for (const f of names) {
-    const m = JSON.parse(await readFile(join(dir, f), 'utf8')) as NeighbourMeta & { format?: string };
+    let m: NeighbourMeta & { format?: string };
+    try {
+      m = JSON.parse(await readFile(join(dir, f), 'utf8')) as NeighbourMeta & { format?: string };
+    } catch (e) {
+      throw createError(
+        'INPUT',
+        `${join(dir, f)}: not valid JSON (${(e as Error).message}): was the task's write cut short? Run that task again`,
+      );
+    }
     if (m.format !== NEIGHBOURS_FORMAT) throw createError('INPUT', `${join(dir, f)}: not an lsar neighbours file`);
     metas.push(m);
   }

@@ -154,6 +154,11 @@ describe('--shard i/N: the tasks together give what one process gives', () => {
       { start: 0, end: 64, total: 64 },
     ]);
     const { rm } = await import('node:fs/promises');
+    // a broken block file, and a file given for the directory: one line each
+    const { writeFile: write } = await import('node:fs/promises');
+    await write(join(knn, 'bwd.shard-00001-of-00004.json'), '{broken');
+    await expect(mine({ fromNeighbours: knn, out: join(dir, 'x.tsv') })).rejects.toThrow(/bwd\.shard-00001-of-00004\.json: not valid JSON/);
+    await expect(mine({ fromNeighbours: src, out: join(dir, 'x.tsv') })).rejects.toThrow(/en\.npy: is a file; expected the directory/);
     await rm(join(knn, 'bwd.shard-00001-of-00004.json'));
     await expect(mine({ fromNeighbours: knn, out: join(dir, 'x.tsv') })).rejects.toThrow(/bwd neighbours of task 1 of 4 missing/);
     await rm(join(knn, 'fwd.shard-00002-of-00004.json'));
